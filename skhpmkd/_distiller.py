@@ -1,0 +1,387 @@
+"""One teacher, one student: exact soft-target distillation with a temperature schedule."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.preprocessing import LabelEncoder
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._augment import munge
+from ._schedule import SCHEDULES
+from ._soft_targets import (
+    aligned_proba,
+    fit_soft_student,
+    student_labels,
+    teacher_logits,
+)
+from ._teachers import fit_teacher, seed_estimator, teacher_proba
+from .metrics import kl_divergence, top1_agreement
+
+
+def default_teacher():
+    """The teacher used when none is given: a histogram gradient boosting model."""
+    return HistGradientBoostingClassifier()
+
+
+def default_student():
+    """The student used when none is given: a depth-5 decision tree."""
+    return DecisionTreeClassifier(max_depth=5)
+
+
+def allows_nan(*estimators):
+    """Whether every estimator accepts missing values in ``X``."""
+    return all(get_tags(estimator).input_tags.allow_nan for estimator in estimators)
+
+
+def encode_target(estimator, y):
+    """Check a classification target; return ``(classes, codes)``."""
+    check_classification_targets(y)
+    encoder = LabelEncoder().fit(y)
+    if len(encoder.classes_) < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs samples of at least 2 classes, but "
+            f"y holds only one class: {encoder.classes_[0]!r}."
+        )
+    return encoder.classes_, encoder.transform(y)
+
+
+def tempered(proba, temperature, standardize=False):
+    """Probabilities whose logits are divided by ``temperature``."""
+    return softmax(teacher_logits(proba, standardize) / temperature, axis=1)
+
+
+class TemperatureScheduledDistiller(
+    ClassifierMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
+):
+    """Distil one teacher into one student on exact soft targets.
+
+    The teacher's probabilities on the training rows are out-of-fold (or
+    out-of-bag), so they carry the teacher's uncertainty rather than its
+    memory of the labels. The student minimises
+    ``alpha T^2 KL(q^T || p^T) + (1 - alpha) CE(y, p)``: XGBoost and LightGBM
+    students through that loss as their boosting objective, with a temperature
+    that can change every round; log-loss learners through rows duplicated
+    once per class; trees and forests through the equivalent multi-output
+    regression.
+
+    Parameters
+    ----------
+    teacher : classifier, default=None
+        Unfitted classifier with ``predict_proba`` (fitted on a clone) or a
+        pre-fitted one wrapped in :class:`~sklearn.frozen.FrozenEstimator`.
+        ``None`` means ``HistGradientBoostingClassifier()``. A classifier that
+        is also a transformer, such as :class:`AttentionMultiTeacherClassifier`,
+        gives its out-of-fold soft targets through ``fit_transform``.
+    student : classifier, default=None
+        The model to deploy. ``None`` means ``DecisionTreeClassifier(max_depth=5)``.
+    temperature : float, default=1.0
+        Distillation temperature; the first round's for annealing schedules.
+    alpha : float, default=0.5
+        Weight of the teacher's soft targets against the hard labels.
+    schedule : {"constant", "linear", "cosine", "adaptive"}, default="constant"
+        Temperature per boosting round for XGBoost and LightGBM students:
+        constant, annealed linearly or along a cosine from ``temperature`` to
+        ``final_temperature``, or adaptive (annealed as the student's KL to the
+        teacher falls, raised when it grows). Students without rounds use
+        ``temperature``.
+    final_temperature : float, default=1.0
+        Temperature of the last round of the annealing schedules.
+    standardize_logits : bool, default=False
+        Standardise each row of the teacher's logits before the temperature,
+        a label-free way to put teachers of different sharpness on one scale.
+    cv : int, cross-validation generator or iterable, default=5
+        Splitter for the teacher's out-of-fold soft targets.
+    augment : float, default=None
+        Size of a MUNGE transfer set, as a multiple of the training rows,
+        labelled by the teacher's soft targets. ``None`` adds no rows.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the teacher, the student and the transfer set.
+    n_jobs : int, default=None
+        Number of teacher fits run in parallel.
+
+    Attributes
+    ----------
+    teacher_ : classifier
+        The teacher fitted on all training rows (or the frozen teacher).
+    student_ : classifier
+        The fitted student; ``predict_proba`` columns follow ``classes_``. It
+        predicts the original labels, except an XGBoost student, which
+        predicts their codes ``0..n_classes-1``.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    temperatures_ : ndarray of shape (n_rounds,)
+        The temperature of each boosting round actually used, or the single
+        temperature for students without rounds.
+    fidelity_ : dict
+        ``agreement`` (top-1) and ``kl`` (mean ``KL(teacher || student)``)
+        between the teacher's soft targets and the student on the training rows.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    AttentionMultiTeacherClassifier : Fuses several teachers per sample.
+    ProgressiveChainClassifier : Distils through assistants of decreasing size.
+    HPMKDClassifier : Searches student, temperature and alpha automatically.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skhpmkd import TemperatureScheduledDistiller
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> distiller = TemperatureScheduledDistiller(
+    ...     RandomForestClassifier(n_estimators=50, random_state=0),
+    ...     DecisionTreeClassifier(max_depth=3),
+    ...     alpha=0.7,
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> distiller.student_.get_depth()
+    3
+    >>> bool(distiller.fidelity_["agreement"] > 0.9)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "teacher": [None, HasMethods(["fit", "predict_proba"])],
+        "student": [None, HasMethods(["fit", "predict"])],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "schedule": [StrOptions(set(SCHEDULES))],
+        "final_temperature": [Interval(Real, 0, None, closed="neither")],
+        "standardize_logits": ["boolean"],
+        "cv": ["cv_object"],
+        "augment": [None, Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        teacher=None,
+        student=None,
+        *,
+        temperature=1.0,
+        alpha=0.5,
+        schedule="constant",
+        final_temperature=1.0,
+        standardize_logits=False,
+        cv=5,
+        augment=None,
+        random_state=None,
+        n_jobs=None,
+    ):
+        self.teacher = teacher
+        self.student = student
+        self.temperature = temperature
+        self.alpha = alpha
+        self.schedule = schedule
+        self.final_temperature = final_temperature
+        self.standardize_logits = standardize_logits
+        self.cv = cv
+        self.augment = augment
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _resolved(self):
+        teacher = default_teacher() if self.teacher is None else self.teacher
+        student = default_student() if self.student is None else self.student
+        return teacher, student
+
+    def _finite_mode(self):
+        return "allow-nan" if allows_nan(*self._resolved()) else True
+
+    def _fit(self, X, y, X_unlabeled):
+        X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
+        self.classes_, codes = encode_target(self, y)
+        rng = check_random_state(self.random_state)
+        teacher, student = self._resolved()
+        teacher = seed_estimator(clone(teacher), rng)
+        student = seed_estimator(clone(student), rng)
+        self.teacher_, train_targets = fit_teacher(
+            teacher, X, codes, self.classes_, cv=self.cv, n_jobs=self.n_jobs
+        )
+
+        X_all, targets, y_all = X, train_targets, codes
+        X_transfer = self._transfer_rows(X, X_unlabeled, rng)
+        if len(X_transfer):
+            X_all = np.vstack([X, X_transfer])
+            targets = np.vstack(
+                [train_targets, teacher_proba(self.teacher_, X_transfer, self.classes_)]
+            )
+            y_all = np.concatenate([codes, np.full(len(X_transfer), -1)])
+        self.student_, temperatures = fit_soft_student(
+            student,
+            X_all,
+            targets,
+            y_all,
+            self.classes_,
+            alpha=self.alpha,
+            temperature=self.temperature,
+            schedule=self.schedule,
+            final_temperature=self.final_temperature,
+            standardize=self.standardize_logits,
+        )
+        self.temperatures_ = np.asarray(temperatures, dtype=float)
+        student_proba = self._student_proba(X)
+        self.fidelity_ = {
+            "agreement": top1_agreement(train_targets, student_proba),
+            "kl": kl_divergence(train_targets, student_proba),
+        }
+        return train_targets
+
+    def _transfer_rows(self, X, X_unlabeled, rng):
+        parts = [np.empty((0, X.shape[1]))]
+        if self.augment:
+            parts.append(munge(X, self.augment, random_state=rng))
+        if X_unlabeled is not None:
+            X_unlabeled = check_array(
+                X_unlabeled, ensure_all_finite=self._finite_mode(), dtype=float
+            )
+            if X_unlabeled.shape[1] != X.shape[1]:
+                raise ValueError(
+                    f"X_unlabeled has {X_unlabeled.shape[1]} features, but X has "
+                    f"{X.shape[1]}."
+                )
+            parts.append(X_unlabeled)
+        return np.vstack(parts)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, X_unlabeled=None):
+        """Fit the teacher, then distil it into the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        X_unlabeled : array-like of shape (n_unlabeled, n_features), default=None
+            Extra rows without labels; the teacher labels them with its soft
+            targets and the student learns from them too.
+
+        Returns
+        -------
+        self : object
+            The fitted distiller.
+        """
+        self._fit(X, y, X_unlabeled)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y, X_unlabeled=None):
+        """Fit, and return the teacher's out-of-fold soft targets of ``X``.
+
+        Unlike ``fit(X, y).transform(X)``, the targets of each training row
+        come from a teacher that did not see that row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        X_unlabeled : array-like of shape (n_unlabeled, n_features), default=None
+            Extra unlabelled rows for the student.
+
+        Returns
+        -------
+        soft_targets : ndarray of shape (n_samples, n_classes)
+            Out-of-fold teacher probabilities at the final temperature.
+        """
+        train_targets = self._fit(X, y, X_unlabeled)
+        return tempered(train_targets, self.temperatures_[-1], self.standardize_logits)
+
+    def transform(self, X):
+        """The teacher's soft targets at the final temperature.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        soft_targets : ndarray of shape (n_samples, n_classes)
+            Teacher probabilities with logits divided by ``temperatures_[-1]``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        proba = teacher_proba(self.teacher_, X, self.classes_)
+        return tempered(proba, self.temperatures_[-1], self.standardize_logits)
+
+    def _student_proba(self, X):
+        labels = student_labels(self.student_, self.classes_)
+        return aligned_proba(self.student_, X, labels)
+
+    def predict_proba(self, X):
+        """Class probabilities of the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        return self._student_proba(X)
+
+    def predict(self, X):
+        """Class labels predicted by the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the soft-target columns, one per class.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``"<estimator>_proba_<class>"`` for each class.
+        """
+        check_is_fitted(self)
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}_proba_{c}" for c in self.classes_], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = allows_nan(*self._resolved())
+        return tags

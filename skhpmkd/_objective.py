@@ -1,0 +1,124 @@
+"""Knowledge-distillation loss, its gradient and Hessian, as a boosting objective."""
+
+import numpy as np
+from scipy.special import log_softmax, softmax
+
+from ._schedule import AdaptiveTemperature
+
+_MIN_HESSIAN = 1e-6
+
+
+def tempered_softmax(logits, temperature):
+    """Return ``softmax(logits / temperature)`` row-wise."""
+    return softmax(np.asarray(logits, dtype=float) / temperature, axis=1)
+
+
+def kd_loss(margins, teacher_logits, y_onehot, alpha, temperature):
+    """Per-row KD loss ``alpha T^2 KL(q^T || p^T) + (1 - alpha) CE(y, p)``.
+
+    Parameters
+    ----------
+    margins : ndarray of shape (n_samples, n_classes)
+        Student raw margins ``z``.
+    teacher_logits : ndarray of shape (n_samples, n_classes)
+        Teacher logits ``t`` (log-probabilities are fine: softmax ignores a
+        per-row constant).
+    y_onehot : ndarray of shape (n_samples, n_classes)
+        One-hot hard labels; all-zero rows for unlabelled rows.
+    alpha : float or ndarray of shape (n_samples,)
+        Weight of the soft term per row.
+    temperature : float
+        Distillation temperature ``T``.
+
+    Returns
+    -------
+    loss : ndarray of shape (n_samples,)
+    """
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), (margins.shape[0],))
+    log_q_t = log_softmax(teacher_logits / temperature, axis=1)
+    log_p_t = log_softmax(margins / temperature, axis=1)
+    kl = np.sum(np.exp(log_q_t) * (log_q_t - log_p_t), axis=1)
+    ce = -np.sum(y_onehot * log_softmax(margins, axis=1), axis=1)
+    return alpha * temperature**2 * kl + (1 - alpha) * ce
+
+
+def kd_gradient_hessian(margins, teacher_logits, y_onehot, alpha, temperature):
+    """Gradient and diagonal Hessian of :func:`kd_loss` with respect to margins.
+
+    ``g = alpha T (p^T - q^T) + (1 - alpha)(p - y)`` and
+    ``h = alpha p^T (1 - p^T) + (1 - alpha) p (1 - p)``.
+    """
+    alpha = np.asarray(alpha, dtype=float)
+    alpha = np.broadcast_to(alpha, (margins.shape[0],))[:, None]
+    p_t = tempered_softmax(margins, temperature)
+    q_t = tempered_softmax(teacher_logits, temperature)
+    p = softmax(margins, axis=1)
+    grad = alpha * temperature * (p_t - q_t) + (1 - alpha) * (p - y_onehot)
+    hess = alpha * p_t * (1 - p_t) + (1 - alpha) * p * (1 - p)
+    return grad, np.maximum(hess, _MIN_HESSIAN)
+
+
+def mean_kl(teacher_logits, margins, temperature=1.0):
+    """Mean ``KL(softmax(t / T) || softmax(z / T))`` over rows."""
+    log_q = log_softmax(teacher_logits / temperature, axis=1)
+    log_p = log_softmax(margins / temperature, axis=1)
+    return float(np.mean(np.sum(np.exp(log_q) * (log_q - log_p), axis=1)))
+
+
+class KDObjective:
+    """Picklable KD objective for XGBoost and LightGBM students.
+
+    Called once per boosting round with the current margins; it returns the
+    gradient and diagonal Hessian of the KD loss and records the temperature
+    of each round in ``temperatures_``.
+
+    Parameters
+    ----------
+    teacher_logits : ndarray of shape (n_samples, n_classes)
+        Teacher logits of the training rows.
+    y_onehot : ndarray of shape (n_samples, n_classes)
+        One-hot hard labels (zero rows where unlabelled).
+    alpha : ndarray of shape (n_samples,)
+        Weight of the soft term per row.
+    schedule : ndarray of shape (n_rounds,) or AdaptiveTemperature
+        Temperature of each round; rounds past the end keep the last value.
+    """
+
+    def __init__(self, teacher_logits, y_onehot, alpha, schedule):
+        self.teacher_logits = teacher_logits
+        self.y_onehot = y_onehot
+        self.alpha = alpha
+        self.schedule = schedule
+        self.temperatures_ = []
+
+    def __deepcopy__(self, memo):
+        # LightGBM deep-copies its parameters before training; sharing the
+        # objective keeps one record of the rounds and no copy of the targets.
+        return self
+
+    def _temperature(self, margins):
+        if isinstance(self.schedule, AdaptiveTemperature):
+            kl = mean_kl(self.teacher_logits, margins)
+            return self.schedule.next(kl)
+        rounds = np.asarray(self.schedule, dtype=float)
+        return float(rounds[min(len(self.temperatures_), len(rounds) - 1)])
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = np.asarray(y_pred, dtype=float)
+        n_classes = self.teacher_logits.shape[1]
+        binary = y_pred.ndim == 1 or y_pred.shape[1] == 1
+        if binary:
+            margins = np.column_stack([np.zeros(len(y_pred)), y_pred.reshape(-1)])
+        else:
+            margins = y_pred.reshape(-1, n_classes)
+        temperature = self._temperature(margins)
+        self.temperatures_.append(temperature)
+        grad, hess = kd_gradient_hessian(
+            margins, self.teacher_logits, self.y_onehot, self.alpha, temperature
+        )
+        if sample_weight is not None and np.size(sample_weight):
+            weight = np.asarray(sample_weight, dtype=float)[:, None]
+            grad, hess = grad * weight, hess * weight
+        if binary:
+            return grad[:, 1].reshape(y_pred.shape), hess[:, 1].reshape(y_pred.shape)
+        return grad, hess

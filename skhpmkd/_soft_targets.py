@@ -1,0 +1,349 @@
+"""Fit any student family on soft targets, exactly where the family allows it.
+
+Every function here takes an unfitted student the caller already cloned,
+teacher probabilities ``P`` of shape (n_samples, n_classes) and encoded hard
+labels ``y`` (``-1`` for unlabelled transfer rows), and returns the fitted
+student with the temperatures it was trained at. Students learn the target
+``Q = alpha q^T + (1 - alpha) y`` (``alpha = 1`` on unlabelled rows); boosted
+students get the KD loss itself as their objective.
+"""
+
+import warnings
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import is_classifier
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.tree import (
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+)
+from sklearn.utils.validation import has_fit_parameter
+
+from ._objective import KDObjective
+from ._schedule import make_schedule
+from ._students import MarginClassifier, SoftTargetClassifier
+
+MIN_TARGET_WEIGHT = 1e-3
+_HGB_EARLY_STOPPING_MIN_ROWS = 10_000
+_EPS = 1e-12
+
+_REGRESSOR_OF = {
+    DecisionTreeClassifier: DecisionTreeRegressor,
+    ExtraTreeClassifier: ExtraTreeRegressor,
+    RandomForestClassifier: RandomForestRegressor,
+    ExtraTreesClassifier: ExtraTreesRegressor,
+}
+
+
+def teacher_logits(teacher_proba, standardize=False):
+    """Logits of teacher probabilities, optionally standardised per row.
+
+    Standardising (zero mean, unit standard deviation per row) is the
+    label-free logit standardisation of the teacher: the temperature then acts
+    on logits of a common scale.
+    """
+    logits = np.log(np.clip(np.asarray(teacher_proba, dtype=float), _EPS, None))
+    logits -= logits.mean(axis=1, keepdims=True)
+    if standardize:
+        scale = logits.std(axis=1, keepdims=True)
+        logits = np.divide(logits, scale, out=np.zeros_like(logits), where=scale > 0)
+    return logits
+
+
+def row_alpha(y, alpha):
+    """Soft-term weight per row: ``alpha`` where labelled, 1 where ``y == -1``."""
+    return np.where(np.asarray(y) < 0, 1.0, float(alpha))
+
+
+def onehot(y, n_classes):
+    """One-hot encoding of codes; rows with ``y == -1`` are all zeros."""
+    y = np.asarray(y)
+    encoded = np.zeros((len(y), n_classes))
+    labelled = y >= 0
+    encoded[np.flatnonzero(labelled), y[labelled]] = 1.0
+    return encoded
+
+
+def soft_target_matrix(teacher_proba, y, alpha, temperature, standardize=False):
+    """Return ``Q = alpha q^T + (1 - alpha) y``; rows sum to one.
+
+    Parameters
+    ----------
+    teacher_proba : ndarray of shape (n_samples, n_classes)
+        Teacher probabilities at temperature 1.
+    y : ndarray of shape (n_samples,)
+        Encoded labels, ``-1`` for unlabelled rows.
+    alpha : float
+        Weight of the teacher on labelled rows.
+    temperature : float
+        Temperature applied to the teacher's logits.
+    standardize : bool, default=False
+        Standardise the teacher's logits per row first.
+
+    Returns
+    -------
+    Q : ndarray of shape (n_samples, n_classes)
+    """
+    logits = teacher_logits(teacher_proba, standardize)
+    q_t = softmax(logits / temperature, axis=1)
+    weight = row_alpha(y, alpha)[:, None]
+    return weight * q_t + (1 - weight) * onehot(y, q_t.shape[1])
+
+
+def duplicate_rows(X, soft_targets, min_weight=MIN_TARGET_WEIGHT):
+    """Repeat each row once per class, weighted by its soft target.
+
+    Cross-entropy is linear in the target, so a log-loss learner fitted on the
+    duplicated rows minimises exactly the soft-target cross-entropy. Pairs
+    below ``min_weight`` are dropped, except that each class keeps its
+    highest-weight row so that the student sees every class.
+
+    Returns
+    -------
+    X_dup, codes, weights
+        Duplicated rows, their class codes and sample weights.
+    """
+    keep = soft_targets >= min_weight
+    keep[np.argmax(soft_targets, axis=0), np.arange(soft_targets.shape[1])] = True
+    rows, codes = np.nonzero(keep)
+    return _take_rows(X, rows), codes, soft_targets[rows, codes]
+
+
+def _take_rows(X, rows):
+    if hasattr(X, "iloc"):
+        return X.iloc[rows]
+    return X[rows]
+
+
+def _top_module(student):
+    return type(student).__module__.split(".")[0]
+
+
+def _is_xgboost(student):
+    return _top_module(student) == "xgboost" and is_classifier(student)
+
+
+def _is_lightgbm(student):
+    return _top_module(student) == "lightgbm" and is_classifier(student)
+
+
+def n_boosting_rounds(student):
+    """Number of boosting rounds of an XGBoost or LightGBM student."""
+    rounds = student.get_params().get("n_estimators")
+    return 100 if rounds is None else int(rounds)
+
+
+def is_round_based(student):
+    """Whether the student is trained through the per-round KD objective."""
+    return _is_xgboost(student) or _is_lightgbm(student)
+
+
+def _fit_boosted(student, X, teacher_proba, y, classes, settings):
+    n_classes = len(classes)
+    logits = teacher_logits(teacher_proba, settings["standardize"])
+    schedule = make_schedule(
+        settings["schedule"],
+        settings["temperature"],
+        settings["final_temperature"],
+        n_boosting_rounds(student),
+    )
+    objective = KDObjective(
+        logits, onehot(y, n_classes), row_alpha(y, settings["alpha"]), schedule
+    )
+    soft_targets = soft_target_matrix(teacher_proba, y, settings["alpha"], 1.0)
+    fit_codes = np.where(y >= 0, y, np.argmax(soft_targets, axis=1))
+    student.set_params(objective=objective)
+    if _is_xgboost(student):
+        student.fit(X, fit_codes)
+        student.set_params(
+            objective="binary:logistic" if n_classes == 2 else "multi:softprob"
+        )
+        return student, list(objective.temperatures_)
+    log_prior = np.log(np.clip(soft_targets.mean(axis=0), _EPS, None))
+    log_prior -= log_prior[0]
+    init = log_prior[1] if n_classes == 2 else log_prior
+    init_score = np.tile(init, (len(y), 1)) if n_classes > 2 else np.full(len(y), init)
+    student.fit(X, fit_codes, init_score=init_score)
+    # Drop the objective, which holds the training targets, from the fitted
+    # model; predictions use raw scores and do not depend on it.
+    builtin = "binary" if n_classes == 2 else "multiclass"
+    student.set_params(objective=builtin)
+    student._objective = builtin
+    deployed = MarginClassifier(student, classes, log_prior).fit()
+    return deployed, list(objective.temperatures_)
+
+
+def _fit_tree_regression(student, X, soft_targets, classes):
+    regressor_class = _REGRESSOR_OF[type(student)]
+    valid = regressor_class().get_params()
+    params = {
+        key: value
+        for key, value in student.get_params(deep=False).items()
+        if key in valid and key not in ("criterion", "class_weight")
+    }
+    regressor = regressor_class(criterion="squared_error", **params)
+    return SoftTargetClassifier(regressor).fit_soft(X, soft_targets, classes)
+
+
+def _fit_duplicated(student, X, soft_targets, classes):
+    X_dup, codes, weights = duplicate_rows(X, soft_targets)
+    labels = classes[codes]
+    if isinstance(student, Pipeline):
+        final = student.steps[-1][0]
+        return student.fit(X_dup, labels, **{f"{final}__sample_weight": weights})
+    if isinstance(student, HistGradientBoostingClassifier) and _hgb_early_stops(
+        student, len(labels)
+    ):
+        return _fit_hgb_with_validation(student, X, soft_targets, classes)
+    return student.fit(X_dup, labels, sample_weight=weights)
+
+
+def _hgb_early_stops(student, n_rows):
+    early_stopping = student.get_params()["early_stopping"]
+    if early_stopping == "auto":
+        return n_rows > _HGB_EARLY_STOPPING_MIN_ROWS
+    return bool(early_stopping)
+
+
+def _fit_hgb_with_validation(student, X, soft_targets, classes):
+    """Hold out original rows, not duplicates, for HGB's early stopping."""
+    params = student.get_params()
+    train, val = train_test_split(
+        np.arange(soft_targets.shape[0]),
+        test_size=params["validation_fraction"] or 0.1,
+        random_state=params["random_state"],
+        stratify=np.argmax(soft_targets, axis=1),
+    )
+    X_tr, codes_tr, w_tr = duplicate_rows(_take_rows(X, train), soft_targets[train])
+    X_va, codes_va, w_va = duplicate_rows(_take_rows(X, val), soft_targets[val])
+    student.set_params(early_stopping=True)
+    return student.fit(
+        X_tr,
+        classes[codes_tr],
+        sample_weight=w_tr,
+        X_val=X_va,
+        y_val=classes[codes_va],
+        sample_weight_val=w_va,
+    )
+
+
+def _accepts_sample_weight(student):
+    if isinstance(student, Pipeline):
+        return has_fit_parameter(student.steps[-1][1], "sample_weight")
+    return has_fit_parameter(student, "sample_weight")
+
+
+def fit_soft_student(
+    student,
+    X,
+    teacher_proba,
+    y,
+    classes,
+    *,
+    alpha=0.5,
+    temperature=1.0,
+    schedule="constant",
+    final_temperature=1.0,
+    standardize=False,
+):
+    """Fit ``student`` on the teacher's soft targets.
+
+    Parameters
+    ----------
+    student : classifier
+        Unfitted student; it is fitted in place unless the family needs a
+        wrapper (trees and forests become :class:`SoftTargetClassifier`,
+        LightGBM becomes :class:`MarginClassifier`).
+    X : array-like of shape (n_samples, n_features)
+        Training rows, transfer rows included.
+    teacher_proba : ndarray of shape (n_samples, n_classes)
+        Teacher probabilities at temperature 1, columns in ``classes`` order.
+    y : ndarray of shape (n_samples,)
+        Encoded labels in ``0..n_classes-1``, ``-1`` for unlabelled rows.
+    classes : ndarray of shape (n_classes,)
+        Original class labels.
+    alpha : float, default=0.5
+        Weight of the soft term.
+    temperature : float, default=1.0
+        Temperature (first-round temperature for scheduled students).
+    schedule : {"constant", "linear", "cosine", "adaptive"}, default="constant"
+        Per-round temperature schedule for XGBoost and LightGBM students;
+        other students use ``temperature``.
+    final_temperature : float, default=1.0
+        Last-round temperature of the annealing schedules.
+    standardize : bool, default=False
+        Standardise the teacher logits per row before the temperature.
+
+    Returns
+    -------
+    student : fitted classifier
+        Predicts original labels, except XGBoost, which predicts codes.
+    temperatures : list of float
+        Temperature of each boosting round, or ``[temperature]``.
+    """
+    classes = np.asarray(classes)
+    y = np.asarray(y)
+    settings = dict(
+        alpha=alpha,
+        temperature=temperature,
+        schedule=schedule,
+        final_temperature=final_temperature,
+        standardize=standardize,
+    )
+    if is_round_based(student):
+        return _fit_boosted(student, X, teacher_proba, y, classes, settings)
+
+    soft_targets = soft_target_matrix(teacher_proba, y, alpha, temperature, standardize)
+    if type(student) in _REGRESSOR_OF:
+        fitted = _fit_tree_regression(student, X, soft_targets, classes)
+    elif _accepts_sample_weight(student):
+        fitted = _fit_duplicated(student, X, soft_targets, classes)
+        if isinstance(student, LogisticRegression) and temperature != 1.0:
+            # The student was fitted at temperature T: its margins times T are
+            # the margins whose tempered softmax matches the tempered teacher.
+            fitted.coef_ *= temperature
+            fitted.intercept_ *= temperature
+    else:
+        warnings.warn(
+            f"{type(student).__name__}.fit takes no sample_weight, so it cannot "
+            "learn soft targets; it is trained on the teacher's argmax labels "
+            "instead.",
+            UserWarning,
+        )
+        fitted = student.fit(X, classes[np.argmax(soft_targets, axis=1)])
+    return fitted, [float(temperature)]
+
+
+def aligned_proba(estimator, X, labels):
+    """``predict_proba`` with one column per entry of ``labels``.
+
+    ``labels`` are the labels the estimator was fitted with (original classes
+    or codes); classes the estimator never saw get probability zero.
+    """
+    proba = np.asarray(estimator.predict_proba(X), dtype=float)
+    seen = np.asarray(estimator.classes_)
+    labels = np.asarray(labels)
+    if len(seen) == len(labels):
+        return proba
+    full = np.zeros((proba.shape[0], len(labels)))
+    full[:, np.searchsorted(labels, seen)] = proba
+    return full
+
+
+def student_labels(student, classes):
+    """Labels a student fitted by :func:`fit_soft_student` predicts."""
+    if _is_xgboost(student):
+        return np.arange(len(classes))
+    return np.asarray(classes)

@@ -1,0 +1,140 @@
+"""Teacher soft targets on the training rows: cross-fitted, out-of-bag or frozen."""
+
+import warnings
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import check_cv
+
+from ._parallel import parallel_map
+from ._soft_targets import aligned_proba
+
+
+def seed_estimator(estimator, random_state):
+    """Give every unset ``random_state`` parameter of ``estimator`` a seed.
+
+    Seeds the user set explicitly are kept. Returns the estimator.
+    """
+    if isinstance(estimator, FrozenEstimator):
+        return estimator
+    seeds = {
+        key: random_state.randint(np.iinfo(np.int32).max)
+        for key, value in sorted(estimator.get_params(deep=True).items())
+        if (key == "random_state" or key.endswith("__random_state")) and value is None
+    }
+    return estimator.set_params(**seeds)
+
+
+def check_frozen_classes(teacher, classes):
+    """Raise if a pre-fitted teacher was fitted on other classes than ``y``."""
+    teacher_classes = np.asarray(teacher.classes_)
+    if len(teacher_classes) != len(classes) or not np.array_equal(
+        np.sort(teacher_classes), np.asarray(classes)
+    ):
+        raise ValueError(
+            f"The pre-fitted teacher was fitted on classes {teacher_classes.tolist()}, "
+            f"but y has classes {np.asarray(classes).tolist()}."
+        )
+
+
+def teacher_proba(teacher, X, classes):
+    """Teacher probabilities with columns in ``classes`` order.
+
+    Frozen teachers were fitted by the user on the original labels; teachers
+    fitted here saw the codes ``0..n_classes-1``.
+    """
+    if isinstance(teacher, FrozenEstimator):
+        proba = np.asarray(teacher.predict_proba(X), dtype=float)
+        order = np.argsort(np.asarray(teacher.classes_))
+        return proba[:, order]
+    return aligned_proba(teacher, X, np.arange(len(classes)))
+
+
+def _yields_soft_targets(teacher):
+    return is_classifier(teacher) and hasattr(teacher, "fit_transform")
+
+
+def _uses_oob(teacher):
+    params = teacher.get_params()
+    return "oob_score" in params and params.get("bootstrap", False)
+
+
+def _fit_fold(estimator, X, y, train, test, n_classes):
+    """Fit on ``train`` and predict ``test``; with no split, fit on all rows."""
+    if train is None:
+        return estimator.fit(X, y)
+    estimator.fit(_rows(X, train), y[train])
+    return aligned_proba(estimator, _rows(X, test), np.arange(n_classes))
+
+
+def _rows(X, rows):
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def _out_of_bag(teacher, X, y, n_classes):
+    teacher.set_params(oob_score=True)
+    with warnings.catch_warnings():
+        # Rows left out of every bootstrap sample are filled in below.
+        warnings.filterwarnings("ignore", message=".*OOB.*", category=UserWarning)
+        teacher.fit(X, y)
+    oob = np.asarray(teacher.oob_decision_function_, dtype=float)
+    missing = ~np.isfinite(oob).all(axis=1) | (oob.sum(axis=1) <= 0)
+    if missing.any():
+        oob[missing] = aligned_proba(teacher, _rows(X, missing), np.arange(n_classes))
+    return oob / oob.sum(axis=1, keepdims=True)
+
+
+def fit_teacher(teacher, X, y, classes, *, cv=5, n_jobs=None):
+    """Fit a teacher and return it with its soft targets on the training rows.
+
+    Parameters
+    ----------
+    teacher : classifier
+        Unfitted teacher (cloned here), or a ``FrozenEstimator``.
+    X : array-like of shape (n_samples, n_features)
+        Training rows.
+    y : ndarray of shape (n_samples,)
+        Encoded labels ``0..n_classes-1``.
+    classes : ndarray of shape (n_classes,)
+        Original labels.
+    cv : int, cross-validation generator or iterable, default=5
+        Splitter for the out-of-fold predictions.
+    n_jobs : int, default=None
+        Number of fits run in parallel.
+
+    Returns
+    -------
+    teacher_ : fitted classifier
+        The teacher fitted on all rows (the frozen teacher itself).
+    soft_targets : ndarray of shape (n_samples, n_classes)
+        Out-of-fold (or out-of-bag) probabilities; a frozen teacher's plain
+        probabilities, since it cannot be refitted.
+    """
+    n_classes = len(classes)
+    if isinstance(teacher, FrozenEstimator):
+        check_frozen_classes(teacher, classes)
+        return teacher, teacher_proba(teacher, X, classes)
+    teacher = clone(teacher)
+    if _yields_soft_targets(teacher):
+        soft_targets = np.asarray(teacher.fit_transform(X, y), dtype=float)
+        return teacher, soft_targets
+    if _uses_oob(teacher):
+        return teacher, _out_of_bag(teacher, X, y, n_classes)
+
+    splits = list(check_cv(cv, y, classifier=True).split(X, y))
+    covered = np.zeros(len(y), dtype=int)
+    for _, test in splits:
+        covered[test] += 1
+    if np.any(covered != 1):
+        raise ValueError(
+            "cv must put every training row in exactly one test fold to give "
+            f"out-of-fold soft targets; {int(np.sum(covered != 1))} rows are not."
+        )
+    jobs = [(clone(teacher), X, y, train, test, n_classes) for train, test in splits]
+    jobs.append((teacher, X, y, None, None, n_classes))
+    *fold_probas, teacher_ = parallel_map(_fit_fold, jobs, n_jobs)
+    soft_targets = np.zeros((len(y), n_classes))
+    for (_, test), proba in zip(splits, fold_probas):
+        soft_targets[test] = proba
+    return teacher_, soft_targets

@@ -1,0 +1,28 @@
+"""Light constructor parameters and expected check failures for every public estimator.
+
+Each public estimator of ``skhpmkd.__all__`` is checked by
+``tests/test_common.py`` with the parameters listed here (defaults when a
+class is absent). Every expected failure carries its reason; the goal is an
+empty dict.
+"""
+
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+
+from skhpmkd import TemperatureScheduledDistiller
+
+LIGHT_PARAMS = {
+    TemperatureScheduledDistiller: dict(
+        teacher=RandomForestClassifier(n_estimators=10, max_depth=4),
+        student=DecisionTreeClassifier(max_depth=4),
+        cv=3,
+    ),
+}
+
+EXPECTED_FAILED_CHECKS = {}
+
+
+def light_instance(estimator_class):
+    """An instance of ``estimator_class`` with its light test parameters."""
+    return estimator_class(**LIGHT_PARAMS.get(estimator_class, {}))
