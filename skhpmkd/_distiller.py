@@ -54,7 +54,7 @@ def encode_target(estimator, y):
     if len(encoder.classes_) < 2:
         raise ValueError(
             f"{type(estimator).__name__} needs samples of at least 2 classes, but "
-            f"y holds only one class: {encoder.classes_[0]!r}."
+            f"y holds only one class: {encoder.classes_.tolist()[0]!r}."
         )
     return encoder.classes_, encoder.transform(y)
 

@@ -61,7 +61,7 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         if len(binarizer.classes_) < 2:
             raise ValueError(
                 "SoftTargetClassifier needs at least 2 classes; got only "
-                f"{binarizer.classes_[0]!r}."
+                f"{binarizer.classes_.tolist()[0]!r}."
             )
         onehot = binarizer.transform(y)
         if onehot.shape[1] == 1:

@@ -1,0 +1,129 @@
+"""The KD loss, its gradient and Hessian, and the boosting objective."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy.special import softmax
+
+from skhpmkd._objective import KDObjective, kd_gradient_hessian, kd_loss
+from skhpmkd._schedule import AdaptiveTemperature
+
+
+def _problem(n_samples=6, n_classes=4, seed=0):
+    rng = np.random.RandomState(seed)
+    margins = rng.normal(scale=2.0, size=(n_samples, n_classes))
+    teacher = rng.normal(scale=2.0, size=(n_samples, n_classes))
+    y = rng.randint(n_classes, size=n_samples)
+    return margins, teacher, np.eye(n_classes)[y]
+
+
+def _numeric_gradient(func, margins, step=1e-6):
+    grad = np.zeros_like(margins)
+    for index in np.ndindex(margins.shape):
+        up, down = margins.copy(), margins.copy()
+        up[index] += step
+        down[index] -= step
+        grad[index] = (func(up)[index[0]] - func(down)[index[0]]) / (2 * step)
+    return grad
+
+
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 3.0])
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0])
+def test_gradient_matches_finite_differences(temperature, alpha):
+    margins, teacher, y = _problem()
+    grad, _ = kd_gradient_hessian(margins, teacher, y, alpha, temperature)
+    numeric = _numeric_gradient(
+        lambda z: kd_loss(z, teacher, y, alpha, temperature), margins
+    )
+    assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 3.0])
+@pytest.mark.parametrize("alpha", [0.0, 0.6, 1.0])
+def test_diagonal_hessian_matches_finite_differences(temperature, alpha):
+    margins, teacher, y = _problem()
+    _, hess = kd_gradient_hessian(margins, teacher, y, alpha, temperature)
+
+    def gradient_column(z, k):
+        return kd_gradient_hessian(z, teacher, y, alpha, temperature)[0][:, k]
+
+    step = 1e-6
+    numeric = np.zeros_like(margins)
+    for k in range(margins.shape[1]):
+        up, down = margins.copy(), margins.copy()
+        up[:, k] += step
+        down[:, k] -= step
+        numeric[:, k] = (gradient_column(up, k) - gradient_column(down, k)) / (2 * step)
+    assert_allclose(hess, np.maximum(numeric, 1e-6), rtol=1e-5, atol=1e-7)
+
+
+def test_loss_is_minimised_by_the_teacher_when_alpha_is_one():
+    _, teacher, y = _problem()
+    at_teacher = kd_loss(teacher, teacher, y, 1.0, 2.0)
+    assert_allclose(at_teacher, 0.0, atol=1e-12)
+    grad, _ = kd_gradient_hessian(teacher, teacher, y, 1.0, 2.0)
+    assert_allclose(grad, 0.0, atol=1e-12)
+
+
+def test_per_row_alpha():
+    margins, teacher, y = _problem()
+    alpha = np.array([0.0, 1.0, 0.5, 0.5, 0.2, 1.0])
+    grad, _ = kd_gradient_hessian(margins, teacher, y, alpha, 2.0)
+    for row, weight in enumerate(alpha):
+        expected, _ = kd_gradient_hessian(
+            margins[[row]], teacher[[row]], y[[row]], weight, 2.0
+        )
+        assert_allclose(grad[row], expected[0])
+
+
+def test_binary_objective_uses_the_single_margin():
+    rng = np.random.RandomState(1)
+    z = rng.normal(size=8)
+    teacher = np.column_stack([np.zeros(8), rng.normal(size=8)])
+    y = np.eye(2)[rng.randint(2, size=8)]
+    objective = KDObjective(teacher, y, np.full(8, 0.4), np.array([2.0]))
+    grad, hess = objective(None, z)
+    full_grad, full_hess = kd_gradient_hessian(
+        np.column_stack([np.zeros(8), z]), teacher, y, 0.4, 2.0
+    )
+    assert grad.shape == z.shape
+    assert_allclose(grad, full_grad[:, 1])
+    assert_allclose(hess, full_hess[:, 1])
+
+
+def test_objective_follows_its_schedule_and_pickles():
+    margins, teacher, y = _problem()
+    objective = KDObjective(teacher, y, np.full(6, 0.5), np.array([3.0, 2.0, 1.0]))
+    for _ in range(5):
+        objective(None, margins)
+    assert objective.temperatures_ == [3.0, 2.0, 1.0, 1.0, 1.0]
+    restored = pickle.loads(pickle.dumps(objective))
+    assert restored.temperatures_ == objective.temperatures_
+    assert copy.deepcopy(objective) is objective
+
+
+def test_objective_weights_rows():
+    margins, teacher, y = _problem()
+    objective = KDObjective(teacher, y, np.full(6, 0.5), np.array([2.0]))
+    weight = np.arange(1.0, 7.0)
+    grad, hess = objective(None, margins, sample_weight=weight)
+    plain, plain_hess = kd_gradient_hessian(margins, teacher, y, 0.5, 2.0)
+    assert_allclose(grad, plain * weight[:, None])
+    assert_allclose(hess, plain_hess * weight[:, None])
+
+
+def test_adaptive_objective_anneals_as_student_approaches_teacher():
+    _, teacher, y = _problem()
+    objective = KDObjective(teacher, y, np.full(6, 1.0), AdaptiveTemperature(4.0, 1.0))
+    far = np.zeros_like(teacher)
+    objective(None, far)
+    halfway = np.log(0.5 * softmax(teacher, axis=1) + 0.5 / teacher.shape[1])
+    objective(None, halfway)
+    objective(None, teacher)
+    first, middle, last = objective.temperatures_
+    assert first == 4.0
+    assert 1.0 < middle < 4.0
+    assert last == pytest.approx(1.0)

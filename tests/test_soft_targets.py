@@ -1,0 +1,285 @@
+"""The soft-target engine: exactness of each family's mechanism."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy.optimize import minimize
+from scipy.special import log_softmax, softmax
+from sklearn.datasets import make_classification
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from skhpmkd._soft_targets import (
+    MIN_TARGET_WEIGHT,
+    aligned_proba,
+    duplicate_rows,
+    fit_soft_student,
+    soft_target_matrix,
+    student_labels,
+)
+from skhpmkd._students import SoftTargetClassifier
+
+
+def _task(n_samples=300, n_classes=3, seed=0):
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=6,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        random_state=seed,
+    )
+    rng = np.random.RandomState(seed)
+    teacher = softmax(rng.normal(scale=2.0, size=(n_samples, n_classes)), axis=1)
+    teacher = 0.5 * teacher + 0.5 * np.eye(n_classes)[y]
+    return X, y, teacher
+
+
+def test_soft_target_matrix_rows_sum_to_one_and_mix():
+    _, y, teacher = _task()
+    y = y.copy()
+    y[:10] = -1
+    Q = soft_target_matrix(teacher, y, alpha=0.3, temperature=2.0)
+    assert_allclose(Q.sum(axis=1), 1.0)
+    q_t = softmax(np.log(teacher) / 2.0, axis=1)
+    assert_allclose(Q[:10], q_t[:10])
+    assert_allclose(Q[10:], 0.3 * q_t[10:] + 0.7 * np.eye(3)[y[10:]])
+
+
+def test_standardized_logits_are_scale_free():
+    rng = np.random.RandomState(0)
+    logits = rng.normal(size=(50, 4))
+    y = rng.randint(4, size=50)
+    teacher, sharper = softmax(logits, axis=1), softmax(3.0 * logits, axis=1)
+    Q = soft_target_matrix(teacher, y, 1.0, 1.0, standardize=True)
+    Q_sharp = soft_target_matrix(sharper, y, 1.0, 1.0, standardize=True)
+    assert_allclose(Q, Q_sharp, atol=1e-8)
+
+
+def test_duplicate_rows_keeps_every_class():
+    X = np.arange(6.0).reshape(3, 2)
+    Q = np.array([[1.0, 0.0, 0.0], [0.9995, 0.0005, 0.0], [0.6, 0.4, 0.0]])
+    Q[:, 2] = [0.0, 0.0, 1e-4]
+    Q /= Q.sum(axis=1, keepdims=True)
+    X_dup, codes, weights = duplicate_rows(X, Q)
+    assert set(codes) == {0, 1, 2}
+    assert np.all(weights[codes != 2] >= 1e-3)
+
+
+def _reference_soft_logistic(X, Q, C):
+    """Multinomial logistic regression minimising soft-label CE + L2 / (2C)."""
+    n_features, n_classes = X.shape[1], Q.shape[1]
+
+    def objective(params):
+        W = params[: n_features * n_classes].reshape(n_features, n_classes)
+        b = params[n_features * n_classes :]
+        log_p = log_softmax(X @ W + b, axis=1)
+        loss = -np.sum(Q * log_p) + 0.5 / C * np.sum(W**2)
+        residual = np.exp(log_p) * Q.sum(axis=1, keepdims=True) - Q
+        grad_W = X.T @ residual + W / C
+        return loss, np.concatenate([grad_W.ravel(), residual.sum(axis=0)])
+
+    start = np.zeros(n_features * n_classes + n_classes)
+    result = minimize(
+        objective,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        options=dict(gtol=1e-12, ftol=1e-15, maxiter=10_000),
+    )
+    W = result.x[: n_features * n_classes].reshape(n_features, n_classes)
+    return W.T, result.x[n_features * n_classes :]
+
+
+def test_duplication_equals_direct_soft_label_fit_for_logistic_regression():
+    X, y, teacher = _task()
+    X = StandardScaler().fit_transform(X)
+    Q = soft_target_matrix(teacher, y, alpha=0.6, temperature=1.0)
+    # The engine drops the negligible weights; the reference sees the same ones.
+    Q[Q < MIN_TARGET_WEIGHT] = 0.0
+    student = LogisticRegression(C=0.5, solver="newton-cg", tol=1e-12, max_iter=10_000)
+    fitted, _ = fit_soft_student(
+        student, X, teacher, y, np.arange(3), alpha=0.6, temperature=1.0
+    )
+    coef, intercept = _reference_soft_logistic(X, Q, C=0.5)
+    # The soft-label optimum is invariant to adding a constant to every class.
+    assert_allclose(fitted.coef_, coef - coef.mean(axis=0), atol=1e-6)
+    assert_allclose(
+        fitted.intercept_ - fitted.intercept_.mean(),
+        intercept - intercept.mean(),
+        atol=1e-4,
+    )
+
+
+def test_logistic_regression_margins_are_scaled_by_temperature():
+    X, y, teacher = _task()
+    X = StandardScaler().fit_transform(X)
+    classes = np.arange(3)
+    hot, _ = fit_soft_student(
+        LogisticRegression(tol=1e-10), X, teacher, y, classes, alpha=1.0, temperature=2.0
+    )
+    duplicated = LogisticRegression(tol=1e-10)
+    X_dup, codes, weights = duplicate_rows(
+        X, soft_target_matrix(teacher, y, 1.0, 2.0)
+    )
+    duplicated.fit(X_dup, codes, sample_weight=weights)
+    assert_allclose(hot.coef_, 2.0 * duplicated.coef_)
+    assert_allclose(hot.intercept_, 2.0 * duplicated.intercept_)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_tree_on_duplicates_equals_regressor_on_soft_targets(n_classes):
+    X, y, teacher = _task(n_classes=n_classes, seed=3)
+    Q = soft_target_matrix(teacher, y, alpha=0.7, temperature=1.5)
+    X_dup, codes, weights = duplicate_rows(X, Q, min_weight=0.0)
+    classifier = DecisionTreeClassifier(max_depth=4, random_state=0)
+    classifier.fit(X_dup, codes, sample_weight=weights)
+    regressor = SoftTargetClassifier(DecisionTreeRegressor(max_depth=4, random_state=0))
+    regressor.fit_soft(X, Q, np.arange(n_classes))
+    assert_allclose(regressor.predict_proba(X), classifier.predict_proba(X), atol=1e-10)
+    assert regressor.regressor_.tree_.node_count == classifier.tree_.node_count
+
+
+def test_alpha_zero_equals_hard_label_fit():
+    X, y, teacher = _task()
+    classes = np.arange(3)
+    tree, _ = fit_soft_student(
+        DecisionTreeClassifier(max_depth=4, random_state=0), X, teacher, y, classes,
+        alpha=0.0,
+    )
+    hard_tree = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
+    assert_allclose(tree.predict_proba(X), hard_tree.predict_proba(X), atol=1e-10)
+
+    logistic, _ = fit_soft_student(
+        LogisticRegression(), X, teacher, y, classes, alpha=0.0, temperature=1.0
+    )
+    hard_logistic = LogisticRegression().fit(X, y)
+    assert_allclose(logistic.coef_, hard_logistic.coef_, rtol=1e-6)
+
+
+def test_alpha_zero_xgboost_binary_equals_hard_label_fit():
+    xgboost = pytest.importorskip("xgboost")
+    X, y, teacher = _task(n_classes=2)
+    params = dict(n_estimators=10, max_depth=2, n_jobs=1, base_score=0.5)
+    soft, _ = fit_soft_student(
+        xgboost.XGBClassifier(**params), X, teacher, y, np.arange(2), alpha=0.0
+    )
+    hard = xgboost.XGBClassifier(**params).fit(X, y)
+    assert_allclose(soft.predict_proba(X), hard.predict_proba(X), atol=1e-5)
+
+
+def _students():
+    students = [
+        DecisionTreeClassifier(max_depth=5, random_state=0),
+        RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0),
+        LogisticRegression(max_iter=1000),
+        HistGradientBoostingClassifier(max_iter=15, random_state=0),
+        GradientBoostingClassifier(n_estimators=10, max_depth=2, random_state=0),
+        make_pipeline(StandardScaler(), LogisticRegression()),
+    ]
+    try:
+        import xgboost
+
+        students.append(xgboost.XGBClassifier(n_estimators=15, max_depth=3, n_jobs=1))
+    except ImportError:
+        pass
+    try:
+        import lightgbm
+
+        students.append(
+            lightgbm.LGBMClassifier(n_estimators=15, num_leaves=7, n_jobs=1, verbose=-1)
+        )
+    except ImportError:
+        pass
+    return students
+
+
+@pytest.mark.parametrize("student", _students(), ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize(
+    "classes",
+    [np.array([0, 1]), np.array(["a", "b", "c"]), np.arange(10) * 3],
+    ids=["binary", "strings", "ten-classes"],
+)
+def test_every_family_returns_probabilities_in_class_order(student, classes):
+    n_classes = len(classes)
+    X, y = make_classification(
+        n_samples=60 * n_classes,
+        n_features=10,
+        n_informative=8,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        class_sep=3.0,
+        random_state=0,
+    )
+    teacher = 0.8 * np.eye(n_classes)[y] + 0.2 / n_classes
+    fitted, temperatures = fit_soft_student(
+        student, X, teacher, y, classes, alpha=0.5, temperature=2.0
+    )
+    labels = student_labels(fitted, classes)
+    proba = aligned_proba(fitted, X, labels)
+    assert proba.shape == (len(y), n_classes)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.all((proba >= 0) & (proba <= 1))
+    assert np.mean(np.argmax(proba, axis=1) == y) > 0.9
+    assert len(temperatures) >= 1
+
+
+def test_student_without_sample_weight_warns_and_uses_argmax():
+    X, y, teacher = _task()
+    with pytest.warns(UserWarning, match="argmax"):
+        fitted, _ = fit_soft_student(
+            KNeighborsClassifier(3), X, teacher, y, np.array(["x", "y", "z"])
+        )
+    assert set(fitted.classes_) <= {"x", "y", "z"}
+
+
+def test_unlabelled_rows_use_the_teacher_only():
+    X, y, teacher = _task()
+    y_partial = y.copy()
+    y_partial[::2] = -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted, _ = fit_soft_student(
+            DecisionTreeClassifier(random_state=0), X, teacher, y_partial, np.arange(3),
+            alpha=0.0,
+        )
+    # alpha=0 on labelled rows, pure teacher targets on unlabelled rows: a
+    # fully grown tree reproduces both exactly.
+    expected = soft_target_matrix(teacher, y_partial, 0.0, 1.0)
+    assert_allclose(fitted.predict_proba(X), expected, atol=1e-10)
+
+
+def test_lightgbm_student_records_scheduled_temperatures():
+    lightgbm = pytest.importorskip("lightgbm")
+    X, y, teacher = _task()
+    fitted, temperatures = fit_soft_student(
+        lightgbm.LGBMClassifier(n_estimators=5, verbose=-1, n_jobs=1),
+        X, teacher, y, np.arange(3), temperature=3.0, schedule="linear",
+        final_temperature=1.0,
+    )
+    assert_allclose(temperatures, [3.0, 2.5, 2.0, 1.5, 1.0])
+    assert not callable(fitted.estimator.get_params()["objective"])
+
+
+def test_xgboost_student_is_a_plain_xgboost_model():
+    xgboost = pytest.importorskip("xgboost")
+    X, y, teacher = _task()
+    fitted, temperatures = fit_soft_student(
+        xgboost.XGBClassifier(n_estimators=4, n_jobs=1), X, teacher, y, np.arange(3),
+        temperature=2.0, schedule="cosine", final_temperature=1.0,
+    )
+    assert isinstance(fitted, xgboost.XGBClassifier)
+    assert fitted.get_params()["objective"] == "multi:softprob"
+    assert_allclose(temperatures, [2.0, 1.75, 1.25, 1.0])
