@@ -45,10 +45,20 @@ def teacher_proba(teacher, X, classes):
     fitted here saw the codes ``0..n_classes-1``.
     """
     if isinstance(teacher, FrozenEstimator):
-        proba = np.asarray(teacher.predict_proba(X), dtype=float)
+        proba = np.asarray(teacher.predict_proba(_as_fitted(teacher, X)), dtype=float)
         order = np.argsort(np.asarray(teacher.classes_))
         return proba[:, order]
     return aligned_proba(teacher, X, np.arange(len(classes)))
+
+
+def _as_fitted(teacher, X):
+    """Give ``X`` the column names a pre-fitted teacher was fitted with."""
+    names = getattr(teacher, "feature_names_in_", None)
+    if names is None or hasattr(X, "columns"):
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=names)
 
 
 def _yields_soft_targets(teacher):

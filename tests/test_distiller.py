@@ -1,6 +1,7 @@
 """TemperatureScheduledDistiller: behaviour, integration with sklearn tools, errors."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -307,3 +308,15 @@ def test_huge_temperature_gives_uniform_targets(four_class):
     X, y = four_class
     distiller = _light(temperature=1e9, alpha=1.0).fit(X, y)
     assert_allclose(distiller.transform(X), 0.25, atol=1e-6)
+
+
+def test_frozen_teacher_fitted_on_a_dataframe_keeps_its_feature_names(four_class):
+    pd = pytest.importorskip("pandas")
+    X, y = four_class
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    teacher = LogisticRegression(max_iter=500).fit(frame, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        distiller = _light(teacher=FrozenEstimator(teacher)).fit(frame, y)
+        distiller.transform(frame)
+    assert_array_equal(distiller.feature_names_in_, frame.columns)
