@@ -60,8 +60,8 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         binarizer = LabelBinarizer().fit(y)
         if len(binarizer.classes_) < 2:
             raise ValueError(
-                "SoftTargetClassifier needs at least 2 classes; got only "
-                f"{binarizer.classes_.tolist()[0]!r}."
+                "SoftTargetClassifier needs at least 2 classes, but y holds only "
+                f"one class: {binarizer.classes_.tolist()[0]!r}."
             )
         onehot = binarizer.transform(y)
         if onehot.shape[1] == 1:
@@ -84,6 +84,7 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Most probable class."""
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def __sklearn_tags__(self):
