@@ -1,0 +1,215 @@
+"""Every fitted estimator, and its deployable ``student_``, survives pickle, joblib and skops.
+
+The skops part also keeps ``doc/persistence.rst`` honest: the types the docs
+tell users to trust must be exactly the types the files need.
+"""
+
+import io
+import pickle
+import re
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+
+from skhpmkd import TemperatureScheduledDistiller
+from tests._instances import light_instance
+from tests.test_common import public_estimators
+
+PERSISTENCE_DOC = Path(__file__).resolve().parents[1] / "doc" / "persistence.rst"
+METHODS = ["pickle", "joblib", "skops"]
+
+
+def _data():
+    X, y = make_classification(
+        n_samples=90,
+        n_features=5,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=3,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+    return X, y
+
+
+def _seeded(estimator, seed=0):
+    if "random_state" in estimator.get_params(deep=False):
+        estimator.set_params(random_state=seed)
+    return estimator
+
+
+def _skops_round_trip(obj, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    path = tmp_path / "model.skops"
+    sio.dump(obj, path)
+    trusted = sio.get_untrusted_types(file=path)
+    return sio.load(path, trusted=trusted)
+
+
+def _round_trip(obj, method, tmp_path):
+    if method == "pickle":
+        return pickle.loads(pickle.dumps(obj))
+    if method == "joblib":
+        buffer = io.BytesIO()
+        joblib.dump(obj, buffer)
+        buffer.seek(0)
+        return joblib.load(buffer)
+    return _skops_round_trip(obj, tmp_path)
+
+
+def _assert_same_outputs(original, loaded, X):
+    assert type(loaded) is type(original)
+    np.testing.assert_array_equal(loaded.predict(X), original.predict(X))
+    if hasattr(original, "predict_proba"):
+        np.testing.assert_array_equal(loaded.predict_proba(X), original.predict_proba(X))
+    if hasattr(original, "transform"):
+        np.testing.assert_array_equal(loaded.transform(X), original.transform(X))
+
+
+_FITTED = {}
+
+
+def _fitted(estimator_class):
+    """Each public estimator fitted once per session on the same small data."""
+    if estimator_class not in _FITTED:
+        X, y = _data()
+        _FITTED[estimator_class] = _seeded(light_instance(estimator_class)).fit(X, y)
+    return _FITTED[estimator_class]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("estimator_class", public_estimators(), ids=lambda c: c.__name__)
+def test_fitted_estimator_round_trips(estimator_class, method, tmp_path):
+    estimator = _fitted(estimator_class)
+    X, _ = _data()
+    _assert_same_outputs(estimator, _round_trip(estimator, method, tmp_path), X)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("estimator_class", public_estimators(), ids=lambda c: c.__name__)
+def test_deployed_student_round_trips(estimator_class, method, tmp_path):
+    estimator = _fitted(estimator_class)
+    if not hasattr(estimator, "student_"):
+        pytest.skip(f"{estimator_class.__name__} has no single deployable student_")
+    X, _ = _data()
+    student = estimator.student_
+    _assert_same_outputs(student, _round_trip(student, method, tmp_path), X)
+
+
+def _xgboost_student():
+    xgboost = pytest.importorskip("xgboost")
+    return xgboost.XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1)
+
+
+def _lightgbm_student():
+    lightgbm = pytest.importorskip("lightgbm")
+    return lightgbm.LGBMClassifier(n_estimators=5, num_leaves=4, n_jobs=1, verbose=-1)
+
+
+STUDENTS = {
+    "tree": lambda: DecisionTreeClassifier(max_depth=3),
+    "forest": lambda: RandomForestClassifier(n_estimators=5, max_depth=3),
+    "logistic": lambda: LogisticRegression(),
+    "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(max_iter=5),
+    "xgboost": _xgboost_student,
+    "lightgbm": _lightgbm_student,
+}
+
+
+def _distilled(student):
+    X, y = _data()
+    return TemperatureScheduledDistiller(
+        RandomForestClassifier(n_estimators=10, max_depth=4),
+        student,
+        temperature=2.0,
+        cv=3,
+        random_state=0,
+    ).fit(X, y)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("family", list(STUDENTS))
+def test_every_student_family_round_trips(family, method, tmp_path):
+    distiller = _distilled(STUDENTS[family]())
+    X, _ = _data()
+    student = distiller.student_
+    _assert_same_outputs(student, _round_trip(student, method, tmp_path), X)
+    _assert_same_outputs(distiller, _round_trip(distiller, method, tmp_path), X)
+
+
+def test_skops_refuses_untrusted_types(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    path = tmp_path / "student.skops"
+    sio.dump(_distilled(DecisionTreeClassifier(max_depth=3)).student_, path)
+    with pytest.raises(UntrustedTypesFoundException, match="SoftTargetClassifier"):
+        sio.load(path)
+
+
+# What each row of the table in doc/persistence.rst saves, keyed by the
+# row's first cell.
+DOCUMENTED_OBJECTS = {
+    "TemperatureScheduledDistiller(RandomForestClassifier(), "
+    "DecisionTreeClassifier())": lambda: _distilled(DecisionTreeClassifier()),
+    "student_ of a DecisionTreeClassifier or ExtraTreeClassifier": lambda: (
+        _distilled(DecisionTreeClassifier()).student_
+    ),
+    "student_ of a RandomForestClassifier or ExtraTreesClassifier": lambda: (
+        _distilled(RandomForestClassifier(n_estimators=5)).student_
+    ),
+    "student_ of a LogisticRegression": lambda: _distilled(LogisticRegression()).student_,
+    "student_ of a HistGradientBoostingClassifier": lambda: (
+        _distilled(HistGradientBoostingClassifier(max_iter=5)).student_
+    ),
+    "student_ of an XGBClassifier": lambda: _distilled(_xgboost_student()).student_,
+    "student_ of an LGBMClassifier": lambda: _distilled(_lightgbm_student()).student_,
+}
+
+
+def _documented_tables():
+    """The trusted-types table and the list of skhpmkd types from the docs."""
+    if not PERSISTENCE_DOC.exists():
+        pytest.skip("doc/persistence.rst is not part of this installation")
+    text = PERSISTENCE_DOC.read_text(encoding="utf-8")
+    table = text.split(".. trusted-types-table-start")[1].split(
+        ".. trusted-types-table-end"
+    )[0]
+    rows = {}
+    for row in re.split(r"^\s*\* - ", table, flags=re.MULTILINE)[2:]:
+        first, _, second = row.partition("\n     - ")
+        rows[" ".join(first.replace("``", "").split())] = set(
+            re.findall(r"``([^`]+)``", second)
+        )
+    own = text.split(".. skhpmkd-types-start")[1].split(".. skhpmkd-types-end")[0]
+    return rows, set(re.findall(r"``(skhpmkd\.[^`]+)``", own))
+
+
+def _untrusted_types(obj, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    path = tmp_path / "object.skops"
+    sio.dump(obj, path)
+    return set(sio.get_untrusted_types(file=path))
+
+
+def test_documented_trusted_types_are_exact(tmp_path):
+    rows, _ = _documented_tables()
+    assert set(rows) == set(DOCUMENTED_OBJECTS)
+    for name, make in DOCUMENTED_OBJECTS.items():
+        assert _untrusted_types(make(), tmp_path) == rows[name], name
+
+
+def test_documented_skhpmkd_types_are_exact(tmp_path):
+    """The docs list every skhpmkd type a saved object can hold, and no other."""
+    rows, documented = _documented_tables()
+    found = set().union(*rows.values())
+    for estimator_class in public_estimators():
+        estimator = _fitted(estimator_class)
+        found |= _untrusted_types(estimator, tmp_path)
+    assert {name for name in found if name.startswith("skhpmkd.")} == documented
