@@ -10,7 +10,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skhpmkd._students import MarginClassifier, SoftTargetClassifier, normalize_proba
 
 
-@parametrize_with_checks([SoftTargetClassifier(DecisionTreeRegressor(max_depth=5))])
+@parametrize_with_checks(
+    [SoftTargetClassifier(DecisionTreeRegressor(max_depth=5, random_state=0))]
+)
 def test_soft_target_classifier_is_a_classifier(estimator, check):
     check(estimator)
 
