@@ -1,10 +1,14 @@
 """Knowledge distillation of tabular classifiers, scikit-learn compatible."""
 
 from ._distiller import TemperatureScheduledDistiller
+from ._multi_teacher import AttentionMultiTeacherClassifier
+from ._pyramid import PyramidTeacherClassifier
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttentionMultiTeacherClassifier",
+    "PyramidTeacherClassifier",
     "TemperatureScheduledDistiller",
     "__version__",
 ]

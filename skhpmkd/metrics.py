@@ -76,3 +76,247 @@ def top1_agreement(p_true, p_pred, *, sample_weight=None):
     p, q = _check_pair(p_true, p_pred)
     same = np.argmax(p, axis=1) == np.argmax(q, axis=1)
     return float(np.average(same, weights=sample_weight))
+
+
+def _check_teachers(teacher_probas):
+    """Teacher probabilities as one array of shape (n_teachers, n_samples, n_classes)."""
+    if isinstance(teacher_probas, dict):
+        teacher_probas = list(teacher_probas.values())
+    probas = [check_array(p, dtype=float, ensure_2d=True) for p in teacher_probas]
+    if not probas:
+        raise ValueError("teacher_probas must hold at least one teacher; got none.")
+    shapes = {p.shape for p in probas}
+    if len(shapes) != 1:
+        raise ValueError(
+            "Every teacher needs probabilities of the same shape; got shapes "
+            f"{sorted(shapes)}."
+        )
+    for proba in probas:
+        _check_pair(proba, proba)
+    return np.asarray(probas)
+
+
+def _row_kl(p, q):
+    ratio = np.log(np.clip(p, _EPS, None)) - np.log(np.clip(q, _EPS, None))
+    return np.sum(np.where(p > 0, p * ratio, 0.0), axis=-1)
+
+
+def centroid(teacher_probas, *, weights=None):
+    """Mean distribution of the teachers, optionally weighted.
+
+    Parameters
+    ----------
+    teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
+        Probability rows of each teacher.
+    weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
+        Teacher weights, per teacher or per sample; uniform when ``None``.
+
+    Returns
+    -------
+    centroid : ndarray of shape (n_samples, n_classes)
+
+    Examples
+    --------
+    >>> from skhpmkd.metrics import centroid
+    >>> centroid([[[1.0, 0.0]], [[0.5, 0.5]]])
+    array([[0.75, 0.25]])
+    """
+    probas = _check_teachers(teacher_probas)
+    n_teachers, n_samples, _ = probas.shape
+    if weights is None:
+        weights = np.full(n_teachers, 1.0 / n_teachers)
+    weights = np.broadcast_to(np.asarray(weights, dtype=float), (n_samples, n_teachers))
+    if np.any(weights < 0) or not np.allclose(weights.sum(axis=1), 1.0, atol=1e-6):
+        raise ValueError("weights must be non-negative and sum to 1 over the teachers.")
+    return np.einsum("mnk,nm->nk", probas, weights)
+
+
+def individual_fidelity(teacher_probas, student_proba, *, sample_weight=None):
+    """``KL(T_i || S)`` of the student to each teacher.
+
+    Parameters
+    ----------
+    teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
+        Probability rows of each teacher.
+    student_proba : array-like of shape (n_samples, n_classes)
+        Probability rows of the student.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    kl : ndarray of shape (n_teachers,)
+        Mean KL divergence from each teacher to the student, in nats; lower
+        means the student is more faithful to that teacher.
+
+    Examples
+    --------
+    >>> from skhpmkd.metrics import individual_fidelity
+    >>> individual_fidelity([[[0.5, 0.5]], [[0.9, 0.1]]], [[0.9, 0.1]]).round(4)
+    array([0.5108, 0.    ])
+    """
+    probas = _check_teachers(teacher_probas)
+    return np.array(
+        [kl_divergence(p, student_proba, sample_weight=sample_weight) for p in probas]
+    )
+
+
+def centroid_fidelity(teacher_probas, student_proba, *, weights=None, sample_weight=None):
+    """``KL(centroid || S)``: fidelity of the student to the teachers' mean.
+
+    Parameters
+    ----------
+    teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
+        Probability rows of each teacher.
+    student_proba : array-like of shape (n_samples, n_classes)
+        Probability rows of the student.
+    weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
+        Teacher weights of the centroid; uniform when ``None``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    kl : float
+
+    Examples
+    --------
+    >>> from skhpmkd.metrics import centroid_fidelity
+    >>> round(centroid_fidelity([[[1.0, 0.0]], [[0.0, 1.0]]], [[0.5, 0.5]]), 4)
+    0.0
+    """
+    center = centroid(teacher_probas, weights=weights)
+    return kl_divergence(center, student_proba, sample_weight=sample_weight)
+
+
+def teacher_diversity(teacher_probas, *, weights=None, sample_weight=None):
+    """``KL(T_i || centroid)``: how far each teacher is from the teachers' mean.
+
+    Parameters
+    ----------
+    teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
+        Probability rows of each teacher.
+    weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
+        Teacher weights of the centroid; uniform when ``None``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    kl : ndarray of shape (n_teachers,)
+
+    Examples
+    --------
+    >>> from skhpmkd.metrics import teacher_diversity
+    >>> teacher_diversity([[[1.0, 0.0]], [[0.0, 1.0]]]).round(4)
+    array([0.6931, 0.6931])
+    """
+    probas = _check_teachers(teacher_probas)
+    center = centroid(probas, weights=weights)
+    return np.array(
+        [kl_divergence(p, center, sample_weight=sample_weight) for p in probas]
+    )
+
+
+def pairwise_kl(teacher_probas, *, sample_weight=None):
+    """Matrix of ``KL(T_i || T_j)`` between every pair of teachers.
+
+    Parameters
+    ----------
+    teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
+        Probability rows of each teacher.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    kl : ndarray of shape (n_teachers, n_teachers)
+        Row ``i``, column ``j`` holds ``KL(T_i || T_j)``; the diagonal is 0.
+        The matrix is not symmetric.
+
+    Examples
+    --------
+    >>> from skhpmkd.metrics import pairwise_kl
+    >>> pairwise_kl([[[0.5, 0.5]], [[0.9, 0.1]]]).round(4)
+    array([[0.    , 0.5108],
+           [0.3681, 0.    ]])
+    """
+    probas = _check_teachers(teacher_probas)
+    per_row = _row_kl(probas[:, None], probas[None, :])
+    return np.average(per_row, axis=-1, weights=sample_weight)
+
+
+def fidelity_report(
+    teacher_probas, student_proba, *, teacher_names=None, weights=None, sample_weight=None
+):
+    """Every fidelity and diversity measure between teachers and one student.
+
+    Parameters
+    ----------
+    teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
+        Probability rows of each teacher; a dict's keys name the teachers.
+    student_proba : array-like of shape (n_samples, n_classes)
+        Probability rows of the student.
+    teacher_names : list of str, default=None
+        Names of the teachers; the dict keys, or ``teacher_0``, ... when
+        ``None``.
+    weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
+        Teacher weights of the centroid; uniform when ``None``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    report : dict
+        ``"teachers"``: a dict of equal-length lists (``pandas.DataFrame``
+        ready) with ``name``, ``individual_fidelity`` (``KL(T_i || S)``),
+        ``teacher_diversity`` (``KL(T_i || centroid)``) and
+        ``top1_agreement`` (student vs teacher); ``"centroid_fidelity"``
+        (``KL(centroid || S)``); ``"centroid_top1_agreement"``;
+        ``"mean_individual_fidelity"``; ``"pairwise_kl"``, the
+        (n_teachers, n_teachers) matrix of ``KL(T_i || T_j)``.
+
+    Examples
+    --------
+    >>> from skhpmkd.metrics import fidelity_report
+    >>> report = fidelity_report(
+    ...     {"a": [[0.5, 0.5]], "b": [[0.9, 0.1]]}, [[0.9, 0.1]]
+    ... )
+    >>> report["teachers"]["name"]
+    ['a', 'b']
+    >>> [round(kl, 4) for kl in report["teachers"]["individual_fidelity"]]
+    [0.5108, 0.0]
+    """
+    if teacher_names is None:
+        if isinstance(teacher_probas, dict):
+            teacher_names = [str(name) for name in teacher_probas]
+        else:
+            teacher_names = [f"teacher_{i}" for i in range(len(teacher_probas))]
+    probas = _check_teachers(teacher_probas)
+    if len(teacher_names) != len(probas):
+        raise ValueError(
+            f"Got {len(teacher_names)} teacher names for {len(probas)} teachers."
+        )
+    individual = individual_fidelity(probas, student_proba, sample_weight=sample_weight)
+    center = centroid(probas, weights=weights)
+    return {
+        "teachers": {
+            "name": list(teacher_names),
+            "individual_fidelity": individual.tolist(),
+            "teacher_diversity": teacher_diversity(
+                probas, weights=weights, sample_weight=sample_weight
+            ).tolist(),
+            "top1_agreement": [
+                top1_agreement(p, student_proba, sample_weight=sample_weight)
+                for p in probas
+            ],
+        },
+        "centroid_fidelity": kl_divergence(
+            center, student_proba, sample_weight=sample_weight
+        ),
+        "centroid_top1_agreement": top1_agreement(
+            center, student_proba, sample_weight=sample_weight
+        ),
+        "mean_individual_fidelity": float(individual.mean()),
+        "pairwise_kl": pairwise_kl(probas, sample_weight=sample_weight),
+    }

@@ -10,12 +10,28 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from skhpmkd import TemperatureScheduledDistiller
+from skhpmkd import (
+    AttentionMultiTeacherClassifier,
+    PyramidTeacherClassifier,
+    TemperatureScheduledDistiller,
+)
 
 LIGHT_PARAMS = {
     TemperatureScheduledDistiller: dict(
         teacher=RandomForestClassifier(n_estimators=10, max_depth=4),
         student=DecisionTreeClassifier(max_depth=4),
+        cv=3,
+    ),
+    AttentionMultiTeacherClassifier: dict(
+        teachers=[
+            ("tree", DecisionTreeClassifier(max_depth=3)),
+            ("logistic", LogisticRegression()),
+        ],
+        cv=3,
+    ),
+    PyramidTeacherClassifier: dict(
+        teacher=DecisionTreeClassifier(max_depth=3),
+        specialist=DecisionTreeClassifier(max_depth=2),
         cv=3,
     ),
 }

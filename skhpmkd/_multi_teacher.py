@@ -1,0 +1,525 @@
+"""Several teachers fused per sample: uniform, CAMKD, entropy or learned attention."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+    is_classifier,
+)
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import check_cv
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._attention import (
+    ATTENTION_FEATURES,
+    attention_weights,
+    camkd_weights,
+    entropy_weights,
+    fit_attention,
+    fuse,
+    stack_probas,
+    teacher_features,
+    teacher_performance,
+    uniform_weights,
+)
+from ._distiller import allows_nan, encode_target
+from ._parallel import parallel_map
+from ._teachers import (
+    _fit_fold,
+    _uses_oob,
+    _yields_soft_targets,
+    fit_teacher,
+    seed_estimator,
+    teacher_proba,
+)
+
+WEIGHTINGS = ("attention", "uniform", "camkd", "entropy")
+
+
+def default_teachers():
+    """Three light, diverse teachers: a linear model, a forest and boosting."""
+    return [
+        ("logistic", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))),
+        ("forest", RandomForestClassifier(n_estimators=100, min_samples_leaf=2)),
+        ("boosting", HistGradientBoostingClassifier(max_iter=50)),
+    ]
+
+
+def check_named_estimators(owner, pairs, role):
+    """Check a list of ``(name, estimator)`` pairs as ``VotingClassifier`` does.
+
+    Raises ``ValueError`` for an empty list, malformed pairs, duplicate or
+    invalid names, and estimators that are not classifiers with
+    ``predict_proba``, naming the offending entry.
+    """
+    if not pairs:
+        raise ValueError(
+            f"{role} must be a non-empty list of (name, estimator) pairs; got {pairs!r}."
+        )
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)):
+            raise ValueError(
+                f"Every entry of {role} must be a (name, estimator) tuple with a "
+                f"string name; got {pair!r}."
+            )
+    names = [name for name, _ in pairs]
+    owner._validate_names(names)
+    owner._check_estimators_are_instances([estimator for _, estimator in pairs])
+    for name, estimator in pairs:
+        if not is_classifier(estimator) or not hasattr(estimator, "fit"):
+            raise ValueError(
+                f"The {role[:-1]} {name!r} ({type(estimator).__name__}) is not a "
+                "classifier."
+            )
+        if not hasattr(estimator, "predict_proba"):
+            raise ValueError(
+                f"The {role[:-1]} {name!r} ({type(estimator).__name__}) does not "
+                "implement predict_proba; every one must give class probabilities."
+            )
+
+
+def shared_splits(cv, X, y):
+    """One list of cross-validation splits that covers every row exactly once."""
+    splits = list(check_cv(cv, y, classifier=True).split(X, y))
+    covered = np.zeros(len(y), dtype=int)
+    for _, test in splits:
+        covered[test] += 1
+    if np.any(covered != 1):
+        raise ValueError(
+            "cv must put every training row in exactly one test fold to give "
+            f"out-of-fold soft targets; {int(np.sum(covered != 1))} rows are not."
+        )
+    return splits
+
+
+def _teacher_job(teacher, X, y, classes, cv, train, test):
+    """One unit of parallel teacher work.
+
+    With ``cv`` set, the whole teacher goes through :func:`fit_teacher`
+    (out-of-bag, its own ``fit_transform``); otherwise one fold (``train`` and
+    ``test`` set) or the final fit on all rows.
+    """
+    if cv is not None:
+        return fit_teacher(teacher, X, y, classes, cv=cv, n_jobs=1)
+    return _fit_fold(teacher, X, y, train, test, len(classes))
+
+
+def fit_teachers(teachers, X, y, classes, *, cv=5, n_jobs=None):
+    """Fit every teacher and return them with their out-of-fold probabilities.
+
+    All folds of all cross-fitted teachers, and their final fits, run in one
+    parallel call on the same splits; out-of-bag and self-cross-fitting
+    teachers are one job each; frozen teachers are only asked to predict.
+
+    Returns
+    -------
+    fitted : list of classifiers
+    probas : ndarray of shape (n_teachers, n_samples, n_classes)
+        Columns in class-code order.
+    """
+    jobs, owners = [], []
+    splits = None
+    for index, teacher in enumerate(teachers):
+        if isinstance(teacher, FrozenEstimator):
+            continue
+        if _yields_soft_targets(teacher) or _uses_oob(teacher):
+            jobs.append((teacher, X, y, classes, cv, None, None))
+            owners.append((index, "whole", None))
+            continue
+        if splits is None:
+            splits = shared_splits(cv, X, y)
+        for train, test in splits:
+            jobs.append((clone(teacher), X, y, classes, None, train, test))
+            owners.append((index, "fold", test))
+        jobs.append((teacher, X, y, classes, None, None, None))
+        owners.append((index, "full", None))
+    results = parallel_map(_teacher_job, jobs, n_jobs)
+
+    fitted = list(teachers)
+    probas = np.zeros((len(teachers), len(y), len(classes)))
+    for index, teacher in enumerate(teachers):
+        if isinstance(teacher, FrozenEstimator):
+            fitted[index], probas[index] = fit_teacher(teacher, X, y, classes)
+    for (index, kind, test), result in zip(owners, results):
+        if kind == "whole":
+            fitted[index], probas[index] = result
+        elif kind == "fold":
+            probas[index][test] = result
+        else:
+            fitted[index] = result
+    return fitted, probas
+
+
+class AttentionMultiTeacherClassifier(
+    ClassifierMixin, TransformerMixin, MetaEstimatorMixin, _BaseComposition
+):
+    """Fuse several teachers per sample into one distribution.
+
+    The teachers' out-of-fold probabilities are computed once, in parallel,
+    then fused row by row as a weighted average ``q(x) = sum_i w_i(x) p_i(x)``.
+    Fusing distributions this way is exactly weighting each teacher's
+    distillation term per sample. ``fit_transform`` returns the out-of-fold
+    fused targets, so the estimator can be the ``teacher`` of
+    :class:`TemperatureScheduledDistiller`: one student learns from many
+    teachers.
+
+    Parameters
+    ----------
+    teachers : list of (str, estimator) tuples, default=None
+        Named classifiers with ``predict_proba``, unfitted (fitted on clones)
+        or pre-fitted and wrapped in :class:`~sklearn.frozen.FrozenEstimator`.
+        Their parameters are reachable as ``teachers__<name>__<param>``.
+        ``None`` means a standardised logistic regression, a 100-tree random
+        forest and a 50-round histogram gradient boosting model.
+    weighting : {"attention", "uniform", "camkd", "entropy"}, default="attention"
+        How teachers are weighted on each row.
+
+        - ``"uniform"``: ``1 / M`` (vanilla multi-teacher KD).
+        - ``"camkd"``: ``w_i = (1 - softmax_i(CE_i(x))) / (M - 1)`` with the
+          teachers' cross-entropies on the true label. It needs labels, so it
+          is used per sample on the training rows (``fit_transform``); at
+          predict time, without labels, each teacher gets its mean CAMKD
+          weight over the out-of-fold training rows (``teacher_weights_``).
+        - ``"entropy"``: label-free ``softmax_i(-H(p_i(x)))``: confident
+          teachers count more.
+        - ``"attention"``: ``softmax_i(a . f_i(x))`` where ``f_i(x)`` holds
+          the teacher's confidence, its agreement with the consensus, its
+          global out-of-fold performance and its diversity from the others
+          (all label-free, so the same rule applies at predict time). ``a``
+          is learned by minimising the fused out-of-fold log-loss with
+          L-BFGS from ``a = 0`` (the uniform average) with an L2 penalty,
+          so the fused log-loss on those rows is never above the uniform
+          average's.
+    cv : int, cross-validation generator or iterable, default=5
+        Splitter for the teachers' out-of-fold probabilities.
+    attention_l2 : float, default=1e-4
+        Strength of the L2 penalty on the attention vector.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the teachers' unset ``random_state`` parameters.
+    n_jobs : int, default=None
+        Number of teacher fits (one per fold and teacher) run in parallel.
+
+    Attributes
+    ----------
+    teachers_ : list of classifiers
+        The teachers fitted on all rows (frozen teachers as given).
+    named_teachers_ : :class:`~sklearn.utils.Bunch`
+        The fitted teachers by name.
+    teacher_names_ : list of str
+        Teacher names, in order.
+    teacher_log_loss_ : ndarray of shape (n_teachers,)
+        Out-of-fold log-loss of each teacher on the training rows.
+    teacher_weights_ : ndarray of shape (n_teachers,)
+        Mean weight of each teacher over the training rows.
+    attention_ : ndarray of shape (4,) or None
+        The learned attention vector ``a`` for ``weighting="attention"``, in
+        the order of ``attention_features_``; ``None`` otherwise.
+    attention_features_ : tuple of str
+        Names of the attention features.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    TemperatureScheduledDistiller : Distils one teacher, such as this one, into a student.
+    PyramidTeacherClassifier : Fuses a teacher with class-subset specialists.
+    sklearn.ensemble.VotingClassifier : Soft voting with fixed weights.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skhpmkd import AttentionMultiTeacherClassifier
+    >>> X, y = make_classification(
+    ...     n_samples=300, n_informative=4, n_classes=3, random_state=0
+    ... )
+    >>> ensemble = AttentionMultiTeacherClassifier(
+    ...     [("tree", DecisionTreeClassifier(max_depth=3)),
+    ...      ("logistic", LogisticRegression()),
+    ...      ("bayes", GaussianNB())],
+    ...     random_state=0,
+    ... )
+    >>> soft_targets = ensemble.fit_transform(X, y)
+    >>> soft_targets.shape
+    (300, 3)
+    >>> bool(abs(ensemble.teacher_weights_.sum() - 1) < 1e-9)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "teachers": [list, None],
+        "weighting": [StrOptions(set(WEIGHTINGS))],
+        "cv": ["cv_object"],
+        "attention_l2": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        teachers=None,
+        *,
+        weighting="attention",
+        cv=5,
+        attention_l2=1e-4,
+        random_state=None,
+        n_jobs=None,
+    ):
+        self.teachers = teachers
+        self.weighting = weighting
+        self.cv = cv
+        self.attention_l2 = attention_l2
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def get_params(self, deep=True):
+        """Parameters of this estimator and, with ``deep``, of its teachers.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the teachers by name and their parameters as
+            ``<name>__<param>``.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        return self._get_params("teachers", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, including a teacher by name or its parameters.
+
+        Parameters
+        ----------
+        **params : keyword arguments
+            ``teachers``, a teacher name, ``<name>__<param>`` or any
+            constructor argument.
+
+        Returns
+        -------
+        self : object
+            This estimator.
+        """
+        self._set_params("teachers", **params)
+        return self
+
+    def _named_teachers(self):
+        teachers = default_teachers() if self.teachers is None else self.teachers
+        return list(teachers)
+
+    def _finite_mode(self):
+        estimators = [estimator for _, estimator in self._named_teachers()]
+        return "allow-nan" if allows_nan(*estimators) else True
+
+    def _fit(self, X, y):
+        named = self._named_teachers()
+        check_named_estimators(self, named, "teachers")
+        X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
+        self.classes_, codes = encode_target(self, y)
+        rng = check_random_state(self.random_state)
+        teachers = [seed_estimator(clone(estimator), rng) for _, estimator in named]
+        self.teachers_, probas = fit_teachers(
+            teachers, X, codes, self.classes_, cv=self.cv, n_jobs=self.n_jobs
+        )
+        self.teacher_names_ = [name for name, _ in named]
+        self.named_teachers_ = Bunch(**dict(zip(self.teacher_names_, self.teachers_)))
+        performance = teacher_performance(probas, codes)
+        self.teacher_log_loss_ = -performance
+        self.attention_features_ = ATTENTION_FEATURES
+        self.attention_ = None
+
+        if self.weighting == "attention":
+            features = teacher_features(probas, performance)
+            self.attention_ = fit_attention(
+                features, probas, codes, l2=self.attention_l2
+            )
+            weights = attention_weights(features, self.attention_)
+        elif self.weighting == "camkd":
+            weights = camkd_weights(probas, codes)
+        elif self.weighting == "entropy":
+            weights = entropy_weights(probas)
+        else:
+            weights = uniform_weights(probas)
+        self.teacher_weights_ = weights.mean(axis=0)
+        return fuse(probas, weights)
+
+    def _teacher_probas(self, X):
+        return stack_probas(
+            [teacher_proba(teacher, X, self.classes_) for teacher in self.teachers_]
+        )
+
+    def _label_free_weights(self, probas):
+        if self.weighting == "attention":
+            features = teacher_features(probas, -self.teacher_log_loss_)
+            return attention_weights(features, self.attention_)
+        if self.weighting == "entropy":
+            return entropy_weights(probas)
+        return np.broadcast_to(self.teacher_weights_, (probas.shape[1], probas.shape[0]))
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit the teachers and learn how to weight them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._fit(X, y)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y):
+        """Fit, and return the out-of-fold fused soft targets of ``X``.
+
+        Each row's targets come from teachers that did not see that row;
+        with ``weighting="camkd"`` they use the row's label.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        soft_targets : ndarray of shape (n_samples, n_classes)
+            Fused probabilities at temperature 1, columns in ``classes_`` order.
+        """
+        return self._fit(X, y)
+
+    def teacher_proba(self, X):
+        """Each fitted teacher's probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        probas : ndarray of shape (n_teachers, n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        return self._teacher_probas(X)
+
+    def teacher_weights(self, X):
+        """Label-free per-sample teacher weights used at predict time.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_teachers)
+            Rows sum to one.
+        """
+        check_is_fitted(self)
+        return np.array(self._label_free_weights(self.teacher_proba(X)))
+
+    def predict_proba(self, X):
+        """Fused class probabilities of the teachers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; rows sum to one.
+        """
+        check_is_fitted(self)
+        probas = self.teacher_proba(X)
+        return fuse(probas, self._label_free_weights(probas))
+
+    def transform(self, X):
+        """The fused soft targets, the same as :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        soft_targets : ndarray of shape (n_samples, n_classes)
+            Fused probabilities at temperature 1.
+        """
+        check_is_fitted(self)
+        return self.predict_proba(X)
+
+    def predict(self, X):
+        """Class labels of the fused ensemble.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the soft-target columns, one per class.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``"<estimator>_proba_<class>"`` for each class.
+        """
+        check_is_fitted(self)
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}_proba_{c}" for c in self.classes_], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            estimators = [estimator for _, estimator in self._named_teachers()]
+            tags.input_tags.allow_nan = allows_nan(*estimators)
+        except (TypeError, ValueError):
+            tags.input_tags.allow_nan = False
+        return tags

@@ -1,0 +1,440 @@
+"""A pyramid of teachers: one on all classes, specialists on groups of confused classes."""
+
+from math import ceil, sqrt
+from numbers import Integral
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.dummy import DummyClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._distiller import allows_nan, default_teacher, encode_target
+from ._multi_teacher import shared_splits
+from ._parallel import parallel_map
+from ._soft_targets import aligned_proba
+from ._teachers import _rows, fit_teacher, seed_estimator, teacher_proba
+
+
+def soft_confusion(proba, y, n_classes):
+    """Mean predicted distribution of the rows of each true class.
+
+    Row ``a``, column ``b`` is the average probability the teacher gives class
+    ``b`` on rows of class ``a``: a confusion matrix that also counts the
+    confusions the teacher did not commit to.
+    """
+    confusion = np.zeros((n_classes, n_classes))
+    for code in range(n_classes):
+        rows = y == code
+        if rows.any():
+            confusion[code] = proba[rows].mean(axis=0)
+    return confusion
+
+
+def split_classes(classes, confusion, n_groups=None):
+    """Split ``classes`` (codes) into groups of most-confused classes.
+
+    Average-linkage clustering of the classes on the symmetrised confusion
+    (classes often mistaken for one another are close), cut into
+    ``n_groups`` groups (``ceil(sqrt(len(classes)))`` when ``None``).
+    Groups come back sorted by their smallest class.
+    """
+    classes = np.asarray(classes)
+    if len(classes) < 2:
+        return [classes]
+    n_groups = ceil(sqrt(len(classes))) if n_groups is None else n_groups
+    n_groups = min(n_groups, len(classes))
+    similarity = confusion[np.ix_(classes, classes)]
+    similarity = (similarity + similarity.T) / 2
+    np.fill_diagonal(similarity, 0.0)
+    distance = similarity.max() - similarity
+    np.fill_diagonal(distance, 0.0)
+    labels = fcluster(
+        linkage(squareform(distance, checks=False), method="average"),
+        t=n_groups,
+        criterion="maxclust",
+    )
+    groups = [classes[labels == label] for label in np.unique(labels)]
+    return sorted(groups, key=lambda group: group.min())
+
+
+def build_pyramid(confusion, n_levels, n_groups=None):
+    """Class groups of each level below the top: ``levels[l]`` lists code arrays.
+
+    Every group of level ``l + 1`` lies inside one group of level ``l``; the
+    top level (all classes) is implicit.
+    """
+    levels = []
+    parents = [np.arange(len(confusion))]
+    for _ in range(n_levels):
+        children = []
+        for parent in parents:
+            children.extend(split_classes(parent, confusion, n_groups))
+        levels.append(children)
+        parents = children
+    return levels
+
+
+def _fit_specialist(specialist, X, local_y, train, test, n_local):
+    """Fit a specialist on ``train`` rows of its group; predict ``test`` rows.
+
+    With no ``test``, fit on all of ``train`` and return the model. A fold
+    whose group rows hold a single class gets that class's prior instead.
+    """
+    if len(np.unique(local_y)) < 2:
+        specialist = DummyClassifier(strategy="prior")
+    specialist.fit(_rows(X, train), local_y)
+    if test is None:
+        return specialist
+    return aligned_proba(specialist, _rows(X, test), np.arange(n_local))
+
+
+def fuse_pyramid(top_proba, groups, specialist_probas):
+    """Fused targets ``q(k) = q_top(S) q_S(k | S)``, level by level.
+
+    Each specialist's conditional distribution over its group replaces the
+    distribution inside the group while the group keeps the probability mass
+    the levels above gave it, so rows still sum to one.
+
+    Parameters
+    ----------
+    top_proba : ndarray of shape (n_samples, n_classes)
+        Probabilities of the all-class teacher.
+    groups : list of list of ndarray
+        Class codes of each group, level by level.
+    specialist_probas : list of list of (ndarray or None)
+        Each group's specialist probabilities over its classes, in the
+        group's order; ``None`` for groups without a specialist.
+
+    Returns
+    -------
+    fused : ndarray of shape (n_samples, n_classes)
+    """
+    fused = np.array(top_proba, dtype=float)
+    for level_groups, level_probas in zip(groups, specialist_probas):
+        for group, proba in zip(level_groups, level_probas):
+            if proba is None:
+                continue
+            mass = fused[:, group].sum(axis=1, keepdims=True)
+            fused[:, group] = mass * proba
+    return fused / fused.sum(axis=1, keepdims=True)
+
+
+def _needs_specialist(group, parent):
+    return len(group) > 1 and len(group) < len(parent)
+
+
+class PyramidTeacherClassifier(
+    ClassifierMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
+):
+    """A teacher on all classes refined by specialists on groups of classes.
+
+    Level 0 is one teacher on all classes. Its out-of-fold confusion matrix
+    groups the classes it confuses most; each level below splits every group
+    of the level above again, and a specialist is trained on the rows of its
+    group's classes only. The fused distribution is
+    ``q(k) = q_top(S) q_S(k | S)``: the teacher decides among groups, the
+    specialist within its group (recursively over the levels).
+
+    ``fit_transform`` returns the out-of-fold fused targets, so the pyramid
+    can be the ``teacher`` of :class:`TemperatureScheduledDistiller`. For an
+    ensemble of students, distil the pyramid into several students and
+    soft-vote them, e.g.
+    ``VotingClassifier([(name, TemperatureScheduledDistiller(pyramid, student))
+    ...], voting="soft")``; each member refits the pyramid on its own.
+
+    Parameters
+    ----------
+    teacher : classifier, default=None
+        Level-0 teacher on all classes: unfitted (fitted on a clone) or
+        pre-fitted in a :class:`~sklearn.frozen.FrozenEstimator`. ``None``
+        means ``HistGradientBoostingClassifier()``.
+    specialist : classifier, default=None
+        Unfitted classifier cloned for every group. ``None`` means a clone of
+        the teacher (of the estimator inside a frozen teacher).
+    n_levels : int, default=1
+        Number of specialist levels below the top teacher.
+    n_groups : int, default=None
+        Number of groups each group is split into at the next level;
+        ``None`` means ``ceil(sqrt(size))`` for a group of ``size`` classes.
+    cv : int, cross-validation generator or iterable, default=5
+        Splitter for the out-of-fold probabilities of every level.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the teacher and the specialists.
+    n_jobs : int, default=None
+        Number of fits run in parallel.
+
+    Attributes
+    ----------
+    teacher_ : classifier
+        The level-0 teacher fitted on all rows.
+    groups_ : list of list of ndarray
+        Class labels of each group, level by level (``groups_[0]`` is the
+        first level below the teacher).
+    specialists_ : list of list of (classifier or None)
+        Fitted specialist of each group, ``None`` where a group has one class
+        or repeats its parent group.
+    confusion_ : ndarray of shape (n_classes, n_classes)
+        Out-of-fold soft confusion matrix of the level-0 teacher that the
+        groups were built from.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    AttentionMultiTeacherClassifier : Fuses teachers on all classes per sample.
+    TemperatureScheduledDistiller : Distils the pyramid into a student.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skhpmkd import PyramidTeacherClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> pyramid = PyramidTeacherClassifier(
+    ...     LogisticRegression(max_iter=2000), cv=3, random_state=0
+    ... ).fit(X / 16, y)
+    >>> len(pyramid.groups_[0])
+    4
+    >>> pyramid.predict_proba(X[:2] / 16).sum(axis=1).round(6)
+    array([1., 1.])
+    """
+
+    _parameter_constraints: dict = {
+        "teacher": [None, HasMethods(["fit", "predict_proba"])],
+        "specialist": [None, HasMethods(["fit", "predict_proba"])],
+        "n_levels": [Interval(Integral, 1, None, closed="left")],
+        "n_groups": [None, Interval(Integral, 2, None, closed="left")],
+        "cv": ["cv_object"],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        teacher=None,
+        specialist=None,
+        *,
+        n_levels=1,
+        n_groups=None,
+        cv=5,
+        random_state=None,
+        n_jobs=None,
+    ):
+        self.teacher = teacher
+        self.specialist = specialist
+        self.n_levels = n_levels
+        self.n_groups = n_groups
+        self.cv = cv
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _resolved(self):
+        teacher = default_teacher() if self.teacher is None else self.teacher
+        if self.specialist is not None:
+            return teacher, self.specialist
+        if isinstance(teacher, FrozenEstimator):
+            return teacher, teacher.estimator
+        return teacher, teacher
+
+    def _finite_mode(self):
+        return "allow-nan" if allows_nan(*self._resolved()) else True
+
+    def _fit(self, X, y):
+        teacher, specialist = self._resolved()
+        if isinstance(specialist, FrozenEstimator):
+            raise ValueError(
+                "specialist must be an unfitted classifier: one copy is trained "
+                "per group of classes; got a FrozenEstimator."
+            )
+        X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
+        self.classes_, codes = encode_target(self, y)
+        n_classes = len(self.classes_)
+        rng = check_random_state(self.random_state)
+        self.teacher_, top_proba = fit_teacher(
+            seed_estimator(clone(teacher), rng),
+            X,
+            codes,
+            self.classes_,
+            cv=self.cv,
+            n_jobs=self.n_jobs,
+        )
+        self.confusion_ = soft_confusion(top_proba, codes, n_classes)
+        groups = build_pyramid(self.confusion_, self.n_levels, self.n_groups)
+        parents = self._parents(groups, n_classes)
+
+        splits = shared_splits(self.cv, X, codes)
+        jobs, owners = [], []
+        for level, level_groups in enumerate(groups):
+            for index, group in enumerate(level_groups):
+                if not _needs_specialist(group, parents[level][index]):
+                    continue
+                rows = np.flatnonzero(np.isin(codes, group))
+                local_y = np.searchsorted(group, codes)
+                model = seed_estimator(clone(specialist), rng)
+                for train, test in splits:
+                    fold_rows = np.intersect1d(train, rows)
+                    jobs.append(
+                        (clone(model), X, local_y[fold_rows], fold_rows, test, len(group))
+                    )
+                    owners.append((level, index, test))
+                jobs.append((model, X, local_y[rows], rows, None, len(group)))
+                owners.append((level, index, None))
+        results = parallel_map(_fit_specialist, jobs, self.n_jobs)
+
+        oof = [[None] * len(level_groups) for level_groups in groups]
+        self.specialists_ = [[None] * len(level_groups) for level_groups in groups]
+        for (level, index, test), result in zip(owners, results):
+            if test is None:
+                self.specialists_[level][index] = result
+                continue
+            if oof[level][index] is None:
+                oof[level][index] = np.zeros((len(codes), len(groups[level][index])))
+            oof[level][index][test] = result
+        self._group_codes = groups
+        self.groups_ = [[self.classes_[group] for group in level] for level in groups]
+        return fuse_pyramid(top_proba, groups, oof)
+
+    @staticmethod
+    def _parents(groups, n_classes):
+        """The group each group was split from, level by level."""
+        parents = [[np.arange(n_classes)] * len(groups[0])]
+        for upper, lower in zip(groups, groups[1:]):
+            parents.append(
+                [next(p for p in upper if np.isin(g, p).all()) for g in lower]
+            )
+        return parents
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit the teacher, group the classes and fit the specialists.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted pyramid.
+        """
+        self._fit(X, y)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y):
+        """Fit, and return the out-of-fold fused pyramid targets of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        soft_targets : ndarray of shape (n_samples, n_classes)
+            Fused probabilities at temperature 1, columns in ``classes_``
+            order; each row's come from models that did not see it.
+        """
+        return self._fit(X, y)
+
+    def predict_proba(self, X):
+        """Fused class probabilities ``q_top(S) q_S(k | S)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; rows sum to one.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        top_proba = teacher_proba(self.teacher_, X, self.classes_)
+        specialist_probas = [
+            [
+                None
+                if model is None
+                else aligned_proba(model, X, np.arange(len(group)))
+                for model, group in zip(level_models, level_groups)
+            ]
+            for level_models, level_groups in zip(self.specialists_, self._group_codes)
+        ]
+        return fuse_pyramid(top_proba, self._group_codes, specialist_probas)
+
+    def transform(self, X):
+        """The fused soft targets, the same as :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        soft_targets : ndarray of shape (n_samples, n_classes)
+            Fused probabilities at temperature 1.
+        """
+        check_is_fitted(self)
+        return self.predict_proba(X)
+
+    def predict(self, X):
+        """Class labels of the fused pyramid.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the soft-target columns, one per class.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``"<estimator>_proba_<class>"`` for each class.
+        """
+        check_is_fitted(self)
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}_proba_{c}" for c in self.classes_], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = allows_nan(*self._resolved())
+        return tags
