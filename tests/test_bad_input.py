@@ -1,0 +1,176 @@
+"""A table of bad inputs: each gives a clear ``ValueError`` or works, and none is mutated.
+
+Every public estimator goes through every row. A row changes the data, the
+estimator's parameters, or both, and says what must happen: ``WORKS`` (fit
+succeeds and the probabilities are sane) or a regular expression the
+``ValueError`` message must match.
+"""
+
+import copy
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils import get_tags
+
+from tests._instances import light_instance
+from tests.test_common import public_estimators
+
+WORKS = "works"
+
+
+def _data():
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1, 2], 12)
+    rng.shuffle(y)
+    X = rng.normal(size=(len(y), 4)) + y[:, None]
+    return X, y
+
+
+def _with(X, row, column, value):
+    X = X.copy()
+    X[row, column] = value
+    return X
+
+
+def _teacher_param(estimator):
+    params = estimator.get_params(deep=False)
+    for name in ("teacher", "teachers"):
+        if name in params:
+            return name, params[name]
+    pytest.skip(f"{type(estimator).__name__} takes no teacher")
+
+
+def _replace_teacher(estimator, bad, good):
+    """Put ``bad`` in as the teacher, or as the first of several teachers."""
+    name, current = _teacher_param(estimator)
+    if name == "teacher":
+        return {name: bad}
+    rest = list(current)[1:] if current else [("good", good)]
+    return {name: [("bad", bad), *rest]}
+
+
+def _no_predict_proba(estimator, X, y):
+    return _replace_teacher(
+        estimator, LinearSVC(), DecisionTreeClassifier(max_depth=3)
+    )
+
+
+def _other_classes(estimator, X, y):
+    two_classes = y < 2
+    partial = FrozenEstimator(LogisticRegression().fit(X[two_classes], y[two_classes]))
+    full = FrozenEstimator(LogisticRegression().fit(X, y))
+    name, _ = _teacher_param(estimator)
+    if name == "teacher":
+        return {name: partial}
+    return {name: [("full", full), ("partial", partial)]}
+
+
+def _extra_classes(estimator, X, y):
+    """Frozen teachers that know a class ``y`` (which lacks class 2) does not."""
+    full = FrozenEstimator(LogisticRegression().fit(X, y))
+    name, _ = _teacher_param(estimator)
+    if name == "teacher":
+        return {name: full}
+    return {name: [("full", full), ("also_full", full)]}
+
+
+def _without_class_2(X, y):
+    return X[y != 2], y[y != 2]
+
+
+def _rare_class(X, y):
+    """Class 2 keeps two rows: fewer than the folds of the teacher's cv."""
+    keep = (y != 2) | (np.cumsum(y == 2) <= 2)
+    return X[keep], y[keep]
+
+
+def _huge_temperature(estimator, X, y):
+    params = estimator.get_params(deep=False)
+    if "temperature" in params:
+        return {"temperature": 1e6}
+    if "temperatures" in params:
+        return {"temperatures": [1e6]}
+    pytest.skip(f"{type(estimator).__name__} takes no temperature")
+
+
+def _nan_expectation(estimator):
+    return WORKS if get_tags(estimator).input_tags.allow_nan else "NaN"
+
+
+# name: (make X and y from clean data, make parameters or None, expectation)
+CASES = {
+    "nan_in_X": (lambda X, y: (_with(X, 0, 0, np.nan), y), None, _nan_expectation),
+    "inf_in_X": (lambda X, y: (_with(X, 0, 0, np.inf), y), None, "infinity|inf"),
+    "empty_X": (lambda X, y: (X[:0], y[:0]), None, "0 sample"),
+    "one_row": (lambda X, y: (X[:1], y[:1]), None, "class"),
+    "one_class": (lambda X, y: (X, np.zeros_like(y)), None, "class"),
+    "one_feature": (lambda X, y: (X[:, :1], y), None, WORKS),
+    "y_with_nan": (
+        lambda X, y: (X, np.where(np.arange(len(y)) == 0, np.nan, y.astype(float))),
+        None,
+        "NaN",
+    ),
+    "mismatched_lengths": (
+        lambda X, y: (X[:-1], y),
+        None,
+        "inconsistent numbers of samples",
+    ),
+    "one_dimensional_X": (lambda X, y: (X[:, 0], y), None, "2D array"),
+    "teacher_without_predict_proba": (
+        lambda X, y: (X, y),
+        _no_predict_proba,
+        "predict_proba",
+    ),
+    "teachers_with_different_classes": (
+        lambda X, y: (X, y),
+        _other_classes,
+        r"class",
+    ),
+    "teacher_with_extra_classes": (_without_class_2, _extra_classes, r"class"),
+    "rare_class": (_rare_class, None, WORKS),
+    "non_numeric_X": (lambda X, y: (X.astype(str).astype(object) + "a", y), None, "float"),
+    "huge_temperature": (lambda X, y: (X, y), _huge_temperature, WORKS),
+}
+
+
+def _instance(estimator_class):
+    estimator = light_instance(estimator_class)
+    if "random_state" in estimator.get_params(deep=False):
+        estimator.set_params(random_state=0)
+    return estimator
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize(
+    "estimator_class", public_estimators(), ids=lambda cls: cls.__name__
+)
+def test_bad_input(estimator_class, case):
+    make_data, make_params, expectation = CASES[case]
+    estimator = _instance(estimator_class)
+    X, y = make_data(*_data())
+    if make_params is not None:
+        estimator.set_params(**make_params(estimator, *_data()))
+    if callable(expectation):
+        expectation = expectation(estimator)
+
+    X_before, y_before = copy.deepcopy(X), copy.deepcopy(y)
+    params_before = joblib.hash(estimator.get_params(deep=False))
+
+    if expectation == WORKS:
+        estimator.fit(X, y)
+        proba = estimator.predict_proba(X)
+        assert np.all(np.isfinite(proba))
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+        assert estimator.predict(X).shape == (len(X),)
+    else:
+        with pytest.raises(ValueError, match=expectation):
+            estimator.fit(X, y)
+
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+    assert joblib.hash(estimator.get_params(deep=False)) == params_before
