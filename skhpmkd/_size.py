@@ -1,0 +1,255 @@
+"""Measured size and capacity of fitted classifiers.
+
+Sizes are counted on the fitted model, never assumed from the family name:
+a depth-8 tree that stopped at 12 leaves is small, a 2-round booster with
+4 classes holds 8 trees. Three counts are exposed:
+
+- :func:`model_size`: tree nodes (summed over every tree of an ensemble or
+  booster) plus the coefficients of linear parts;
+- :func:`count_leaves`: tree leaves;
+- :func:`capacity`: fitted output parameters, i.e. leaf values (leaves times
+  the values each leaf stores, so leaves x classes for a multi-output tree on
+  soft targets and for a multiclass booster with one tree per class and
+  round) plus coefficients.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from ._students import MarginClassifier, SoftTargetClassifier
+
+
+@dataclass(frozen=True)
+class _Counts:
+    nodes: int = 0
+    leaves: int = 0
+    leaf_values: int = 0
+    coefficients: int = 0
+
+    def __add__(self, other):
+        return _Counts(
+            self.nodes + other.nodes,
+            self.leaves + other.leaves,
+            self.leaf_values + other.leaf_values,
+            self.coefficients + other.coefficients,
+        )
+
+
+def _sum(parts):
+    total = _Counts()
+    for part in parts:
+        total = total + part
+    return total
+
+
+def _top_module(estimator):
+    return type(estimator).__module__.split(".")[0]
+
+
+def _sklearn_tree(tree):
+    values_per_leaf = int(np.prod(tree.value.shape[1:]))
+    return _Counts(
+        nodes=int(tree.node_count),
+        leaves=int(tree.n_leaves),
+        leaf_values=int(tree.n_leaves) * values_per_leaf,
+    )
+
+
+def _xgboost(estimator):
+    if estimator.get_params().get("booster") == "gblinear":
+        return _linear(estimator)
+    nodes = leaves = 0
+    for dump in estimator.get_booster().get_dump():
+        lines = [line for line in dump.splitlines() if line.strip()]
+        nodes += len(lines)
+        leaves += sum("leaf=" in line for line in lines)
+    return _Counts(nodes=nodes, leaves=leaves, leaf_values=leaves)
+
+
+def _lightgbm(estimator):
+    trees = estimator.booster_.dump_model()["tree_info"]
+    leaves = sum(int(tree["num_leaves"]) for tree in trees)
+    # LightGBM trees are binary: a tree with L leaves has L - 1 split nodes.
+    nodes = sum(2 * int(tree["num_leaves"]) - 1 for tree in trees)
+    return _Counts(nodes=nodes, leaves=leaves, leaf_values=leaves)
+
+
+def _hist_gradient_boosting(estimator):
+    predictors = [p for stage in estimator._predictors for p in stage]
+    leaves = sum(int(p.nodes["is_leaf"].sum()) for p in predictors)
+    nodes = sum(len(p.nodes) for p in predictors)
+    return _Counts(nodes=nodes, leaves=leaves, leaf_values=leaves)
+
+
+def _linear(estimator):
+    coef = np.asarray(estimator.coef_)
+    intercept = np.atleast_1d(np.asarray(getattr(estimator, "intercept_", [])))
+    return _Counts(coefficients=int(coef.size + intercept.size))
+
+
+def _counts(estimator):
+    """Size counts of one fitted estimator, dispatched on what it holds."""
+    if isinstance(estimator, (list, tuple, np.ndarray)):
+        return _sum(_counts(part) for part in np.ravel(np.asarray(estimator, dtype=object)))
+    if not isinstance(estimator, BaseEstimator) and not hasattr(estimator, "fit"):
+        raise ValueError(
+            f"Cannot measure the size of {estimator!r}: it is not an estimator."
+        )
+    if isinstance(estimator, FrozenEstimator):
+        return _counts(estimator.estimator)
+    if isinstance(estimator, MarginClassifier):
+        return _counts(estimator.estimator)
+    check_is_fitted(estimator)
+    if isinstance(estimator, SoftTargetClassifier):
+        return _counts(estimator.regressor_)
+    if isinstance(estimator, Pipeline):
+        # Preprocessing steps hold no decision capacity; the predictor does.
+        return _counts(estimator.steps[-1][1])
+    if hasattr(estimator, "student_"):
+        # Distillers deploy their student; the teacher is not part of the model.
+        return _counts(estimator.student_)
+    if _top_module(estimator) == "xgboost":
+        return _xgboost(estimator)
+    if _top_module(estimator) == "lightgbm":
+        return _lightgbm(estimator)
+    if hasattr(estimator, "tree_"):
+        return _sklearn_tree(estimator.tree_)
+    if hasattr(estimator, "_predictors"):
+        return _hist_gradient_boosting(estimator)
+    if hasattr(estimator, "estimators_"):
+        total = _counts(estimator.estimators_)
+        if hasattr(estimator, "final_estimator_"):
+            total = total + _counts(estimator.final_estimator_)
+        return total
+    if hasattr(estimator, "support_vectors_"):
+        return _Counts(
+            coefficients=int(
+                estimator.support_vectors_.size
+                + estimator.dual_coef_.size
+                + np.size(estimator.intercept_)
+            )
+        )
+    try:
+        return _linear(estimator)
+    except AttributeError:
+        pass
+    raise ValueError(
+        f"Cannot measure the size of a {type(estimator).__name__}: it is neither "
+        "a tree model, a tree ensemble, a booster nor a linear model."
+    )
+
+
+def model_size(estimator):
+    """Number of tree nodes plus linear coefficients of a fitted classifier.
+
+    Trees are summed over every tree of a forest or booster (XGBoost,
+    LightGBM, HistGradientBoosting, GradientBoosting), including the trees
+    inside :class:`~skhpmkd._students.SoftTargetClassifier` and
+    :class:`~skhpmkd._students.MarginClassifier` wrappers; linear models count
+    ``coef_.size + intercept_.size``; a pipeline counts its final step and a
+    distiller its ``student_``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        The model to measure.
+
+    Returns
+    -------
+    size : int
+        Nodes plus coefficients.
+
+    Raises
+    ------
+    ValueError
+        If the estimator is none of the families above.
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+
+    See Also
+    --------
+    count_leaves : Number of tree leaves.
+    capacity : Number of fitted output parameters.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skhpmkd._size import model_size
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model_size(DecisionTreeClassifier(max_depth=1).fit(X, y))
+    3
+    >>> model_size(LogisticRegression(max_iter=500).fit(X, y))
+    15
+    """
+    counts = _counts(estimator)
+    return counts.nodes + counts.coefficients
+
+
+def count_leaves(estimator):
+    """Number of tree leaves of a fitted tree model, ensemble or booster.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        The model to measure; linear models have no leaves and count 0.
+
+    Returns
+    -------
+    n_leaves : int
+
+    See Also
+    --------
+    model_size : Nodes plus coefficients.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skhpmkd._size import count_leaves
+    >>> X, y = load_iris(return_X_y=True)
+    >>> count_leaves(DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y))
+    3
+    """
+    return _counts(estimator).leaves
+
+
+def capacity(estimator):
+    """Number of fitted output parameters: leaf values plus coefficients.
+
+    A leaf of a classification tree, or of a multi-output regression tree on
+    soft targets, stores one value per class, so it counts ``n_classes``; a
+    leaf of a booster stores one value, but a multiclass booster grows one
+    tree per class and round. Either way the capacity is leaves x classes per
+    round, measured on the fitted model.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        The model to measure.
+
+    Returns
+    -------
+    capacity : int
+
+    See Also
+    --------
+    model_size : Nodes plus coefficients.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skhpmkd._size import capacity
+    >>> X, y = load_iris(return_X_y=True)
+    >>> capacity(DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y))
+    9
+    """
+    counts = _counts(estimator)
+    return counts.leaf_values + counts.coefficients

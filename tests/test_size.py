@@ -1,0 +1,141 @@
+"""Measured model size, leaves and capacity against each library's own counts."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from skhpmkd import TemperatureScheduledDistiller
+from skhpmkd._size import capacity, count_leaves, model_size
+from skhpmkd._soft_targets import fit_soft_student
+from skhpmkd._students import SoftTargetClassifier
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=300, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    return X, y
+
+
+def test_tree_counts_match_sklearn(data):
+    X, y = data
+    tree = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
+    assert model_size(tree) == tree.tree_.node_count
+    assert count_leaves(tree) == tree.get_n_leaves()
+    assert capacity(tree) == tree.get_n_leaves() * 3
+
+
+def test_forest_and_gbm_sum_over_trees(data):
+    X, y = data
+    forest = RandomForestClassifier(n_estimators=4, max_depth=3, random_state=0).fit(X, y)
+    assert model_size(forest) == sum(t.tree_.node_count for t in forest.estimators_)
+    assert count_leaves(forest) == sum(t.get_n_leaves() for t in forest.estimators_)
+    gbm = GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0)
+    gbm.fit(X, y)
+    trees = gbm.estimators_.ravel()
+    assert len(trees) == 9
+    assert model_size(gbm) == sum(t.tree_.node_count for t in trees)
+    assert capacity(gbm) == sum(t.get_n_leaves() for t in trees)
+
+
+def test_hist_gradient_boosting(data):
+    X, y = data
+    hgb = HistGradientBoostingClassifier(max_iter=3, max_leaf_nodes=4, random_state=0)
+    hgb.fit(X, y)
+    leaves = sum(p.get_n_leaf_nodes() for stage in hgb._predictors for p in stage)
+    assert count_leaves(hgb) == leaves
+    assert model_size(hgb) == 2 * leaves - 9
+
+
+def test_xgboost_counts_every_tree(data):
+    xgb = pytest.importorskip("xgboost")
+    X, y = data
+    model = xgb.XGBClassifier(n_estimators=5, max_depth=2, random_state=0).fit(X, y)
+    frame = model.get_booster().trees_to_dataframe()
+    assert frame["Tree"].nunique() == 15
+    assert model_size(model) == len(frame)
+    assert count_leaves(model) == int((frame["Feature"] == "Leaf").sum())
+    assert capacity(model) == count_leaves(model)
+
+
+def test_lightgbm_counts_every_tree(data):
+    lgb = pytest.importorskip("lightgbm")
+    X, y = data
+    model = lgb.LGBMClassifier(
+        n_estimators=4, num_leaves=5, random_state=0, verbose=-1
+    ).fit(X, y)
+    frame = model.booster_.trees_to_dataframe()
+    assert model_size(model) == len(frame)
+    assert count_leaves(model) == int(frame["left_child"].isna().sum())
+
+
+def test_linear_models_count_coefficients(data):
+    X, y = data
+    assert model_size(LogisticRegression().fit(X, y)) == 3 * 6 + 3
+    binary = LogisticRegression().fit(X, y == 0)
+    assert model_size(binary) == capacity(binary) == 6 + 1
+    assert count_leaves(binary) == 0
+
+
+def test_wrappers_measure_what_they_deploy(data):
+    X, y = data
+    classes = np.unique(y)
+    proba = np.full((len(y), 3), 1 / 3)
+    soft, _ = fit_soft_student(
+        DecisionTreeClassifier(max_depth=3, random_state=0), X, proba, y, classes
+    )
+    assert isinstance(soft, SoftTargetClassifier)
+    assert model_size(soft) == soft.regressor_.tree_.node_count
+    assert capacity(soft) == soft.regressor_.get_n_leaves() * 3
+
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    assert model_size(pipe) == model_size(pipe[-1])
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y)
+    assert model_size(FrozenEstimator(tree)) == model_size(tree)
+
+    distiller = TemperatureScheduledDistiller(
+        teacher=LogisticRegression(),
+        student=DecisionTreeClassifier(max_depth=2),
+        cv=3,
+        random_state=0,
+    ).fit(X, y)
+    assert model_size(distiller) == model_size(distiller.student_)
+
+
+def test_lightgbm_margin_wrapper(data):
+    lgb = pytest.importorskip("lightgbm")
+    X, y = data
+    proba = np.full((len(y), 3), 1 / 3)
+    student = lgb.LGBMClassifier(n_estimators=3, num_leaves=4, verbose=-1)
+    wrapped, _ = fit_soft_student(student, X, proba, y, np.unique(y))
+    assert model_size(wrapped) == model_size(wrapped.estimator) > 0
+
+
+def test_multi_output_regressor_tree_counts_outputs(data):
+    X, y = data
+    targets = np.eye(3)[y]
+    tree = DecisionTreeRegressor(max_depth=2, random_state=0).fit(X, targets)
+    assert capacity(tree) == 3 * tree.get_n_leaves()
+
+
+def test_errors(data):
+    X, y = data
+    with pytest.raises(NotFittedError):
+        model_size(DecisionTreeClassifier())
+    with pytest.raises(ValueError, match="GaussianNB"):
+        model_size(GaussianNB().fit(X, y))
+    with pytest.raises(ValueError, match="not an estimator"):
+        model_size("tree")
