@@ -18,9 +18,9 @@ from sklearn.model_selection import check_cv
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from ._attention import (
     ATTENTION_FEATURES,
@@ -206,6 +206,11 @@ class AttentionMultiTeacherClassifier(
         Splitter for the teachers' out-of-fold probabilities.
     attention_l2 : float, default=1e-4
         Strength of the L2 penalty on the attention vector.
+    memory : str or object with the joblib.Memory interface, default=None
+        Caches the teachers' fits and out-of-fold probabilities, as
+        :class:`~sklearn.pipeline.Pipeline` caches its transformers: refitting
+        with another ``weighting`` or ``attention_l2`` on the same data then
+        reuses them. ``None`` caches nothing; a string is a cache directory.
     random_state : int, RandomState instance or None, default=None
         Seeds the teachers' unset ``random_state`` parameters.
     n_jobs : int, default=None
@@ -269,6 +274,7 @@ class AttentionMultiTeacherClassifier(
         "weighting": [StrOptions(set(WEIGHTINGS))],
         "cv": ["cv_object"],
         "attention_l2": [Interval(Real, 0, None, closed="left")],
+        "memory": [None, str, HasMethods(["cache"])],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
@@ -280,6 +286,7 @@ class AttentionMultiTeacherClassifier(
         weighting="attention",
         cv=5,
         attention_l2=1e-4,
+        memory=None,
         random_state=None,
         n_jobs=None,
     ):
@@ -287,6 +294,7 @@ class AttentionMultiTeacherClassifier(
         self.weighting = weighting
         self.cv = cv
         self.attention_l2 = attention_l2
+        self.memory = memory
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -338,7 +346,8 @@ class AttentionMultiTeacherClassifier(
         self.classes_, codes = encode_target(self, y)
         rng = check_random_state(self.random_state)
         teachers = [seed_estimator(clone(estimator), rng) for _, estimator in named]
-        self.teachers_, probas = fit_teachers(
+        cached_fit = check_memory(self.memory).cache(fit_teachers, ignore=["n_jobs"])
+        self.teachers_, probas = cached_fit(
             teachers, X, codes, self.classes_, cv=self.cv, n_jobs=self.n_jobs
         )
         self.teacher_names_ = [name for name, _ in named]

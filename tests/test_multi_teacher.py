@@ -1,0 +1,329 @@
+"""AttentionMultiTeacherClassifier: weightings, out-of-fold fusion, API and quality."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.optimize import check_grad
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import train_test_split
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+
+from skhpmkd import AttentionMultiTeacherClassifier, TemperatureScheduledDistiller
+from skhpmkd._attention import (
+    _attention_objective,
+    attention_weights,
+    camkd_weights,
+    entropy_weights,
+    fit_attention,
+    fuse,
+    teacher_features,
+    teacher_performance,
+    uniform_weights,
+)
+
+WEIGHTINGS = ["uniform", "camkd", "entropy", "attention"]
+
+
+def _teachers(shallow_depth=3):
+    """Three deliberately different teachers."""
+    return [
+        ("tree", DecisionTreeClassifier(max_depth=shallow_depth, random_state=0)),
+        ("logistic", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))),
+        (
+            "boosting",
+            HistGradientBoostingClassifier(max_iter=20, max_leaf_nodes=8, random_state=0),
+        ),
+    ]
+
+
+def _small_task(n_samples=240, n_classes=3, seed=0):
+    return make_classification(
+        n_samples=n_samples,
+        n_features=8,
+        n_informative=5,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        random_state=seed,
+    )
+
+
+def _quality_task(name):
+    if name == "digits":
+        X, y = load_digits(return_X_y=True)
+    else:
+        X, y = make_classification(
+            n_samples=800,
+            n_features=12,
+            n_informative=6,
+            n_classes=4,
+            n_clusters_per_class=2,
+            random_state=0,
+        )
+    return train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+
+
+@pytest.fixture(scope="module", params=["four_class", "digits"])
+def test_log_losses(request, tmp_path_factory):
+    """Test log-loss of every weighting and of each single teacher.
+
+    The teachers are fitted once: the later weightings find them in ``memory``.
+    """
+    X_train, X_test, y_train, y_test = _quality_task(request.param)
+    memory = str(tmp_path_factory.mktemp("teachers"))
+    losses = {}
+    for weighting in WEIGHTINGS:
+        model = AttentionMultiTeacherClassifier(
+            _teachers(), weighting=weighting, cv=3, memory=memory, random_state=0
+        ).fit(X_train, y_train)
+        losses[weighting] = log_loss(y_test, model.predict_proba(X_test))
+    for name, teacher in model.named_teachers_.items():
+        losses[name] = log_loss(y_test, teacher.predict_proba(X_test))
+    return request.param, losses
+
+
+def test_attention_beats_uniform_and_records_best_teacher(test_log_losses, record_property):
+    task, losses = test_log_losses
+    best_single = min(losses[name] for name, _ in _teachers())
+    for key, value in losses.items():
+        record_property(f"{task}_{key}_log_loss", round(value, 4))
+    record_property(f"{task}_attention_minus_best_teacher", losses["attention"] - best_single)
+    assert losses["attention"] <= losses["uniform"]
+
+
+def test_camkd_beats_vanilla_and_records_best_teacher(test_log_losses, record_property):
+    task, losses = test_log_losses
+    best_single = min(losses[name] for name, _ in _teachers())
+    record_property(f"{task}_camkd_minus_best_teacher", losses["camkd"] - best_single)
+    assert losses["camkd"] <= losses["uniform"]
+
+
+@pytest.mark.parametrize("weighting", WEIGHTINGS)
+def test_fused_targets_are_distributions(weighting):
+    X, y = _small_task()
+    teachers = [
+        ("tree", DecisionTreeClassifier(max_depth=3)),
+        ("logistic", LogisticRegression()),
+        ("bayes", GaussianNB()),
+    ]
+    model = AttentionMultiTeacherClassifier(
+        teachers, weighting=weighting, cv=3, random_state=0
+    )
+    targets = model.fit_transform(X, y)
+    assert targets.shape == (len(y), 3)
+    assert_allclose(targets.sum(axis=1), 1.0)
+    assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
+    assert_allclose(model.transform(X), model.predict_proba(X))
+    assert_allclose(model.teacher_weights(X).sum(axis=1), 1.0)
+    assert_allclose(model.teacher_weights_.sum(), 1.0)
+    assert (model.attention_ is None) == (weighting != "attention")
+
+
+def test_fit_transform_is_out_of_fold():
+    X, y = _small_task()
+    model = AttentionMultiTeacherClassifier(
+        [("tree", DecisionTreeClassifier(random_state=0))], weighting="uniform", cv=3
+    )
+    out_of_fold = model.fit_transform(X, y)
+    in_sample = model.transform(X)
+    # An unpruned tree is one-hot on its own training rows, not out of fold.
+    assert_allclose(in_sample.max(axis=1), 1.0)
+    assert out_of_fold.max(axis=1).min() < 1.0 or np.any(
+        np.argmax(out_of_fold, axis=1) != y
+    )
+
+
+def test_columns_follow_classes_with_string_labels():
+    X, y = _small_task()
+    labels = np.array(["zebra", "ant", "moose"])[y]
+    teachers = [("tree", DecisionTreeClassifier(max_depth=3)), ("nb", GaussianNB())]
+    model = AttentionMultiTeacherClassifier(teachers, cv=3, random_state=0)
+    targets = model.fit_transform(X, labels)
+    assert_array_equal(model.classes_, ["ant", "moose", "zebra"])
+    # Column j of the targets is the probability of classes_[j].
+    codes = np.searchsorted(model.classes_, labels)
+    assert np.mean(np.argmax(targets, axis=1) == codes) > 0.7
+    assert set(model.predict(X)) <= set(labels)
+
+
+def test_camkd_fusion_matches_the_formula_with_frozen_teachers():
+    X, y = _small_task()
+    fitted = [
+        DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y),
+        GaussianNB().fit(X, y),
+        LogisticRegression(max_iter=500).fit(X, y),
+    ]
+    teachers = [(f"t{i}", FrozenEstimator(t)) for i, t in enumerate(fitted)]
+    model = AttentionMultiTeacherClassifier(teachers, weighting="camkd")
+    targets = model.fit_transform(X, y)
+
+    probas = np.array([t.predict_proba(X) for t in fitted])
+    cross_entropy = -np.log(np.clip(probas[:, np.arange(len(y)), y], 1e-12, None)).T
+    scores = np.exp(cross_entropy) / np.exp(cross_entropy).sum(axis=1, keepdims=True)
+    weights = (1 - scores) / 2
+    expected = np.einsum("mnk,nm->nk", probas, weights)
+    assert_allclose(targets, expected)
+    # Label-free at predict time: the mean CAMKD weight of each teacher.
+    assert_allclose(model.teacher_weights_, weights.mean(axis=0))
+    assert_allclose(model.predict_proba(X), np.einsum("mnk,m->nk", probas, weights.mean(0)))
+
+
+def test_weight_functions_by_hand():
+    probas = np.array([[[0.9, 0.1]], [[0.5, 0.5]]])
+    assert_allclose(uniform_weights(probas), [[0.5, 0.5]])
+    entropy = np.array([-(0.9 * np.log(0.9) + 0.1 * np.log(0.1)), np.log(2)])
+    expected = np.exp(-entropy) / np.exp(-entropy).sum()
+    assert_allclose(entropy_weights(probas), [expected])
+    cross_entropy = np.array([-np.log(0.1), -np.log(0.5)])
+    softmax_ce = np.exp(cross_entropy) / np.exp(cross_entropy).sum()
+    assert_allclose(camkd_weights(probas, np.array([1])), [1 - softmax_ce])
+    assert_allclose(camkd_weights(probas[:1], np.array([1])), [[1.0]])
+    assert_allclose(fuse(probas, np.array([[0.25, 0.75]])), [[0.6, 0.4]])
+
+
+def test_teacher_features_by_hand():
+    probas = np.array([[[1.0, 0.0]], [[0.5, 0.5]]])
+    features = teacher_features(probas, np.array([-0.1, -0.7]))
+    assert features.shape == (1, 2, 4)
+    # confidence, agreement with the mean [0.75, 0.25], performance, diversity
+    assert_allclose(features[0, 0], [1.0, 0.75, -0.1, 0.5])
+    assert_allclose(features[0, 1], [0.0, 0.75, -0.7, 0.5])
+
+
+def test_attention_objective_gradient():
+    rng = np.random.RandomState(0)
+    probas = rng.dirichlet(np.ones(3), size=(3, 50))
+    y = rng.randint(3, size=50)
+    features = teacher_features(probas, teacher_performance(probas, y))
+    true_proba = probas[:, np.arange(50), y].T
+
+    def loss(a):
+        return _attention_objective(a, features, true_proba, 0.1)[0]
+
+    def gradient(a):
+        return _attention_objective(a, features, true_proba, 0.1)[1]
+
+    assert check_grad(loss, gradient, rng.normal(size=4)) < 1e-5
+
+
+def test_fit_attention_never_worse_than_uniform_on_its_rows():
+    rng = np.random.RandomState(1)
+    for _ in range(5):
+        probas = rng.dirichlet(np.ones(4) * 0.5, size=(3, 80))
+        y = rng.randint(4, size=80)
+        features = teacher_features(probas, teacher_performance(probas, y))
+        attention = fit_attention(features, probas, y, l2=1e-3)
+        fused = fuse(probas, attention_weights(features, attention))
+        uniform = fuse(probas, uniform_weights(probas))
+        assert log_loss(y, fused, labels=range(4)) <= log_loss(
+            y, uniform, labels=range(4)
+        ) + 1e-12
+        assert_array_equal(attention, fit_attention(features, probas, y, l2=1e-3))
+
+
+def test_parallel_results_equal_sequential():
+    X, y = _small_task(n_samples=120)
+    teachers = [
+        ("tree", DecisionTreeClassifier(max_depth=3)),
+        ("logistic", LogisticRegression()),
+    ]
+    models = [
+        AttentionMultiTeacherClassifier(teachers, cv=3, random_state=0, n_jobs=n_jobs)
+        for n_jobs in (1, 2)
+    ]
+    first, second = (model.fit_transform(X, y) for model in models)
+    assert_allclose(first, second)
+    assert_allclose(models[0].attention_, models[1].attention_)
+
+
+def test_memory_reuses_teacher_fits(tmp_path):
+    X, y = _small_task(n_samples=120)
+    teachers = [("tree", DecisionTreeClassifier(max_depth=3)), ("nb", GaussianNB())]
+    first = AttentionMultiTeacherClassifier(
+        teachers, weighting="uniform", cv=3, memory=str(tmp_path), random_state=0
+    ).fit(X, y)
+    assert any(tmp_path.rglob("output.pkl"))
+    second = clone(first).set_params(weighting="attention").fit(X, y)
+    assert_allclose(first.teacher_log_loss_, second.teacher_log_loss_)
+    uncached = clone(second).set_params(memory=None).fit(X, y)
+    assert_allclose(second.predict_proba(X), uncached.predict_proba(X))
+
+
+def test_nested_params_reach_teachers():
+    model = AttentionMultiTeacherClassifier(_teachers())
+    params = model.get_params()
+    assert params["tree__max_depth"] == 3
+    model.set_params(tree__max_depth=5)
+    assert model.teachers[0][1].max_depth == 5
+    model.set_params(tree=GaussianNB(), boosting=LogisticRegression())
+    assert isinstance(model.teachers[0][1], GaussianNB)
+    X, y = _small_task(n_samples=120)
+    model.set_params(cv=3).fit(X, y)
+    assert isinstance(model.named_teachers_["tree"], GaussianNB)
+    assert model.teacher_names_ == ["tree", "logistic", "boosting"]
+    assert isinstance(model.named_teachers_["boosting"], LogisticRegression)
+
+
+def test_user_teachers_are_not_fitted():
+    teachers = [("tree", DecisionTreeClassifier(max_depth=3)), ("nb", GaussianNB())]
+    X, y = _small_task(n_samples=120)
+    AttentionMultiTeacherClassifier(teachers, cv=3).fit(X, y)
+    for _, teacher in teachers:
+        assert not hasattr(teacher, "classes_")
+
+
+@pytest.mark.parametrize(
+    "teachers, message",
+    [
+        ([], "non-empty list"),
+        ([("a", GaussianNB()), ("a", LogisticRegression())], "not unique"),
+        ([("a__b", GaussianNB())], "must not contain __"),
+        ([("cv", GaussianNB())], "conflict with constructor arguments"),
+        ([("svm", LinearSVC()), ("nb", GaussianNB())], "'svm'.*predict_proba"),
+        ([GaussianNB()], r"\(name, estimator\) tuple"),
+        ([("scaler", StandardScaler())], "'scaler'.*not a classifier"),
+    ],
+)
+def test_invalid_teachers_raise(teachers, message):
+    X, y = _small_task(n_samples=60)
+    with pytest.raises(ValueError, match=message):
+        AttentionMultiTeacherClassifier(teachers, cv=3).fit(X, y)
+
+
+def test_default_teachers_fit():
+    X, y = _small_task(n_samples=100)
+    model = AttentionMultiTeacherClassifier(cv=3, random_state=0).fit(X, y)
+    assert model.teacher_names_ == ["logistic", "forest", "boosting"]
+    assert model.score(X, y) > 0.8
+
+
+def test_feeds_temperature_scheduled_distiller():
+    X, y = _small_task()
+    teachers = [
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+        ("logistic", LogisticRegression()),
+        ("bayes", GaussianNB()),
+    ]
+    multi = AttentionMultiTeacherClassifier(teachers, cv=3, random_state=0)
+    distiller = TemperatureScheduledDistiller(
+        teacher=multi,
+        student=DecisionTreeClassifier(max_depth=4, random_state=0),
+        alpha=0.8,
+        random_state=0,
+    )
+    soft_targets = distiller.fit_transform(X, y)
+    assert isinstance(distiller.teacher_, AttentionMultiTeacherClassifier)
+    # The distiller's training targets are the multi-teacher's out-of-fold
+    # fused targets: every teacher here is seeded, so a fresh fit matches.
+    assert_allclose(soft_targets, clone(multi).fit_transform(X, y))
+    assert_allclose(soft_targets.sum(axis=1), 1.0)
+    assert distiller.fidelity_["agreement"] > 0.7
+    assert distiller.score(X, y) > 0.7
