@@ -17,7 +17,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from skhpmkd import TemperatureScheduledDistiller
+from skhpmkd import (
+    AttentionMultiTeacherClassifier,
+    PyramidTeacherClassifier,
+    TemperatureScheduledDistiller,
+)
 from tests._instances import light_instance
 from tests.test_common import public_estimators
 
@@ -158,6 +162,17 @@ def test_skops_refuses_untrusted_types(tmp_path):
 DOCUMENTED_OBJECTS = {
     "TemperatureScheduledDistiller(RandomForestClassifier(), "
     "DecisionTreeClassifier())": lambda: _distilled(DecisionTreeClassifier()),
+    'AttentionMultiTeacherClassifier([("tree", DecisionTreeClassifier()), '
+    '("logistic", LogisticRegression())])': lambda: AttentionMultiTeacherClassifier(
+        [("tree", DecisionTreeClassifier()), ("logistic", LogisticRegression())],
+        cv=3,
+        random_state=0,
+    ).fit(*_data()),
+    "PyramidTeacherClassifier(DecisionTreeClassifier())": lambda: (
+        PyramidTeacherClassifier(DecisionTreeClassifier(), cv=3, random_state=0).fit(
+            *_data()
+        )
+    ),
     "student_ of a DecisionTreeClassifier or ExtraTreeClassifier": lambda: (
         _distilled(DecisionTreeClassifier()).student_
     ),
