@@ -1,0 +1,165 @@
+"""PyramidTeacherClassifier: class groups, fused targets, digits and distillation."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits, make_classification
+from sklearn.ensemble import VotingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.model_selection import train_test_split
+from sklearn.tree import DecisionTreeClassifier
+
+from skhpmkd import PyramidTeacherClassifier, TemperatureScheduledDistiller
+from skhpmkd._pyramid import build_pyramid, fuse_pyramid, soft_confusion, split_classes
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16, y, test_size=0.3, random_state=0, stratify=y)
+
+
+def _tree(depth=6):
+    return DecisionTreeClassifier(max_depth=depth, min_samples_leaf=3, random_state=0)
+
+
+def test_soft_confusion_by_hand():
+    proba = np.array([[0.8, 0.2], [0.6, 0.4], [0.1, 0.9]])
+    assert_allclose(soft_confusion(proba, np.array([0, 0, 1]), 2), [[0.7, 0.3], [0.1, 0.9]])
+
+
+def test_split_classes_puts_confused_classes_together():
+    confusion = np.eye(6) * 0.5
+    for a, b in [(0, 3), (1, 4), (2, 5)]:
+        confusion[a, b] = confusion[b, a] = 0.3
+    confusion[0, 1] = 0.01
+    groups = split_classes(np.arange(6), confusion, n_groups=3)
+    assert [g.tolist() for g in groups] == [[0, 3], [1, 4], [2, 5]]
+    assert [g.tolist() for g in split_classes(np.array([4]), confusion)] == [[4]]
+
+
+def test_build_pyramid_nests_groups():
+    rng = np.random.RandomState(0)
+    confusion = rng.dirichlet(np.ones(10), size=10)
+    levels = build_pyramid(confusion, n_levels=2)
+    for upper, lower in zip([[np.arange(10)]] + levels, levels):
+        assert sorted(np.concatenate(lower).tolist()) == list(range(10))
+        for group in lower:
+            assert sum(np.isin(group, parent).all() for parent in upper) == 1
+
+
+def test_fuse_pyramid_by_hand():
+    top = np.array([[0.1, 0.2, 0.3, 0.4]])
+    groups = [[np.array([0, 1]), np.array([2, 3])]]
+    specialist = [[np.array([[0.5, 0.5]]), np.array([[0.9, 0.1]])]]
+    fused = fuse_pyramid(top, groups, specialist)
+    assert_allclose(fused, [[0.15, 0.15, 0.63, 0.07]])
+    assert_allclose(fuse_pyramid(top, groups, [[None, None]]), top)
+
+
+def test_digits_pyramid(digits, record_property):
+    X_train, X_test, y_train, y_test = digits
+    pyramid = PyramidTeacherClassifier(_tree(), cv=3, random_state=0)
+    targets = pyramid.fit_transform(X_train, y_train)
+    assert_allclose(targets.sum(axis=1), 1.0)
+    proba = pyramid.predict_proba(X_test)
+    assert_allclose(proba.sum(axis=1), 1.0)
+
+    groups = pyramid.groups_[0]
+    assert sorted(np.concatenate(groups).tolist()) == list(range(10))
+    assert len(groups) == 4
+
+    # q(k) = q_top(S) q_S(k | S), by hand from the fitted models.
+    expected = pyramid.teacher_.predict_proba(X_test)
+    for group, specialist in zip(groups, pyramid.specialists_[0]):
+        if specialist is None:
+            assert len(group) == 1
+            continue
+        mass = expected[:, group].sum(axis=1, keepdims=True)
+        expected[:, group] = mass * specialist.predict_proba(X_test)
+    assert_allclose(proba, expected)
+
+    top_alone = _tree().fit(X_train, y_train)
+    top_accuracy = accuracy_score(y_test, top_alone.predict(X_test))
+    pyramid_accuracy = accuracy_score(y_test, pyramid.predict(X_test))
+    record_property("digits_tree_teacher_accuracy", top_accuracy)
+    record_property("digits_pyramid_accuracy", pyramid_accuracy)
+    record_property("digits_tree_teacher_log_loss", log_loss(y_test, top_alone.predict_proba(X_test)))
+    record_property("digits_pyramid_log_loss", log_loss(y_test, proba))
+    # Specialists separating the classes the depth-6 tree confuses help it.
+    assert pyramid_accuracy > top_accuracy
+
+
+def test_two_levels_and_singleton_groups(digits):
+    X_train, _, y_train, _ = digits
+    pyramid = PyramidTeacherClassifier(
+        LogisticRegression(max_iter=300), _tree(3), n_levels=2, cv=3, random_state=0
+    ).fit(X_train[:600], y_train[:600])
+    assert len(pyramid.groups_) == len(pyramid.specialists_) == 2
+    assert len(pyramid.groups_[1]) > len(pyramid.groups_[0])
+    for level in pyramid.specialists_:
+        assert any(model is not None for model in level)
+    for level_groups, level_models in zip(pyramid.groups_, pyramid.specialists_):
+        for group, model in zip(level_groups, level_models):
+            if len(group) == 1:
+                assert model is None
+    assert_allclose(pyramid.predict_proba(X_train[:50]).sum(axis=1), 1.0)
+
+
+def test_string_labels_and_frozen_teacher():
+    X, y = make_classification(
+        n_samples=200, n_features=8, n_informative=6, n_classes=5,
+        n_clusters_per_class=1, random_state=0,
+    )
+    labels = np.array(list("vwxyz"))[y]
+    frozen = FrozenEstimator(LogisticRegression(max_iter=500).fit(X, labels))
+    pyramid = PyramidTeacherClassifier(frozen, cv=3, random_state=0).fit(X, labels)
+    assert_array_equal(pyramid.classes_, list("vwxyz"))
+    assert all(group.dtype.kind == "U" for group in pyramid.groups_[0])
+    assert set(pyramid.predict(X)) <= set(labels)
+    assert pyramid.score(X, labels) > 0.6
+
+
+def test_frozen_specialist_is_rejected():
+    X, y = make_classification(n_samples=60, n_classes=3, n_informative=4, random_state=0)
+    frozen = FrozenEstimator(LogisticRegression().fit(X, y))
+    with pytest.raises(ValueError, match="specialist must be an unfitted"):
+        PyramidTeacherClassifier(LogisticRegression(), frozen, cv=3).fit(X, y)
+
+
+def test_parallel_results_equal_sequential(digits):
+    X_train, _, y_train, _ = digits
+    X, y = X_train[:400], y_train[:400]
+    first, second = (
+        PyramidTeacherClassifier(_tree(), cv=3, random_state=0, n_jobs=n_jobs).fit_transform(
+            X, y
+        )
+        for n_jobs in (1, 2)
+    )
+    assert_allclose(first, second)
+
+
+def test_distiller_and_ensemble_of_students(digits):
+    X_train, X_test, y_train, y_test = digits
+    X, y = X_train[:600], y_train[:600]
+    pyramid = PyramidTeacherClassifier(_tree(), cv=3, random_state=0)
+    students = VotingClassifier(
+        [
+            (
+                f"tree{depth}",
+                TemperatureScheduledDistiller(
+                    pyramid, DecisionTreeClassifier(max_depth=depth), alpha=0.7, cv=3,
+                    random_state=depth,
+                ),
+            )
+            for depth in (6, 8)
+        ],
+        voting="soft",
+    ).fit(X, y)
+    member = students.estimators_[0]
+    assert isinstance(member.teacher_, PyramidTeacherClassifier)
+    assert member.fidelity_["agreement"] > 0.6
+    assert_allclose(students.predict_proba(X_test).sum(axis=1), 1.0)
+    assert students.score(X_test, y_test) > 0.6
