@@ -238,6 +238,7 @@ class TemperatureScheduledDistiller(
             schedule=self.schedule,
             final_temperature=self.final_temperature,
             standardize=self.standardize_logits,
+            feature_names=getattr(self, "feature_names_in_", None),
         )
         self.temperatures_ = np.asarray(temperatures, dtype=float)
         student_proba = self._student_proba(X)

@@ -31,6 +31,7 @@ from sklearn.tree import (
 )
 from sklearn.utils.validation import has_fit_parameter
 
+from ._frames import with_feature_names
 from ._objective import KDObjective
 from ._schedule import make_schedule
 from ._students import MarginClassifier, SoftTargetClassifier
@@ -257,6 +258,7 @@ def fit_soft_student(
     schedule="constant",
     final_temperature=1.0,
     standardize=False,
+    feature_names=None,
 ):
     """Fit ``student`` on the teacher's soft targets.
 
@@ -285,6 +287,9 @@ def fit_soft_student(
         Last-round temperature of the annealing schedules.
     standardize : bool, default=False
         Standardise the teacher logits per row before the temperature.
+    feature_names : ndarray of str, default=None
+        Column names the student is fitted with, so that the deployed student
+        checks the columns of the DataFrames it is given.
 
     Returns
     -------
@@ -295,6 +300,7 @@ def fit_soft_student(
     """
     classes = np.asarray(classes)
     y = np.asarray(y)
+    X = with_feature_names(X, feature_names)
     settings = dict(
         alpha=alpha,
         temperature=temperature,
@@ -330,8 +336,10 @@ def aligned_proba(estimator, X, labels):
     """``predict_proba`` with one column per entry of ``labels``.
 
     ``labels`` are the labels the estimator was fitted with (original classes
-    or codes); classes the estimator never saw get probability zero.
+    or codes); classes the estimator never saw get probability zero. An array
+    gets the column names the estimator was fitted with.
     """
+    X = with_feature_names(X, getattr(estimator, "feature_names_in_", None))
     proba = np.asarray(estimator.predict_proba(X), dtype=float)
     seen = np.asarray(estimator.classes_)
     labels = np.asarray(labels)

@@ -7,6 +7,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 
+from ._frames import with_feature_names
 from ._parallel import parallel_map
 from ._soft_targets import aligned_proba
 
@@ -45,20 +46,12 @@ def teacher_proba(teacher, X, classes):
     fitted here saw the codes ``0..n_classes-1``.
     """
     if isinstance(teacher, FrozenEstimator):
-        proba = np.asarray(teacher.predict_proba(_as_fitted(teacher, X)), dtype=float)
+        names = getattr(teacher, "feature_names_in_", None)
+        proba = teacher.predict_proba(with_feature_names(X, names))
+        proba = np.asarray(proba, dtype=float)
         order = np.argsort(np.asarray(teacher.classes_))
         return proba[:, order]
     return aligned_proba(teacher, X, np.arange(len(classes)))
-
-
-def _as_fitted(teacher, X):
-    """Give ``X`` the column names a pre-fitted teacher was fitted with."""
-    names = getattr(teacher, "feature_names_in_", None)
-    if names is None or hasattr(X, "columns"):
-        return X
-    import pandas as pd
-
-    return pd.DataFrame(X, columns=names)
 
 
 def _yields_soft_targets(teacher):
