@@ -36,8 +36,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _public_functions(module_name):
-    """Public functions a module defines itself (or lists in ``__all__``)."""
+def _public_objects(module_name):
+    """Public functions and classes a module defines (or lists in ``__all__``)."""
     try:
         module = importlib.import_module(module_name)
     except ImportError:
@@ -48,7 +48,7 @@ def _public_functions(module_name):
             name
             for name, obj in vars(module).items()
             if not name.startswith("_")
-            and inspect.isfunction(obj)
+            and (inspect.isfunction(obj) or inspect.isclass(obj))
             and obj.__module__ == module_name
         ]
     return [f"{module_name}.{name}" for name in names]
@@ -74,8 +74,8 @@ def _documented_names():
 
 def test_api_reference_lists_every_public_name():
     public = {f"skhpmkd.{name}" for name in skhpmkd.__all__ if name != "__version__"}
-    public |= set(_public_functions("skhpmkd.metrics"))
-    public |= set(_public_functions("skhpmkd.plotting"))
+    public |= set(_public_objects("skhpmkd.metrics"))
+    public |= set(_public_objects("skhpmkd.plotting"))
     documented = _documented_names()
     assert public - documented == set(), "public names missing from doc/api.rst"
     assert documented - public == set(), "doc/api.rst lists names that are not public"
