@@ -1,0 +1,114 @@
+"""Display objects for teacher weights, fidelity and pairwise diversity."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.tree import DecisionTreeClassifier
+
+from skhpmkd import AttentionMultiTeacherClassifier, TemperatureScheduledDistiller
+from skhpmkd.metrics import centroid_fidelity, individual_fidelity, pairwise_kl
+from skhpmkd.plotting import (
+    PairwiseDiversityDisplay,
+    TeacherFidelityDisplay,
+    TeacherWeightsDisplay,
+)
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = make_classification(
+        n_samples=150, n_features=6, n_informative=4, n_classes=3,
+        n_clusters_per_class=1, random_state=0,
+    )
+    teachers = [
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+        ("logistic", LogisticRegression()),
+        ("bayes", GaussianNB()),
+    ]
+    multi = AttentionMultiTeacherClassifier(teachers, cv=3, random_state=0).fit(X, y)
+    distiller = TemperatureScheduledDistiller(
+        multi, DecisionTreeClassifier(max_depth=3), cv=3, random_state=0
+    ).fit(X, y)
+    return X, multi, distiller
+
+
+def test_weights_display_from_estimator(fitted):
+    X, multi, distiller = fitted
+    display = TeacherWeightsDisplay.from_estimator(multi)
+    assert_allclose(display.weights, multi.teacher_weights_)
+    assert [t.get_text() for t in display.ax_.get_xticklabels()] == multi.teacher_names_
+    assert len(display.ax_.patches) == 3
+
+    _, ax = plt.subplots()
+    per_sample = TeacherWeightsDisplay.from_estimator(distiller, X, ax=ax, title="w")
+    assert per_sample.ax_ is ax and per_sample.figure_ is ax.figure
+    assert per_sample.weights.shape == (len(X), 3)
+    assert ax.get_title() == "w"
+
+
+def test_fidelity_display_from_estimator(fitted):
+    X, multi, distiller = fitted
+    display = TeacherFidelityDisplay.from_estimator(distiller, X)
+    probas = multi.teacher_proba(X)
+    student = distiller.predict_proba(X)
+    assert_allclose(display.individual_fidelity, individual_fidelity(probas, student))
+    assert display.centroid_fidelity == pytest.approx(centroid_fidelity(probas, student))
+    assert len(display.ax_.patches) == 3
+    assert len(display.ax_.lines) == 1
+
+    fused = TeacherFidelityDisplay.from_estimator(multi, X)
+    assert_allclose(
+        fused.individual_fidelity, individual_fidelity(probas, multi.predict_proba(X))
+    )
+
+
+def test_diversity_display_from_estimator(fitted):
+    X, multi, _ = fitted
+    display = PairwiseDiversityDisplay.from_estimator(multi, X, title="diversity")
+    assert_allclose(display.pairwise_kl, pairwise_kl(multi.teacher_proba(X)))
+    assert len(display.ax_.texts) == 9
+    assert display.im_.get_array().shape == (3, 3)
+
+
+def test_displays_reject_other_estimators(fitted):
+    X, _, _ = fitted
+    with pytest.raises(ValueError, match="AttentionMultiTeacherClassifier"):
+        TeacherWeightsDisplay.from_estimator(LogisticRegression(), X)
+
+
+def test_display_rejects_wrong_number_of_names():
+    with pytest.raises(ValueError, match="2 teacher names for 3 teachers"):
+        TeacherWeightsDisplay([0.2, 0.3, 0.5], teacher_names=["a", "b"]).plot()
+
+
+def test_plotting_without_matplotlib(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"skhpmkd\[plot\]"):
+        TeacherWeightsDisplay(np.array([0.5, 0.5])).plot()
+
+
+def test_module_imports_without_matplotlib():
+    code = (
+        "import sys; sys.modules['matplotlib'] = None; "
+        "import skhpmkd.plotting; print('ok')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "ok"
