@@ -228,3 +228,24 @@ def test_documented_skhpmkd_types_are_exact(tmp_path):
         estimator = _fitted(estimator_class)
         found |= _untrusted_types(estimator, tmp_path)
     assert {name for name in found if name.startswith("skhpmkd.")} == documented
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("family", ["tree", "logistic", "xgboost", "lightgbm"])
+def test_student_of_a_dataframe_fit_keeps_its_column_names(family, method, tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=[f"col_{j}" for j in range(X.shape[1])])
+    student = (
+        TemperatureScheduledDistiller(
+            RandomForestClassifier(n_estimators=10, max_depth=4),
+            STUDENTS[family](),
+            cv=3,
+            random_state=0,
+        )
+        .fit(frame, y)
+        .student_
+    )
+    loaded = _round_trip(student, method, tmp_path)
+    np.testing.assert_array_equal(loaded.feature_names_in_, frame.columns)
+    _assert_same_outputs(student, loaded, frame)

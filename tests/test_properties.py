@@ -11,9 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
 
+from skhpmkd import TemperatureScheduledDistiller
 from tests._instances import light_instance
 from tests.test_common import public_estimators
+from tests.test_persistence import STUDENTS
 
 ESTIMATORS = public_estimators()
 IDS = [cls.__name__ for cls in ESTIMATORS]
@@ -173,4 +176,25 @@ def test_deployed_student_knows_the_feature_names(estimator_class):
         warnings.simplefilter("error", UserWarning)
         student.predict(frame)
     with pytest.raises(ValueError, match="feature names"):
+        student.predict(frame[frame.columns[::-1]])
+
+
+@pytest.mark.parametrize("family", list(STUDENTS))
+def test_every_student_family_checks_dataframe_columns(family):
+    """Reordered columns must raise, never be predicted silently."""
+    pd = pytest.importorskip("pandas")
+    X, y = _fixed_data()
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    student = (
+        TemperatureScheduledDistiller(
+            RandomForestClassifier(n_estimators=10, max_depth=4),
+            STUDENTS[family](),
+            cv=3,
+            random_state=0,
+        )
+        .fit(frame, y)
+        .student_
+    )
+    np.testing.assert_array_equal(student.feature_names_in_, frame.columns)
+    with pytest.raises(ValueError, match="feature.names"):
         student.predict(frame[frame.columns[::-1]])
