@@ -125,7 +125,12 @@ hard_label_tree = DecisionTreeClassifier(max_depth=5, random_state=0).fit(
     X_train, y_train
 )
 pd.DataFrame(
-    [{"student of": "labels only", "test accuracy": hard_label_tree.score(X_test, y_test)}]
+    [
+        {
+            "student of": "labels only",
+            "test accuracy": hard_label_tree.score(X_test, y_test),
+        }
+    ]
     + [
         {
             "student of": weighting,

@@ -51,7 +51,10 @@ WEIGHTINGS = ("attention", "uniform", "camkd", "entropy")
 def default_teachers():
     """Three light, diverse teachers: a linear model, a forest and boosting."""
     return [
-        ("logistic", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))),
+        (
+            "logistic",
+            make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+        ),
         ("forest", RandomForestClassifier(n_estimators=100, min_samples_leaf=2)),
         ("boosting", HistGradientBoostingClassifier(max_iter=50)),
     ]
@@ -66,10 +69,12 @@ def check_named_estimators(owner, pairs, role):
     """
     if not pairs:
         raise ValueError(
-            f"{role} must be a non-empty list of (name, estimator) pairs; got {pairs!r}."
+            f"{role} must be a non-empty list of (name, estimator) pairs; "
+            f"got {pairs!r}."
         )
     for pair in pairs:
-        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)):
+        is_pair = isinstance(pair, tuple) and len(pair) == 2
+        if not (is_pair and isinstance(pair[0], str)):
             raise ValueError(
                 f"Every entry of {role} must be a (name, estimator) tuple with a "
                 f"string name; got {pair!r}."
@@ -242,7 +247,7 @@ class AttentionMultiTeacherClassifier(
 
     See Also
     --------
-    TemperatureScheduledDistiller : Distils one teacher, such as this one, into a student.
+    TemperatureScheduledDistiller : Distils one teacher, such as this one.
     PyramidTeacherClassifier : Fuses a teacher with class-subset specialists.
     sklearn.ensemble.VotingClassifier : Soft voting with fixed weights.
 
@@ -383,7 +388,8 @@ class AttentionMultiTeacherClassifier(
             return attention_weights(features, self.attention_)
         if self.weighting == "entropy":
             return entropy_weights(probas)
-        return np.broadcast_to(self.teacher_weights_, (probas.shape[1], probas.shape[0]))
+        n_teachers, n_samples, _ = probas.shape
+        return np.broadcast_to(self.teacher_weights_, (n_samples, n_teachers))
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):

@@ -1,4 +1,4 @@
-"""A pyramid of teachers: one on all classes, specialists on groups of confused classes."""
+"""A pyramid of teachers: one on all classes, specialists on confused groups."""
 
 from math import ceil, sqrt
 from numbers import Integral
@@ -289,8 +289,9 @@ class PyramidTeacherClassifier(
                 model = seed_estimator(clone(specialist), rng)
                 for train, test in splits:
                     fold_rows = np.intersect1d(train, rows)
+                    local = local_y[fold_rows]
                     jobs.append(
-                        (clone(model), X, local_y[fold_rows], fold_rows, test, len(group))
+                        (clone(model), X, local, fold_rows, test, len(group))
                     )
                     owners.append((level, index, test))
                 jobs.append((model, X, local_y[rows], rows, None, len(group)))

@@ -79,7 +79,7 @@ def top1_agreement(p_true, p_pred, *, sample_weight=None):
 
 
 def _check_teachers(teacher_probas):
-    """Teacher probabilities as one array of shape (n_teachers, n_samples, n_classes)."""
+    """Teacher probabilities as one (n_teachers, n_samples, n_classes) array."""
     if isinstance(teacher_probas, dict):
         teacher_probas = list(teacher_probas.values())
     probas = [check_array(p, dtype=float, ensure_2d=True) for p in teacher_probas]
@@ -161,7 +161,9 @@ def individual_fidelity(teacher_probas, student_proba, *, sample_weight=None):
     )
 
 
-def centroid_fidelity(teacher_probas, student_proba, *, weights=None, sample_weight=None):
+def centroid_fidelity(
+    teacher_probas, student_proba, *, weights=None, sample_weight=None
+):
     """``KL(centroid || S)``: fidelity of the student to the teachers' mean.
 
     Parameters
@@ -247,7 +249,12 @@ def pairwise_kl(teacher_probas, *, sample_weight=None):
 
 
 def fidelity_report(
-    teacher_probas, student_proba, *, teacher_names=None, weights=None, sample_weight=None
+    teacher_probas,
+    student_proba,
+    *,
+    teacher_names=None,
+    weights=None,
+    sample_weight=None,
 ):
     """Every fidelity and diversity measure between teachers and one student.
 

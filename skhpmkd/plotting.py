@@ -1,4 +1,4 @@
-"""Plots of multi-teacher weights, fidelity and diversity, in scikit-learn's Display style.
+"""Plots of teacher weights, fidelity and diversity as scikit-learn Displays.
 
 matplotlib is an optional extra (``pip install skhpmkd[plot]``); it is
 imported only when a plot is drawn.
@@ -178,7 +178,9 @@ class TeacherFidelityDisplay:
     array([0.223, 0.037])
     """
 
-    def __init__(self, individual_fidelity, *, teacher_names=None, centroid_fidelity=None):
+    def __init__(
+        self, individual_fidelity, *, teacher_names=None, centroid_fidelity=None
+    ):
         self.individual_fidelity = individual_fidelity
         self.teacher_names = teacher_names
         self.centroid_fidelity = centroid_fidelity
@@ -362,7 +364,9 @@ class PairwiseDiversityDisplay:
         return self
 
     @classmethod
-    def from_predictions(cls, teacher_probas, *, teacher_names=None, ax=None, title=None):
+    def from_predictions(
+        cls, teacher_probas, *, teacher_names=None, ax=None, title=None
+    ):
         """Plot the pairwise KL of teacher probabilities.
 
         Parameters
@@ -406,5 +410,8 @@ class PairwiseDiversityDisplay:
         """
         model = _multi_teacher(estimator)
         return cls.from_predictions(
-            model.teacher_proba(X), teacher_names=model.teacher_names_, ax=ax, title=title
+            model.teacher_proba(X),
+            teacher_names=model.teacher_names_,
+            ax=ax,
+            title=title,
         )

@@ -68,7 +68,8 @@ def test_fidelity_display_from_estimator(fitted):
     probas = multi.teacher_proba(X)
     student = distiller.predict_proba(X)
     assert_allclose(display.individual_fidelity, individual_fidelity(probas, student))
-    assert display.centroid_fidelity == pytest.approx(centroid_fidelity(probas, student))
+    expected = centroid_fidelity(probas, student)
+    assert display.centroid_fidelity == pytest.approx(expected)
     assert len(display.ax_.patches) == 3
     assert len(display.ax_.lines) == 1
 

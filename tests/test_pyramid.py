@@ -27,7 +27,8 @@ def _tree(depth=6):
 
 def test_soft_confusion_by_hand():
     proba = np.array([[0.8, 0.2], [0.6, 0.4], [0.1, 0.9]])
-    assert_allclose(soft_confusion(proba, np.array([0, 0, 1]), 2), [[0.7, 0.3], [0.1, 0.9]])
+    confusion = soft_confusion(proba, np.array([0, 0, 1]), 2)
+    assert_allclose(confusion, [[0.7, 0.3], [0.1, 0.9]])
 
 
 def test_split_classes_puts_confused_classes_together():
@@ -86,7 +87,8 @@ def test_digits_pyramid(digits, record_property):
     pyramid_accuracy = accuracy_score(y_test, pyramid.predict(X_test))
     record_property("digits_tree_teacher_accuracy", top_accuracy)
     record_property("digits_pyramid_accuracy", pyramid_accuracy)
-    record_property("digits_tree_teacher_log_loss", log_loss(y_test, top_alone.predict_proba(X_test)))
+    top_log_loss = log_loss(y_test, top_alone.predict_proba(X_test))
+    record_property("digits_tree_teacher_log_loss", top_log_loss)
     record_property("digits_pyramid_log_loss", log_loss(y_test, proba))
     # Specialists separating the classes the depth-6 tree confuses help it.
     assert pyramid_accuracy > top_accuracy
@@ -123,7 +125,9 @@ def test_string_labels_and_frozen_teacher():
 
 
 def test_frozen_specialist_is_rejected():
-    X, y = make_classification(n_samples=60, n_classes=3, n_informative=4, random_state=0)
+    X, y = make_classification(
+        n_samples=60, n_classes=3, n_informative=4, random_state=0
+    )
     frozen = FrozenEstimator(LogisticRegression().fit(X, y))
     with pytest.raises(ValueError, match="specialist must be an unfitted"):
         PyramidTeacherClassifier(LogisticRegression(), frozen, cv=3).fit(X, y)
@@ -133,9 +137,9 @@ def test_parallel_results_equal_sequential(digits):
     X_train, _, y_train, _ = digits
     X, y = X_train[:400], y_train[:400]
     first, second = (
-        PyramidTeacherClassifier(_tree(), cv=3, random_state=0, n_jobs=n_jobs).fit_transform(
-            X, y
-        )
+        PyramidTeacherClassifier(
+            _tree(), cv=3, random_state=0, n_jobs=n_jobs
+        ).fit_transform(X, y)
         for n_jobs in (1, 2)
     )
     assert_allclose(first, second)
