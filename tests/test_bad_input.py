@@ -48,9 +48,9 @@ def _teacher_param(estimator):
 def _replace_teacher(estimator, bad, good):
     """Put ``bad`` in as the teacher, or as the first of several teachers."""
     name, current = _teacher_param(estimator)
-    if name == "teacher":
+    if name == "teacher" or not (current is None or isinstance(current, list)):
         return {name: bad}
-    rest = list(current)[1:] if current else [("good", good)]
+    rest = current[1:] if current else [("good", good)]
     return {name: [("bad", bad), *rest]}
 
 
