@@ -1,6 +1,7 @@
 """Knowledge distillation of tabular classifiers, scikit-learn compatible."""
 
 from ._distiller import TemperatureScheduledDistiller
+from ._hpmkd import HPMKDClassifier
 from ._multi_teacher import AttentionMultiTeacherClassifier
 from ._pyramid import PyramidTeacherClassifier
 
@@ -8,6 +9,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AttentionMultiTeacherClassifier",
+    "HPMKDClassifier",
     "PyramidTeacherClassifier",
     "TemperatureScheduledDistiller",
     "__version__",

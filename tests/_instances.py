@@ -12,11 +12,18 @@ from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import (
     AttentionMultiTeacherClassifier,
+    HPMKDClassifier,
     PyramidTeacherClassifier,
     TemperatureScheduledDistiller,
 )
 
 LIGHT_PARAMS = {
+    HPMKDClassifier: dict(
+        teachers=RandomForestClassifier(n_estimators=10, max_depth=4),
+        students=["dt", "lr"],
+        budget=3,
+        cv=3,
+    ),
     TemperatureScheduledDistiller: dict(
         teacher=RandomForestClassifier(n_estimators=10, max_depth=4),
         student=DecisionTreeClassifier(max_depth=4),

@@ -1,0 +1,637 @@
+"""HPMKDClassifier: teachers, soft targets and student chosen by a budgeted search."""
+
+import os
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+    is_classifier,
+)
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv, train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
+
+from ._augment import munge
+from ._distiller import allows_nan, default_teacher, encode_target
+from ._memory import load_records, nearest_configs, save_records
+from ._meta_features import meta_features
+from ._search import (
+    ALPHAS,
+    TEMPERATURES,
+    ConfigSearch,
+    SearchSpace,
+    config_seed,
+    default_log,
+    describe,
+    family_student,
+    fit_config,
+    installed_families,
+)
+from ._size import model_size
+from ._soft_targets import aligned_proba, student_labels
+from ._teachers import _uses_oob, fit_teacher, seed_estimator, teacher_proba
+from .metrics import kl_divergence, top1_agreement
+
+_AUTO_TRANSFER_ROWS = 4_000
+_MAX_AUTO_AUGMENT = 2.0
+_WARM_START_DISTANCE = 0.05
+_WARM_START_CONFIGS = 2
+_RESULT_COLUMNS = (
+    "accuracy",
+    "log_loss",
+    "score",
+    "agreement",
+    "kl",
+    "fit_time",
+    "size",
+    "latency",
+    "n_rows",
+    "n_rounds",
+    "resource",
+    "rung",
+)
+
+
+def _fit_teacher_targets(teacher, X, y, classes, cv, n_jobs):
+    """Module-level, so that ``joblib.Memory`` can cache it across fits."""
+    return fit_teacher(teacher, X, y, classes, cv=cv, n_jobs=n_jobs)
+
+
+def _count_teacher_fits(teacher, n_splits):
+    if isinstance(teacher, FrozenEstimator):
+        return 0
+    if hasattr(teacher, "teachers") and hasattr(teacher, "fit_transform"):
+        return sum(_count_teacher_fits(t, n_splits) for _, t in teacher._named_teachers())
+    if _uses_oob(teacher):
+        return 1
+    return n_splits + 1
+
+
+def _is_named_list(teachers):
+    return isinstance(teachers, list) and all(
+        isinstance(item, tuple) and len(item) == 2 for item in teachers
+    )
+
+
+class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator):
+    """Distil teachers into a small student chosen by an adaptive search.
+
+    The teachers' out-of-fold probabilities on the training rows are computed
+    once and shared by every configuration the search tries; a MUNGE transfer
+    set labelled by the teacher adds rows the student learns the teacher's
+    function on. The search runs over student family x size x temperature x
+    alpha (temperature is skipped in binary tasks, where it only rescales
+    logits): successive halving on nested, stratified subsets of the rows
+    (and fewer boosting rounds), then a Gaussian-process surrogate proposing
+    full-data configurations by expected improvement until the best stops
+    improving. Configurations are scored on a stratified held-out part of the
+    training rows; the winner is refitted on all of them.
+
+    Parameters
+    ----------
+    teachers : classifier or list of (str, classifier) tuples, default=None
+        One teacher, or named teachers fused per sample by
+        :class:`AttentionMultiTeacherClassifier`. Unfitted teachers are
+        fitted on clones; pre-fitted ones are passed in
+        :class:`~sklearn.frozen.FrozenEstimator`. ``None`` means
+        ``HistGradientBoostingClassifier()``.
+    students : list of str or classifiers, default=None
+        Candidate students: built-in family names (``"lr"``, ``"dt"``,
+        ``"rf"``, ``"hgb"``, ``"xgboost"``, ``"lightgbm"``), each searched over
+        four sizes, or classifiers used at their own size. ``None`` means every
+        built-in family whose library is installed.
+    budget : float, default=10
+        Full-data student fits the search may spend, the final refit
+        included; a fit on a share of the rows counts as that share.
+    scoring : str, callable or None, default=None
+        What "best" means on the held-out rows: ``None`` is accuracy, any
+        other value a scikit-learn scorer. Ties go to the lower log-loss.
+    max_student_size : int, default=None
+        Largest deployable student, in tree nodes plus coefficients
+        (measured on the fitted model); larger configurations lose to any
+        that fits.
+    max_latency : float, default=None
+        Largest ``predict_proba`` time in seconds per 1,000 rows, measured on
+        the held-out rows; slower configurations lose to any that meets it.
+    use_multi_teacher : bool, default=True
+        Fuse several teachers per sample; when ``False`` only the first of
+        several teachers is used.
+    use_temperature_schedule : bool, default=True
+        Anneal the temperature of XGBoost and LightGBM students along a
+        cosine from the searched temperature to 1 over the boosting rounds;
+        when ``False`` it stays constant.
+    augment : float or "auto", default="auto"
+        Size of the MUNGE transfer set as a multiple of the training rows.
+        ``"auto"`` adds about 4,000 rows, at most twice the training rows;
+        ``0`` adds none.
+    cv : int, cross-validation generator or iterable, default=5
+        Splitter for the teachers' out-of-fold probabilities.
+    validation_fraction : float, default=0.2
+        Share of the training rows held out to score configurations.
+    patience : int, default=2
+        Surrogate proposals without improvement before the search stops.
+    warm_start_memory : str or path-like, default=None
+        JSON file of (dataset meta-features, configuration, score) records.
+        Its best configurations for the most similar earlier dataset seed the
+        search; the search's full-data results are appended, atomically. It is
+        read with :mod:`json`, never unpickled.
+    memory : str, joblib.Memory or None, default=None
+        Caches the teachers' fit and out-of-fold probabilities across fits,
+        as :class:`~sklearn.pipeline.Pipeline` does with its transformers.
+    n_jobs : int, default=None
+        Number of teacher and student fits run in parallel.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the teachers, the split, the transfer set and every student.
+    verbose : int, default=0
+        ``1`` prints one line per stage of the search to standard error.
+
+    Attributes
+    ----------
+    student_ : classifier
+        The deployable student, fitted on all training rows; a plain
+        estimator (for instance an ``XGBClassifier``, a pipeline ending in a
+        ``LogisticRegression``, or a :class:`~skhpmkd._students.SoftTargetClassifier`).
+        It predicts the original labels, except an XGBoost student, which
+        predicts their codes ``0..n_classes-1``.
+    teacher_ : classifier
+        The teacher (or the fused teachers) fitted on all training rows.
+    best_params_ : dict
+        ``student``, ``size``, ``temperature`` and ``alpha`` of the winner.
+    best_score_ : float
+        Its score on the held-out rows.
+    search_results_ : dict of ndarray
+        One entry per fit of the search, like ``cv_results_``: ``params``,
+        ``param_student``, ``param_size``, ``param_temperature``,
+        ``param_alpha``, ``stage`` (``"warm_start"``, ``"halving"``,
+        ``"surrogate"``), ``rung`` (fidelity level), ``resource`` (share of
+        rows), ``n_rows``, ``n_rounds``, ``score``, ``accuracy``,
+        ``log_loss``, ``agreement`` and ``kl`` (fidelity to the teacher on
+        the held-out rows), ``size``, ``latency`` and ``fit_time``.
+    fidelity_ : dict
+        ``agreement`` (top-1) and ``kl`` (mean ``KL(teacher || student)``)
+        between the teacher's out-of-fold probabilities and the student on
+        the training rows.
+    n_models_fitted_ : int
+        Every model fitted: ``n_teacher_fits_ + n_student_fits_``.
+    n_teacher_fits_ : int
+        Teacher fits (folds and final fits; 0 when cached or frozen).
+    n_student_fits_ : int
+        Student fits of the search plus the final refit.
+    search_cost_ : float
+        Full-data-equivalent student fits spent, the final refit included.
+    meta_features_ : dict
+        Meta-features of the task, as stored in ``warm_start_memory``.
+    warm_started_ : bool
+        Whether remembered configurations seeded the search.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    TemperatureScheduledDistiller : One teacher into one given student.
+    AttentionMultiTeacherClassifier : Fuses several teachers per sample.
+    ProgressiveChainClassifier : Distils through assistants of decreasing size.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skhpmkd import HPMKDClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> hpmkd = HPMKDClassifier(
+    ...     RandomForestClassifier(n_estimators=50, random_state=0),
+    ...     students=["dt", "lr"],
+    ...     budget=4,
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> sorted(hpmkd.best_params_)
+    ['alpha', 'size', 'student', 'temperature']
+    >>> bool(hpmkd.score(X, y) > 0.9)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "teachers": [None, list, HasMethods(["fit", "predict_proba"])],
+        "students": [None, list],
+        "budget": [Interval(Real, 1, None, closed="left")],
+        "scoring": [None, str, callable],
+        "max_student_size": [None, Interval(Integral, 1, None, closed="left")],
+        "max_latency": [None, Interval(Real, 0, None, closed="neither")],
+        "use_multi_teacher": ["boolean"],
+        "use_temperature_schedule": ["boolean"],
+        "augment": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
+        "cv": ["cv_object"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "warm_start_memory": [None, str, os.PathLike],
+        "memory": [None, str, HasMethods(["cache"])],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        teachers=None,
+        *,
+        students=None,
+        budget=10,
+        scoring=None,
+        max_student_size=None,
+        max_latency=None,
+        use_multi_teacher=True,
+        use_temperature_schedule=True,
+        augment="auto",
+        cv=5,
+        validation_fraction=0.2,
+        patience=2,
+        warm_start_memory=None,
+        memory=None,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.teachers = teachers
+        self.students = students
+        self.budget = budget
+        self.scoring = scoring
+        self.max_student_size = max_student_size
+        self.max_latency = max_latency
+        self.use_multi_teacher = use_multi_teacher
+        self.use_temperature_schedule = use_temperature_schedule
+        self.augment = augment
+        self.cv = cv
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.warm_start_memory = warm_start_memory
+        self.memory = memory
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _teacher(self):
+        """The teacher to fit: one classifier, or the fused named teachers."""
+        teachers = self.teachers
+        if teachers is None:
+            return default_teacher()
+        if not isinstance(teachers, list):
+            return teachers
+        if not teachers or not _is_named_list(teachers):
+            raise ValueError(
+                "teachers must be a classifier or a non-empty list of (name, "
+                f"classifier) tuples; got {teachers!r}."
+            )
+        if len(teachers) == 1 or not self.use_multi_teacher:
+            return teachers[0][1]
+        from ._multi_teacher import AttentionMultiTeacherClassifier
+
+        return AttentionMultiTeacherClassifier(teachers, cv=self.cv, n_jobs=self.n_jobs)
+
+    def _students(self):
+        """Named candidate students: ``(name, None)`` for built-in families."""
+        if self.students is None:
+            return [(family, None) for family in installed_families()]
+        if not self.students:
+            raise ValueError("students must be a non-empty list or None; got [].")
+        installed = installed_families()
+        named, seen = [], {}
+        for student in self.students:
+            if isinstance(student, str):
+                if student not in installed:
+                    family_student(student, 0)
+                    raise ValueError(
+                        f"The student family {student!r} needs a library that is "
+                        f"not installed; the installed families are {installed}."
+                    )
+                name, estimator = student, None
+            elif is_classifier(student) and hasattr(student, "predict_proba"):
+                name, estimator = type(student).__name__, student
+            else:
+                raise ValueError(
+                    "Every student must be a family name or a classifier with "
+                    f"predict_proba; got {student!r}."
+                )
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:
+                name = f"{name}_{seen[name]}"
+            named.append((name, estimator))
+        return named
+
+    def _finite_mode(self):
+        estimators = [self._teacher()]
+        for name, estimator in self._students():
+            estimators.append(family_student(name, 0) if estimator is None else estimator)
+        return "allow-nan" if allows_nan(*estimators) else True
+
+    def _log(self, message):
+        if self.verbose:
+            default_log(message)
+
+    def _augment_factor(self, n_rows):
+        if self.augment == "auto":
+            return min(_MAX_AUTO_AUGMENT, _AUTO_TRANSFER_ROWS / max(n_rows, 1))
+        return float(self.augment)
+
+    def _transfer(self, X, factor, rng):
+        """MUNGE rows near ``X``, labelled by the fitted teacher."""
+        X_new = munge(X, factor, random_state=rng)
+        if not len(X_new):
+            return X_new, np.empty((0, len(self.classes_)))
+        return X_new, teacher_proba(self.teacher_, X_new, self.classes_)
+
+    def _fit_teacher(self, X, codes, rng):
+        teacher = seed_estimator(clone(self._teacher()), rng)
+        memory = check_memory(self.memory)
+        cached = memory.cache(_fit_teacher_targets, ignore=["n_jobs"])
+        args = (teacher, X, codes, self.classes_, self.cv, self.n_jobs)
+        hit = memory.location is not None and cached.check_call_in_cache(*args)
+        n_splits = check_cv(self.cv, codes, classifier=True).get_n_splits(X, codes)
+        start = time.perf_counter()
+        self.teacher_, targets = cached(*args)
+        self.n_teacher_fits_ = 0 if hit else _count_teacher_fits(teacher, n_splits)
+        self._log(
+            f"teacher {type(teacher).__name__}: {self.n_teacher_fits_} fits in "
+            f"{time.perf_counter() - start:.1f} s, out-of-fold accuracy "
+            f"{np.mean(np.argmax(targets, axis=1) == codes):.4f}"
+            + (" (cached)" if hit else "")
+        )
+        return targets
+
+    def _split(self, codes, rng):
+        """Stratified fit/validation split of the training rows."""
+        rows = np.arange(len(codes))
+        counts = np.bincount(codes)
+        n_val = max(len(counts), int(round(self.validation_fraction * len(codes))))
+        stratify = codes if counts.min() >= 2 and len(codes) - n_val >= len(counts) else None
+        return train_test_split(
+            rows,
+            test_size=n_val,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+            stratify=stratify,
+        )
+
+    def _space(self, n_classes):
+        temperatures = TEMPERATURES if n_classes > 2 else (1.0,)
+        return SearchSpace(self._students(), temperatures, ALPHAS)
+
+    def _warm_configs(self, space):
+        if self.warm_start_memory is None:
+            return []
+        records = load_records(self.warm_start_memory)
+        return nearest_configs(
+            records,
+            self.meta_features_,
+            max_distance=_WARM_START_DISTANCE,
+            n_configs=_WARM_START_CONFIGS,
+            accept=space.accept,
+        )
+
+    def _settings(self):
+        scorer = None if self.scoring is None else check_scoring(self, self.scoring)
+        return {
+            "scorer": scorer,
+            "schedule": self.use_temperature_schedule,
+            "size_of": model_size,
+            "max_size": self.max_student_size,
+            "max_latency": self.max_latency,
+        }
+
+    def _prepare(self, X, y):
+        """Validate, fit the teacher, split, draw the transfer set; set up the search.
+
+        Returns the search (not yet run) and what the refit needs.
+        """
+        X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
+        self.classes_, codes = encode_target(self, y)
+        X = np.asarray(X, dtype=float)
+        rng = check_random_state(self.random_state)
+        targets = self._fit_teacher(X, codes, rng)
+        self.meta_features_ = meta_features(X, codes, targets)
+
+        fit_rows, val_rows = self._split(codes, rng)
+        factor = self._augment_factor(len(fit_rows))
+        X_transfer, transfer_targets = self._transfer(X[fit_rows], factor, rng)
+        data = {
+            "X_fit": np.vstack([X[fit_rows], X_transfer]),
+            "targets": np.vstack([targets[fit_rows], transfer_targets]),
+            "y_fit": np.concatenate([codes[fit_rows], np.full(len(X_transfer), -1)]),
+            "n_train": len(fit_rows),
+            "X_val": X[val_rows],
+            "y_val": codes[val_rows],
+            "val_targets": targets[val_rows],
+            "classes": self.classes_,
+        }
+        space = self._space(len(self.classes_))
+        warm = self._warm_configs(space)
+        self.warm_started_ = bool(warm)
+        if warm:
+            self._log(f"warm start from memory: {', '.join(map(describe, warm))}")
+        search = ConfigSearch(
+            space,
+            data,
+            self._settings(),
+            budget=self.budget,
+            patience=self.patience,
+            warm_configs=warm,
+            n_jobs=self.n_jobs,
+            random_state=rng,
+            log=default_log if self.verbose else None,
+        )
+        return search, X, codes, targets, factor, rng
+
+    def _fit(self, X, y):
+        start = time.perf_counter()
+        search, X, codes, targets, factor, rng = self._prepare(X, y)
+        space = search.space
+        records = search.run()
+        best = search.best
+        self.best_params_ = dict(best["config"])
+        self.best_score_ = best["score"]
+        self.search_results_ = self._results_table(records)
+
+        # The winner is refitted on every training row with its own seed, and
+        # a transfer set drawn around all of them.
+        refit_start = time.perf_counter()
+        X_transfer, transfer_targets = self._transfer(X, factor, rng)
+        student = space.build(best["config"])
+        seed_estimator(
+            student, np.random.RandomState(config_seed(search.base_seed_, best["config"]))
+        )
+        self.student_ = fit_config(
+            student,
+            np.vstack([X, X_transfer]),
+            np.vstack([targets, transfer_targets]),
+            np.concatenate([codes, np.full(len(X_transfer), -1)]),
+            self.classes_,
+            best["config"],
+            self.use_temperature_schedule,
+        )
+        self.n_student_fits_ = len(records) + 1
+        self.n_models_fitted_ = self.n_teacher_fits_ + self.n_student_fits_
+        self.search_cost_ = float(search.spent + 1.0)
+        student_proba = self._student_proba(X)
+        self.fidelity_ = {
+            "agreement": top1_agreement(targets, student_proba),
+            "kl": kl_divergence(targets, student_proba),
+        }
+        self._log(
+            f"refit {describe(best['config'])} on {len(X) + len(X_transfer)} rows in "
+            f"{time.perf_counter() - refit_start:.1f} s; {self.n_models_fitted_} models "
+            f"fitted in {time.perf_counter() - start:.1f} s"
+        )
+        if self.warm_start_memory is not None:
+            self._remember(records)
+        return targets
+
+    def _remember(self, records):
+        new = [
+            {
+                "meta_features": self.meta_features_,
+                "config": record["config"],
+                "score": float(record["score"]),
+            }
+            for record in records
+            if record["resource"] == 1.0 and record["feasible"]
+        ]
+        save_records(self.warm_start_memory, new)
+
+    @staticmethod
+    def _results_table(records):
+        configs = [record["config"] for record in records]
+        table = {"params": configs}
+        for key in ("student", "size", "temperature", "alpha"):
+            table[f"param_{key}"] = np.asarray(
+                [config[key] for config in configs], dtype=object
+            )
+        table["stage"] = np.asarray([record["stage"] for record in records])
+        for column in _RESULT_COLUMNS:
+            table[column] = np.asarray([record[column] for record in records])
+        table["feasible"] = np.asarray([record["feasible"] for record in records])
+        return table
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit the teachers, search the configurations and fit the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._fit(X, y)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y):
+        """Fit, and return the teacher's out-of-fold probabilities of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        soft_targets : ndarray of shape (n_samples, n_classes)
+            Out-of-fold teacher probabilities at temperature 1.
+        """
+        return self._fit(X, y)
+
+    def transform(self, X):
+        """The teacher's probabilities: the soft targets the student learned.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        soft_targets : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        return teacher_proba(self.teacher_, X, self.classes_)
+
+    def _student_proba(self, X):
+        labels = student_labels(self.student_, self.classes_)
+        return aligned_proba(self.student_, X, labels)
+
+    def predict_proba(self, X):
+        """Class probabilities of the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        return self._student_proba(X)
+
+    def predict(self, X):
+        """Class labels predicted by the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the soft-target columns, one per class.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``"hpmkdclassifier_proba_<class>"`` for each class.
+        """
+        check_is_fitted(self)
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}_proba_{c}" for c in self.classes_], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self._finite_mode() == "allow-nan"
+        return tags

@@ -1,0 +1,148 @@
+"""Persistent optimisation memory: plain JSON records that warm-start searches.
+
+The file holds ``{"format": ..., "version": 1, "records": [...]}``; each record
+is ``{"meta_features": {...}, "config": {...}, "score": float}``. It is read
+with :mod:`json` only (never unpickled, so a shared file cannot run code) and
+rewritten atomically: a temporary file in the same directory, then
+:func:`os.replace`, so a reader never sees half a file.
+"""
+
+import json
+import math
+import os
+import tempfile
+from numbers import Real
+
+from ._meta_features import meta_distance
+
+FORMAT = "skhpmkd-optimisation-memory"
+VERSION = 1
+MAX_RECORDS = 5_000
+CONFIG_KEYS = ("student", "size", "temperature", "alpha")
+
+
+def _check_record(record, path):
+    ok = (
+        isinstance(record, dict)
+        and isinstance(record.get("meta_features"), dict)
+        and isinstance(record.get("config"), dict)
+        and set(CONFIG_KEYS) <= set(record["config"])
+        and isinstance(record.get("score"), Real)
+        and all(isinstance(v, Real) for v in record["meta_features"].values())
+    )
+    if not ok:
+        raise ValueError(
+            f"The optimisation memory {os.fspath(path)!r} holds a malformed record: "
+            f"{record!r}."
+        )
+    return record
+
+
+def load_records(path):
+    """Read the records of a memory file; a missing file has none.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a memory file written by skhpmkd.
+    """
+    if not os.path.exists(path):
+        return []
+    try:
+        with open(path, encoding="utf-8") as file:
+            content = json.load(file)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"The optimisation memory {os.fspath(path)!r} is not valid JSON: {error}."
+        ) from error
+    if not isinstance(content, dict) or content.get("format") != FORMAT:
+        raise ValueError(
+            f"{os.fspath(path)!r} is not an skhpmkd optimisation memory file "
+            f"(expected a JSON object with format {FORMAT!r})."
+        )
+    if content.get("version") != VERSION:
+        raise ValueError(
+            f"The optimisation memory {os.fspath(path)!r} has version "
+            f"{content.get('version')!r}; this skhpmkd reads version {VERSION}."
+        )
+    records = content.get("records")
+    if not isinstance(records, list):
+        raise ValueError(
+            f"The optimisation memory {os.fspath(path)!r} has no list of records."
+        )
+    return [_check_record(record, path) for record in records]
+
+
+def save_records(path, new_records):
+    """Append records to a memory file, atomically; keep the newest ``MAX_RECORDS``.
+
+    Returns
+    -------
+    n_records : int
+        Number of records the file holds afterwards.
+    """
+    records = load_records(path) + [
+        _check_record(record, path) for record in new_records
+    ]
+    records = records[-MAX_RECORDS:]
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=directory, prefix=".skhpmkd-memory-", suffix=".json"
+    )
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(
+                {"format": FORMAT, "version": VERSION, "records": records},
+                file,
+                indent=1,
+                allow_nan=False,
+            )
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    return len(records)
+
+
+def nearest_configs(records, meta_features, *, max_distance, n_configs, accept):
+    """Best remembered configurations of the most similar earlier tasks.
+
+    Records are ranked by meta-feature distance, then by score; configurations
+    are deduplicated and filtered by ``accept`` (the current search space).
+
+    Parameters
+    ----------
+    records : list of dict
+        Records from :func:`load_records`.
+    meta_features : dict
+        Meta-features of the current task.
+    max_distance : float
+        Records of tasks farther than this are ignored.
+    n_configs : int
+        Number of configurations returned at most.
+    accept : callable
+        ``accept(config) -> config or None``: the configuration mapped into
+        the current search space, or ``None`` when it has no place there.
+
+    Returns
+    -------
+    configs : list of dict
+    """
+    ranked = []
+    for record in records:
+        distance = meta_distance(meta_features, record["meta_features"])
+        if distance <= max_distance and math.isfinite(record["score"]):
+            ranked.append((distance, -record["score"], len(ranked), record["config"]))
+    ranked.sort(key=lambda item: item[:3])
+    configs = []
+    for *_, config in ranked:
+        mapped = accept(config)
+        if mapped is not None and mapped not in configs:
+            configs.append(mapped)
+        if len(configs) == n_configs:
+            break
+    return configs

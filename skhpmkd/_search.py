@@ -1,0 +1,643 @@
+"""Adaptive configuration search for HPM-KD.
+
+The space is student x size x temperature x alpha. The search runs successive
+halving over nested, stratified subsets of the fit rows (boosted students also
+get fewer rounds at a raised learning rate), then lets a Gaussian-process
+surrogate propose full-data configurations by expected improvement until the
+best stops improving or the budget of full-data fits is spent. Every
+configuration is fitted with a seed derived from the search seed and the
+configuration itself, so a configuration gets the same score whatever order,
+batch or worker evaluates it in.
+"""
+
+import importlib.util
+import math
+import sys
+import time
+import warnings
+import zlib
+
+import numpy as np
+from scipy.stats import norm
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from ._parallel import parallel_map
+from ._soft_targets import (
+    aligned_proba,
+    fit_soft_student,
+    is_round_based,
+    n_boosting_rounds,
+    student_labels,
+)
+from ._teachers import seed_estimator
+from .metrics import kl_divergence, top1_agreement
+
+FAMILIES = ("lr", "dt", "rf", "hgb", "xgboost", "lightgbm")
+TEMPERATURES = (0.5, 1.0, 2.0, 3.0)
+ALPHAS = (0.3, 0.5, 0.7, 0.9)
+N_SIZES = 4
+ETA = 3
+MAX_LEVELS = 3
+MIN_LEVEL_ROWS = 150
+_LATENCY_ROWS = 1_000
+_MAX_BOOSTED_LEARNING_RATE = 0.5
+_FAMILY_MODULE = {"xgboost": "xgboost", "lightgbm": "lightgbm"}
+
+
+def installed_families():
+    """The built-in student families whose library is installed."""
+    return [
+        family
+        for family in FAMILIES
+        if family not in _FAMILY_MODULE
+        or importlib.util.find_spec(_FAMILY_MODULE[family]) is not None
+    ]
+
+
+def family_student(family, size):
+    """Unfitted student of a built-in family at size level ``0..N_SIZES-1``.
+
+    Sizes grow with the level: inverse regularisation for logistic
+    regression (its coefficient count is fixed by the data), depth for trees
+    and forests, leaves and rounds for boosting. Library students run one
+    thread each: parallelism comes from the search's workers.
+
+    Examples
+    --------
+    >>> from skhpmkd._search import family_student
+    >>> family_student("dt", 2)
+    DecisionTreeClassifier(max_depth=6)
+    """
+    if family == "lr":
+        C = (0.01, 0.1, 1.0, 10.0)[size]
+        return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
+    if family == "dt":
+        return DecisionTreeClassifier(max_depth=(3, 4, 6, 8)[size])
+    if family == "rf":
+        return RandomForestClassifier(
+            n_estimators=(20, 30, 50, 50)[size], max_depth=(4, 6, 10, 16)[size], n_jobs=1
+        )
+    if family == "hgb":
+        return HistGradientBoostingClassifier(
+            max_iter=(30, 60, 100, 150)[size],
+            max_leaf_nodes=(4, 8, 16, 31)[size],
+            learning_rate=0.2,
+            early_stopping=False,
+        )
+    if family == "xgboost":
+        from xgboost import XGBClassifier
+
+        return XGBClassifier(
+            n_estimators=(30, 60, 100, 150)[size],
+            max_depth=(2, 3, 4, 5)[size],
+            learning_rate=0.2,
+            tree_method="hist",
+            n_jobs=1,
+        )
+    if family == "lightgbm":
+        from lightgbm import LGBMClassifier
+
+        return LGBMClassifier(
+            n_estimators=(30, 60, 100, 150)[size],
+            num_leaves=(4, 8, 16, 31)[size],
+            learning_rate=0.2,
+            n_jobs=1,
+            verbose=-1,
+        )
+    raise ValueError(
+        f"Unknown student family {family!r}; the families are {list(FAMILIES)}."
+    )
+
+
+class SearchSpace:
+    """Student x size x temperature x alpha, with a numeric encoding.
+
+    Parameters
+    ----------
+    students : list of (str, estimator or None)
+        Named students. ``None`` stands for the built-in family of that name,
+        searched over ``N_SIZES`` sizes; an estimator is used at its own size.
+    temperatures : sequence of float
+        Temperatures searched (a single value skips the dimension).
+    alphas : sequence of float
+        Soft-target weights searched.
+    """
+
+    def __init__(self, students, temperatures, alphas):
+        self.students = list(students)
+        self.temperatures = tuple(float(t) for t in temperatures)
+        self.alphas = tuple(float(a) for a in alphas)
+        self.names = [name for name, _ in self.students]
+        self._estimators = dict(self.students)
+        configs = []
+        for name, estimator in self.students:
+            sizes = range(N_SIZES) if estimator is None else [None]
+            for size in sizes:
+                for temperature in self.temperatures:
+                    for alpha in self.alphas:
+                        configs.append(
+                            {
+                                "student": name,
+                                "size": size,
+                                "temperature": temperature,
+                                "alpha": alpha,
+                            }
+                        )
+        self.configs = configs
+
+    def __len__(self):
+        return len(self.configs)
+
+    def center(self, name):
+        """The configuration tried first for a student: mid size, mid T, high alpha."""
+        size = None if self._estimators[name] is not None else 1
+        temperature = min(self.temperatures, key=lambda t: abs(math.log(t / 2.0)))
+        alpha = min(self.alphas, key=lambda a: abs(a - 0.7))
+        return {"student": name, "size": size, "temperature": temperature, "alpha": alpha}
+
+    def build(self, config):
+        """Unfitted student of a configuration."""
+        estimator = self._estimators[config["student"]]
+        if estimator is None:
+            return family_student(config["student"], config["size"])
+        return clone(estimator)
+
+    def accept(self, config):
+        """The configuration in this space (nearest T and alpha), or ``None``."""
+        name = config.get("student")
+        if name not in self._estimators:
+            return None
+        size = config.get("size")
+        if self._estimators[name] is None:
+            if not isinstance(size, int) or not 0 <= size < N_SIZES:
+                return None
+        else:
+            size = None
+        try:
+            temperature = float(config["temperature"])
+            alpha = float(config["alpha"])
+        except (TypeError, ValueError):
+            return None
+        if not (temperature > 0 and math.isfinite(alpha)):
+            return None
+        return {
+            "student": name,
+            "size": size,
+            "temperature": min(
+                self.temperatures, key=lambda t: abs(math.log(t / temperature))
+            ),
+            "alpha": min(self.alphas, key=lambda a: abs(a - alpha)),
+        }
+
+    def encode(self, configs, resources):
+        """Rows of numbers for the surrogate: one-hot student, size, log T, alpha, log resource."""
+        rows = []
+        for config, resource in zip(configs, resources):
+            onehot = [float(config["student"] == name) for name in self.names]
+            size = 0.5 if config["size"] is None else config["size"] / (N_SIZES - 1)
+            rows.append(
+                onehot
+                + [
+                    size,
+                    math.log(config["temperature"]) / math.log(3.0),
+                    config["alpha"],
+                    math.log(resource) / math.log(ETA**2),
+                ]
+            )
+        return np.asarray(rows)
+
+
+def config_seed(base_seed, config):
+    """Seed of a configuration: independent of when or where it is evaluated."""
+    key = repr(sorted(config.items())).encode()
+    return (int(base_seed) + zlib.crc32(key)) % (2**31 - 1)
+
+
+def describe(config):
+    """Short text of a configuration for progress lines."""
+    size = "" if config["size"] is None else f" size={config['size']}"
+    return (
+        f"{config['student']}{size} T={config['temperature']:g} "
+        f"alpha={config['alpha']:g}"
+    )
+
+
+class _StudentView(ClassifierMixin, BaseEstimator):
+    """Presents a fitted student with original labels to a scorer."""
+
+    def __init__(self, student=None, classes=None):
+        self.student = student
+        self.classes = classes
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def predict_proba(self, X):
+        return aligned_proba(
+            self.student, X, student_labels(self.student, self.classes)
+        )
+
+    def predict(self, X):
+        return self.classes[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _scale_pipeline_temperature(student, temperature):
+    """Logistic regression in a pipeline, fitted on ``q^T``: margins times ``T``.
+
+    ``fit_soft_student`` rescales a bare ``LogisticRegression``; a pipeline's
+    final step needs the same correction.
+    """
+    if isinstance(student, Pipeline) and temperature != 1.0:
+        final = student.steps[-1][1]
+        if isinstance(final, LogisticRegression):
+            final.coef_ *= temperature
+            final.intercept_ *= temperature
+    return student
+
+
+def scale_rounds(student, resource):
+    """Fewer boosting rounds at a raised learning rate for a low-fidelity fit.
+
+    Rounds shrink with the square root of the row share; the learning rate
+    grows by the same factor (capped), so the low-fidelity model takes about
+    the same total step.
+    """
+    if resource >= 1.0 or not is_round_based(student):
+        return student
+    rounds = n_boosting_rounds(student)
+    new_rounds = max(10, int(math.ceil(rounds * math.sqrt(resource))))
+    params = {"n_estimators": new_rounds}
+    rate = student.get_params().get("learning_rate")
+    if rate is not None:
+        params["learning_rate"] = min(
+            float(rate) * rounds / new_rounds, _MAX_BOOSTED_LEARNING_RATE
+        )
+    return student.set_params(**params)
+
+
+def fit_config(student, X, targets, y, classes, config, schedule):
+    """Fit one configuration's student on soft targets; return it fitted."""
+    temperature = config["temperature"]
+    scheduled = schedule and is_round_based(student) and temperature != 1.0
+    fitted, _ = fit_soft_student(
+        student,
+        X,
+        targets,
+        y,
+        classes,
+        alpha=config["alpha"],
+        temperature=temperature,
+        schedule="cosine" if scheduled else "constant",
+        final_temperature=1.0,
+    )
+    return _scale_pipeline_temperature(fitted, temperature)
+
+
+def predict_latency(student, X):
+    """Seconds ``predict_proba`` takes per 1,000 rows (best of three)."""
+    reps = max(1, int(math.ceil(_LATENCY_ROWS / max(len(X), 1))))
+    rows = np.tile(X, (reps, 1))[:_LATENCY_ROWS]
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        student.predict_proba(rows)
+        times.append(time.perf_counter() - start)
+    return min(times) * _LATENCY_ROWS / len(rows)
+
+
+def evaluate_config(student, data, rows, config, resource, settings):
+    """Fit a configuration on a subset of rows and score it on the validation rows.
+
+    Returns a dict of the measurements (the fitted student under ``"model"``).
+    """
+    X_fit, targets, y_fit = data["X_fit"], data["targets"], data["y_fit"]
+    classes = data["classes"]
+    student = scale_rounds(student, resource)
+    start = time.perf_counter()
+    fitted = fit_config(
+        student,
+        X_fit[rows],
+        targets[rows],
+        y_fit[rows],
+        classes,
+        config,
+        settings["schedule"],
+    )
+    fit_time = time.perf_counter() - start
+    X_val, y_val = data["X_val"], data["y_val"]
+    proba = aligned_proba(fitted, X_val, student_labels(fitted, classes))
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    labels = np.arange(len(classes))
+    result = {
+        "accuracy": float(np.mean(np.argmax(proba, axis=1) == y_val)),
+        "log_loss": float(log_loss(y_val, proba, labels=labels)),
+        "agreement": top1_agreement(data["val_targets"], proba),
+        "kl": kl_divergence(data["val_targets"], proba),
+        "fit_time": fit_time,
+        "n_rows": int(len(rows)),
+        "n_rounds": n_boosting_rounds(student) if is_round_based(student) else 0,
+        "model": fitted,
+    }
+    scorer = settings["scorer"]
+    if scorer is None:
+        result["score"] = result["accuracy"]
+    else:
+        view = _StudentView(fitted, classes)
+        result["score"] = float(scorer(view, X_val, classes[y_val]))
+    size_of = settings["size_of"]
+    result["size"] = int(size_of(fitted)) if size_of is not None else -1
+    result["latency"] = (
+        predict_latency(fitted, X_val) if settings["max_latency"] is not None else np.nan
+    )
+    result["feasible"] = bool(
+        (settings["max_size"] is None or result["size"] <= settings["max_size"])
+        and (
+            settings["max_latency"] is None
+            or result["latency"] <= settings["max_latency"]
+        )
+    )
+    return result
+
+
+def _evaluate_job(student, data, rows, config, resource, settings):
+    with warnings.catch_warnings():
+        # Tiny low-fidelity subsets make lbfgs stop early; the score says so.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return evaluate_config(student, data, rows, config, resource, settings)
+
+
+def nested_subsets(y, resources, random_state):
+    """Stratified, nested row subsets: one per resource share.
+
+    Each class contributes the first ``ceil(share * n_class)`` of its rows in a
+    random order, so a smaller subset lies inside every larger one.
+    """
+    order = random_state.permutation(len(y))
+    by_class = [order[y[order] == code] for code in np.unique(y)]
+    subsets = []
+    for resource in resources:
+        parts = [rows[: max(1, int(math.ceil(resource * len(rows))))] for rows in by_class]
+        subsets.append(np.sort(np.concatenate(parts)))
+    return subsets
+
+
+def fidelity_levels(n_rows, n_classes):
+    """Row shares ``[..., 1/9, 1/3, 1]`` while the smallest keeps enough rows."""
+    levels = [1.0]
+    min_rows = max(MIN_LEVEL_ROWS, 20 * n_classes)
+    while len(levels) < MAX_LEVELS and n_rows * levels[0] / ETA >= min_rows:
+        levels.insert(0, levels[0] / ETA)
+    return levels
+
+
+def halving_cost(n_configs, levels):
+    """Full-fit equivalents of successive halving from ``n_configs`` configurations."""
+    cost, n = 0.0, n_configs
+    for level in levels:
+        cost += n * level
+        n = max(1, int(math.ceil(n / ETA)))
+    return cost
+
+
+def _better(first, second):
+    """Whether result ``first`` beats ``second``: feasible, score, then log-loss."""
+    if second is None:
+        return True
+    key_first = (first["feasible"], first["score"], -first["log_loss"])
+    key_second = (second["feasible"], second["score"], -second["log_loss"])
+    return key_first > key_second
+
+
+class ConfigSearch:
+    """Budgeted multi-fidelity search with surrogate proposals.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        Configurations to search.
+    data : dict
+        ``X_fit``, ``targets``, ``y_fit`` (training rows, then transfer rows
+        with label ``-1``), ``n_train`` (number of training rows),
+        ``X_val``, ``y_val``, ``val_targets`` and ``classes``.
+    settings : dict
+        ``scorer``, ``schedule``, ``size_of``, ``max_size``, ``max_latency``.
+    budget : float
+        Full-data fits the search may spend (low-fidelity fits count by
+        their share of rows); one is kept for the final refit.
+    patience : int
+        Surrogate proposals without improvement before the search stops.
+    warm_configs : list of dict
+        Configurations to evaluate first at full fidelity; when given,
+        successive halving is skipped.
+    n_jobs : int or None
+        Workers for each batch of fits.
+    random_state : numpy.random.RandomState
+        Source of the search's seeds.
+    log : callable or None
+        Receives one progress line per stage.
+    """
+
+    def __init__(
+        self,
+        space,
+        data,
+        settings,
+        *,
+        budget,
+        patience,
+        warm_configs,
+        n_jobs,
+        random_state,
+        log=None,
+    ):
+        self.space = space
+        self.data = data
+        self.settings = settings
+        self.budget = budget
+        self.patience = patience
+        self.warm_configs = warm_configs
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.log = log
+
+    def start(self):
+        """Draw the search's seeds and its nested row subsets; no fit yet."""
+        rng = self.random_state
+        self.base_seed_ = rng.randint(np.iinfo(np.int32).max)
+        self._gp_seed = rng.randint(np.iinfo(np.int32).max)
+        y_train = self.data["y_fit"][: self.data["n_train"]]
+        n_classes = len(self.data["classes"])
+        self.levels = fidelity_levels(len(y_train), n_classes)
+        train_subsets = nested_subsets(y_train, self.levels, rng)
+        n_transfer = len(self.data["y_fit"]) - self.data["n_train"]
+        self._rows = {}
+        for level, subset in zip(self.levels, train_subsets):
+            transfer = self.data["n_train"] + np.arange(int(round(level * n_transfer)))
+            self._rows[level] = np.concatenate([subset, transfer])
+        self.records = []
+        self.spent = 0.0
+        self.best = None
+        return self
+
+    def run(self):
+        """Run the search; return the list of result records, in fit order."""
+        self.start()
+        available = self.budget - 1.0
+        if self.warm_configs:
+            n_warm = max(1, int(available))
+            self.evaluate(self.warm_configs[:n_warm], 1.0, "warm_start", 0)
+        else:
+            self._halving(available / 2)
+        self._surrogate(available)
+        return self.records
+
+    def evaluate(self, configs, level, stage, rung):
+        """Fit and score ``configs`` on the rows of fidelity ``level``, in parallel.
+
+        Returns their result records, which are also appended to ``records``.
+        """
+        jobs = []
+        for config in configs:
+            student = self.space.build(config)
+            seed = config_seed(self.base_seed_, config)
+            seed_estimator(student, np.random.RandomState(seed))
+            jobs.append(
+                (student, self.data, self._rows[level], config, level, self.settings)
+            )
+        results = parallel_map(_evaluate_job, jobs, self.n_jobs)
+        for config, result in zip(configs, results):
+            result.update(config=config, resource=level, stage=stage, rung=rung)
+            if level < 1.0:
+                result["model"] = None
+            self.records.append(result)
+            self.spent += level
+            if level == 1.0 and _better(result, self.best):
+                self.best = result
+        return results
+
+    def _say(self, message):
+        if self.log is not None:
+            self.log(message)
+
+    def _halving(self, allowance):
+        names = self.space.names
+        # Every student gets a look when one surrogate proposal still fits.
+        allowance = max(
+            allowance,
+            min(halving_cost(len(names), self.levels), self.budget - 2.0),
+        )
+        n_configs = min(len(names), len(self.space))
+        while (
+            n_configs < len(self.space)
+            and halving_cost(n_configs + 1, self.levels) <= allowance
+        ):
+            n_configs += 1
+        while n_configs > 1 and halving_cost(n_configs, self.levels) > allowance:
+            n_configs -= 1
+        configs = [self.space.center(name) for name in names][:n_configs]
+        others = [c for c in self.space.configs if c not in configs]
+        extra = self.random_state.permutation(len(others))[: n_configs - len(configs)]
+        configs += [others[i] for i in sorted(extra)]
+        for rung, level in enumerate(self.levels):
+            start = time.perf_counter()
+            results = self.evaluate(configs, level, "halving", rung)
+            ranked = sorted(
+                range(len(results)),
+                key=lambda i: (
+                    results[i]["feasible"],
+                    results[i]["score"],
+                    -results[i]["log_loss"],
+                ),
+                reverse=True,
+            )
+            top = results[ranked[0]]
+            self._say(
+                f"halving rung {rung + 1}/{len(self.levels)}: {len(configs)} configs on "
+                f"{len(self._rows[level])} rows in {time.perf_counter() - start:.1f} s, "
+                f"best {top['score']:.4f} ({describe(configs[ranked[0]])})"
+            )
+            keep = max(1, int(math.ceil(len(configs) / ETA)))
+            configs = [configs[i] for i in sorted(ranked[:keep])]
+
+    def _surrogate_model(self):
+        X = self.space.encode(
+            [r["config"] for r in self.records], [r["resource"] for r in self.records]
+        )
+        y = np.array(
+            [r["score"] if r["feasible"] else np.nan for r in self.records], dtype=float
+        )
+        finite = np.isfinite(y)
+        if finite.sum() < 2:
+            return None
+        lower = np.nanmin(y)
+        y = np.where(finite, y, lower)
+        kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
+            length_scale=np.ones(X.shape[1]), length_scale_bounds=(1e-2, 1e2), nu=2.5
+        ) + WhiteKernel(1e-3, (1e-6, 1e-1))
+        model = GaussianProcessRegressor(
+            kernel=kernel, normalize_y=True, random_state=self._gp_seed
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return model.fit(X, y)
+
+    def _propose(self):
+        done = [r["config"] for r in self.records if r["resource"] == 1.0]
+        # Proposals refine the students that earned a full-data fit: halving
+        # has already ranked the students on cheaper fits.
+        promising = {config["student"] for config in done}
+        candidates = [
+            c
+            for c in self.space.configs
+            if c not in done and (c["student"] in promising or not promising)
+        ]
+        if not candidates:
+            return None
+        model = self._surrogate_model()
+        if model is None:
+            return candidates[self.random_state.randint(len(candidates))]
+        mean, std = model.predict(
+            self.space.encode(candidates, [1.0] * len(candidates)), return_std=True
+        )
+        incumbent = self.best["score"] if self.best is not None else np.max(mean)
+        std = np.maximum(std, 1e-9)
+        z = (mean - incumbent) / std
+        improvement = (mean - incumbent) * norm.cdf(z) + std * norm.pdf(z)
+        return candidates[int(np.argmax(improvement))]
+
+    def _surrogate(self, available):
+        stale = 0
+        proposal = 0
+        while self.spent + 1.0 <= available + 1e-9 and stale < self.patience:
+            config = self._propose()
+            if config is None:
+                break
+            previous = self.best
+            start = time.perf_counter()
+            (result,) = self.evaluate([config], 1.0, "surrogate", len(self.levels))
+            proposal += 1
+            improved = self.best is not previous
+            stale = 0 if improved else stale + 1
+            self._say(
+                f"surrogate proposal {proposal}: {describe(config)} -> "
+                f"{result['score']:.4f} in {time.perf_counter() - start:.1f} s"
+                + (" (new best)" if improved else "")
+            )
+
+
+def default_log(message):
+    """Write one progress line to standard error."""
+    print(f"[HPMKDClassifier] {message}", file=sys.stderr, flush=True)
