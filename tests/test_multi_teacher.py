@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import check_grad
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -16,6 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 
 from skhpmkd import AttentionMultiTeacherClassifier, TemperatureScheduledDistiller
 from skhpmkd._attention import (
@@ -83,9 +84,11 @@ def test_log_losses(request, tmp_path_factory):
     memory = str(tmp_path_factory.mktemp("teachers"))
     losses = {}
     for weighting in WEIGHTINGS:
-        model = AttentionMultiTeacherClassifier(
-            _teachers(), weighting=weighting, cv=3, memory=memory, random_state=0
-        ).fit(X_train, y_train)
+        # One OpenMP thread: on small data more threads only contend for cores.
+        with threadpool_limits(limits=1):
+            model = AttentionMultiTeacherClassifier(
+                _teachers(), weighting=weighting, cv=3, memory=memory, random_state=0
+            ).fit(X_train, y_train)
         losses[weighting] = log_loss(y_test, model.predict_proba(X_test))
     for name, teacher in model.named_teachers_.items():
         losses[name] = log_loss(y_test, teacher.predict_proba(X_test))
@@ -305,7 +308,8 @@ def test_invalid_teachers_raise(teachers, message):
 
 def test_default_teachers_fit():
     X, y = _small_task(n_samples=100)
-    model = AttentionMultiTeacherClassifier(cv=3, random_state=0).fit(X, y)
+    with threadpool_limits(limits=1):
+        model = AttentionMultiTeacherClassifier(cv=3, random_state=0).fit(X, y)
     assert model.teacher_names_ == ["logistic", "forest", "boosting"]
     assert model.score(X, y) > 0.8
 
@@ -332,3 +336,36 @@ def test_feeds_temperature_scheduled_distiller():
     assert_allclose(soft_targets.sum(axis=1), 1.0)
     assert distiller.fidelity_["agreement"] > 0.7
     assert distiller.score(X, y) > 0.7
+
+
+def test_out_of_bag_and_nested_teachers():
+    X, y = _small_task(n_samples=150)
+    inner = AttentionMultiTeacherClassifier(
+        [("tree", DecisionTreeClassifier(max_depth=3)), ("nb", GaussianNB())], cv=3
+    )
+    teachers = [
+        ("forest", RandomForestClassifier(n_estimators=15, max_depth=4)),
+        ("inner", inner),
+    ]
+    model = AttentionMultiTeacherClassifier(teachers, cv=3, random_state=0)
+    targets = model.fit_transform(X, y)
+    assert_allclose(targets.sum(axis=1), 1.0)
+    assert model.named_teachers_["forest"].oob_score
+    assert isinstance(model.named_teachers_["inner"], AttentionMultiTeacherClassifier)
+
+
+def test_missing_values_when_every_teacher_allows_them():
+    X, y = _small_task(n_samples=150)
+    X = X.copy()
+    X[::7, 0] = np.nan
+    teachers = [
+        ("shallow", DecisionTreeClassifier(max_depth=2, random_state=0)),
+        ("deep", DecisionTreeClassifier(max_depth=5, random_state=0)),
+    ]
+    model = AttentionMultiTeacherClassifier(teachers, cv=3, random_state=0).fit(X, y)
+    assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
+    with_logistic = AttentionMultiTeacherClassifier(
+        teachers + [("logistic", LogisticRegression())], cv=3
+    )
+    with pytest.raises(ValueError, match="NaN"):
+        with_logistic.fit(X, y)
