@@ -183,7 +183,7 @@ def test_deployed_student_knows_the_feature_names(estimator_class):
 def test_every_student_family_checks_dataframe_columns(family):
     """Reordered columns must raise, never be predicted silently."""
     pd = pytest.importorskip("pandas")
-    X, y = _fixed_data()
+    X, y = _fixed_data(n_per_class=20)
     frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
     student = (
         TemperatureScheduledDistiller(
