@@ -1,5 +1,6 @@
 """Knowledge distillation of tabular classifiers, scikit-learn compatible."""
 
+from ._chain import ProgressiveChainClassifier
 from ._distiller import TemperatureScheduledDistiller
 from ._hpmkd import HPMKDClassifier
 from ._multi_teacher import AttentionMultiTeacherClassifier
@@ -10,6 +11,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AttentionMultiTeacherClassifier",
     "HPMKDClassifier",
+    "ProgressiveChainClassifier",
     "PyramidTeacherClassifier",
     "TemperatureScheduledDistiller",
     "__version__",

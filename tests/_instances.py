@@ -13,6 +13,7 @@ from sklearn.tree import DecisionTreeClassifier
 from skhpmkd import (
     AttentionMultiTeacherClassifier,
     HPMKDClassifier,
+    ProgressiveChainClassifier,
     PyramidTeacherClassifier,
     TemperatureScheduledDistiller,
 )
@@ -23,6 +24,13 @@ LIGHT_PARAMS = {
         students=["dt", "lr"],
         budget=3,
         cv=3,
+    ),
+    ProgressiveChainClassifier: dict(
+        steps=[
+            ("assistant", DecisionTreeClassifier(max_depth=4)),
+            ("student", DecisionTreeClassifier(max_depth=2)),
+        ],
+        teacher=RandomForestClassifier(n_estimators=10, max_depth=4),
     ),
     TemperatureScheduledDistiller: dict(
         teacher=RandomForestClassifier(n_estimators=10, max_depth=4),

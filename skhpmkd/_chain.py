@@ -1,0 +1,671 @@
+"""Teacher -> assistants -> student: progressive (teacher-assistant) distillation."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import check_cv
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._distiller import allows_nan, default_student, default_teacher, encode_target
+from ._parallel import parallel_map
+from ._size import capacity, model_size
+from ._soft_targets import aligned_proba, fit_soft_student, student_labels
+from ._teachers import fit_teacher, seed_estimator
+from .metrics import kl_divergence, top1_agreement
+
+# Capacity knobs of the same-family ladder: counts grow geometrically between
+# the student and the teacher, depths arithmetically.
+_GEOMETRIC_KNOBS = ("n_estimators", "num_leaves", "max_leaf_nodes")
+_ARITHMETIC_KNOBS = ("max_depth",)
+# When the teacher is of another family, the largest rung of the ladder is the
+# student with these growth factors.
+_GEOMETRIC_GROWTH = 8
+_DEPTH_GROWTH = 3
+# Library defaults that XGBoost reports as None.
+_XGBOOST_DEFAULTS = {"n_estimators": 100, "max_depth": 6}
+
+
+def default_steps():
+    """The chain used when ``steps=None``: a depth-8 tree assists a depth-5 tree."""
+    return [
+        ("assistant", DecisionTreeClassifier(max_depth=8)),
+        ("student", default_student()),
+    ]
+
+
+def cross_family_steps():
+    """The seeds' cross-family chain LR -> DT -> RF -> GBM -> XGB.
+
+    Knowledge passes from the teacher to a logistic regression, then to ever
+    more flexible families; the last step, the student, is an XGBoost model
+    when xgboost is installed and a histogram gradient boosting model
+    otherwise. Pass the result as ``steps``.
+
+    Returns
+    -------
+    steps : list of (str, estimator) tuples
+    """
+    try:
+        from xgboost import XGBClassifier
+
+        last = ("xgboost", XGBClassifier(n_estimators=100, max_depth=4))
+    except ImportError:
+        last = ("hist_gradient_boosting", HistGradientBoostingClassifier())
+    return [
+        ("logistic", LogisticRegression(max_iter=1000)),
+        ("tree", DecisionTreeClassifier(max_depth=6)),
+        ("forest", RandomForestClassifier(n_estimators=100, max_depth=8)),
+        ("gbm", GradientBoostingClassifier(n_estimators=100, max_depth=3)),
+        last,
+    ]
+
+
+def _knobs(estimator):
+    """Capacity parameters of ``estimator`` with a positive value."""
+    params = estimator.get_params(deep=False)
+    if type(estimator).__module__.split(".")[0] == "xgboost":
+        params = {
+            key: _XGBOOST_DEFAULTS.get(key) if value is None else value
+            for key, value in params.items()
+        }
+    names = _GEOMETRIC_KNOBS + _ARITHMETIC_KNOBS
+    if isinstance(estimator, HistGradientBoostingClassifier):
+        names += ("max_iter",)
+    return {
+        name: int(params[name])
+        for name in names
+        if isinstance(params.get(name), Integral) and params[name] > 0
+    }
+
+
+def _ladder_bounds(student, teacher):
+    """``(low, high)`` value of each capacity knob that can grow above the student."""
+    low = _knobs(student)
+    same_family = type(teacher) is type(student)
+    high_teacher = _knobs(teacher) if same_family else {}
+    bounds = {}
+    for name, value in low.items():
+        if name in high_teacher:
+            high = max(value, high_teacher[name])
+        elif name in _ARITHMETIC_KNOBS:
+            high = value + _DEPTH_GROWTH
+        else:
+            high = value * _GEOMETRIC_GROWTH
+        if high > value:
+            bounds[name] = (value, high)
+    return bounds
+
+
+def _rung_params(bounds, fraction):
+    """Capacity knobs a ``fraction`` of the way from the student (0) to the top (1)."""
+    params = {}
+    for name, (low, high) in bounds.items():
+        if name in _ARITHMETIC_KNOBS:
+            params[name] = int(round(low + (high - low) * fraction))
+        else:
+            params[name] = int(round(low * (high / low) ** fraction))
+    return params
+
+
+def _check_partition(splits, n_samples):
+    covered = np.zeros(n_samples, dtype=int)
+    for _, test in splits:
+        covered[test] += 1
+    if np.any(covered != 1):
+        raise ValueError(
+            "cv must put every training row in exactly one test fold to give "
+            f"out-of-fold soft targets; {int(np.sum(covered != 1))} rows are not."
+        )
+
+
+def _distil_fold(step, X, targets, y, classes, train, test, temperature, alpha):
+    """Distil ``step`` on ``train`` and predict ``test``; with no split, all rows."""
+    if train is None:
+        fitted, _ = fit_soft_student(
+            step, X, targets, y, classes, alpha=alpha, temperature=temperature
+        )
+        return fitted
+    fitted, _ = fit_soft_student(
+        step,
+        X[train],
+        targets[train],
+        y[train],
+        classes,
+        alpha=alpha,
+        temperature=temperature,
+    )
+    return aligned_proba(fitted, X[test], student_labels(step, classes))
+
+
+class ProgressiveChainClassifier(
+    ClassifierMixin, TransformerMixin, MetaEstimatorMixin, _BaseComposition
+):
+    """Distil a teacher through a chain of assistants into a student.
+
+    Knowledge passes teacher -> step 1 -> ... -> last step (teacher-assistant
+    distillation). Each step learns the exact soft targets of the step before
+    it, taken out-of-fold: the previous step is cross-fitted on the same
+    folds, so the targets of a row come from a model that did not see that
+    row. The previous step's targets can be mixed with the teacher's
+    (``teacher_weight``). The last step is the deployed ``student_``.
+
+    With ``steps="auto"`` the assistants are chosen by measurement: a
+    same-family ladder between ``auto_student`` and the teacher (boosting rounds,
+    leaves and tree counts grow geometrically, depth arithmetically) is
+    bisected, and an assistant is inserted between the two neighbours with
+    the largest out-of-fold fidelity gap (difference of their top-1 agreement
+    with the teacher) while that gap exceeds ``fidelity_gap``, and kept only
+    if the student's agreement with the teacher improves.
+
+    Parameters
+    ----------
+    steps : list of (str, estimator) tuples, "auto" or None, default=None
+        The chain after the teacher, the student last. Each estimator needs
+        ``fit`` and ``predict_proba``; steps are reachable through
+        ``get_params`` and ``set_params`` by name, as in a ``Pipeline``. Any
+        order is allowed, including the seeds' cross-family order
+        (:func:`~skhpmkd._chain.cross_family_steps`); ``stages_`` reports the
+        measured capacity of each step. ``None`` means a depth-8 decision tree
+        assisting a depth-5 one. ``"auto"`` builds the chain from
+        ``auto_student``.
+    teacher : classifier, default=None
+        Unfitted classifier with ``predict_proba`` (fitted on a clone) or a
+        pre-fitted one wrapped in :class:`~sklearn.frozen.FrozenEstimator`.
+        ``None`` means ``HistGradientBoostingClassifier()``.
+    auto_student : classifier, default=None
+        The deployed model when ``steps="auto"``; ``None`` means
+        ``DecisionTreeClassifier(max_depth=5)``. Must be ``None`` otherwise,
+        since the last of the ``steps`` is the student.
+    temperature : float or list of float, default=1.0
+        Distillation temperature of every step, or one per step. XGBoost and
+        LightGBM steps match tempered distributions on both sides; other
+        families learn the tempered targets (logistic regression margins are
+        rescaled back).
+    alpha : float, default=0.5
+        Weight of the soft targets against the hard labels in every step.
+    teacher_weight : float, default=0.0
+        Share of the teacher's out-of-fold targets mixed into the previous
+        step's targets for steps after the first.
+    fidelity_gap : float, default=0.02
+        ``steps="auto"`` inserts an assistant between neighbours whose
+        out-of-fold top-1 agreements with the teacher differ by more than this.
+    max_assistants : int, default=2
+        Most assistants ``steps="auto"`` inserts.
+    cv : int, cross-validation generator or iterable, default=3
+        Folds for the teacher's and every step's out-of-fold predictions.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the teacher and every step.
+    n_jobs : int, default=None
+        Number of fits run in parallel (the folds of one step).
+
+    Attributes
+    ----------
+    teacher_ : classifier
+        The teacher fitted on all training rows (or the frozen teacher).
+    student_ : classifier
+        The last step fitted on all training rows; ``predict_proba`` columns
+        follow ``classes_``. It predicts the original labels, except an
+        XGBoost student, which predicts their codes ``0..n_classes-1``.
+    stages_ : list of dict
+        One dict per step, in chain order: ``name``, ``estimator`` (fitted on
+        all rows), ``size`` (:func:`~skhpmkd._size.model_size`), ``capacity``
+        (leaf values plus coefficients, :func:`~skhpmkd._size.capacity`),
+        ``temperature``, and out-of-fold ``accuracy``, ``agreement`` (top-1
+        with the teacher), ``kl`` (``KL(teacher || step)``) and
+        ``agreement_previous`` (top-1 with the step before it).
+    fidelity_ : dict
+        ``agreement`` and ``kl`` of the student to the teacher, out-of-fold.
+    teacher_accuracy_ : float
+        Out-of-fold accuracy of the teacher.
+    trials_ : list of dict
+        With ``steps="auto"``, every assistant tried: its ``params``,
+        ``position`` in the chain, the student's agreement ``before`` and
+        ``after`` and whether it was ``kept``. Empty otherwise.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    TemperatureScheduledDistiller : One teacher, one student.
+    HPMKDClassifier : Searches student, temperature and alpha automatically.
+
+    Notes
+    -----
+    ``transform`` returns the student's probabilities; ``fit_transform``
+    returns the student's out-of-fold probabilities instead, so the chain can
+    be the teacher of another distiller. Fidelities are out-of-fold rather
+    than measured on a held-out split, so that every row trains the deployed
+    models; steps after the first learn targets that were themselves
+    cross-fitted, so a row's label reaches them only through the models of
+    other folds.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skhpmkd import ProgressiveChainClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> chain = ProgressiveChainClassifier(
+    ...     [("assistant", DecisionTreeClassifier(max_depth=6)),
+    ...      ("student", DecisionTreeClassifier(max_depth=2))],
+    ...     teacher=RandomForestClassifier(n_estimators=50, random_state=0),
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> [stage["name"] for stage in chain.stages_]
+    ['assistant', 'student']
+    >>> chain.student_.regressor_.get_depth()
+    2
+    >>> bool(chain.fidelity_["agreement"] > 0.9)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "steps": [None, StrOptions({"auto"}), list],
+        "teacher": [None, HasMethods(["fit", "predict_proba"])],
+        "auto_student": [None, HasMethods(["fit", "predict_proba"])],
+        "temperature": [Interval(Real, 0, None, closed="neither"), list],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "teacher_weight": [Interval(Real, 0, 1, closed="both")],
+        "fidelity_gap": [Interval(Real, 0, 1, closed="both")],
+        "max_assistants": [Interval(Integral, 1, None, closed="left")],
+        "cv": ["cv_object"],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        steps=None,
+        *,
+        teacher=None,
+        auto_student=None,
+        temperature=1.0,
+        alpha=0.5,
+        teacher_weight=0.0,
+        fidelity_gap=0.02,
+        max_assistants=2,
+        cv=3,
+        random_state=None,
+        n_jobs=None,
+    ):
+        self.steps = steps
+        self.teacher = teacher
+        self.auto_student = auto_student
+        self.temperature = temperature
+        self.alpha = alpha
+        self.teacher_weight = teacher_weight
+        self.fidelity_gap = fidelity_gap
+        self.max_assistants = max_assistants
+        self.cv = cv
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def get_params(self, deep=True):
+        """Parameters of the chain and, with ``deep``, of every named step.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the parameters of the steps as ``<name>__<param>``.
+
+        Returns
+        -------
+        params : dict
+        """
+        return self._get_params("steps", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters of the chain or of its steps (``<name>__<param>``).
+
+        Parameters
+        ----------
+        **params : dict
+            Parameters to set.
+
+        Returns
+        -------
+        self : ProgressiveChainClassifier
+        """
+        self._set_params("steps", **params)
+        return self
+
+    def _resolved_teacher(self):
+        return default_teacher() if self.teacher is None else self.teacher
+
+    def _resolved_student(self):
+        return default_student() if self.auto_student is None else self.auto_student
+
+    def _resolved_steps(self):
+        """The chain's (name, unfitted estimator) pairs, validated."""
+        if self.steps == "auto":
+            return [("student", self._resolved_student())]
+        if self.auto_student is not None:
+            raise ValueError(
+                "auto_student is only used with steps='auto'; with a list of steps "
+                "the last step is the student, but auto_student="
+                f"{self.auto_student!r} was given."
+            )
+        steps = default_steps() if self.steps is None else self.steps
+        if len(steps) == 0:
+            raise ValueError("steps must hold at least one (name, estimator) pair.")
+        for step in steps:
+            if not (isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str)):
+                raise ValueError(
+                    f"Each step must be a (name, estimator) tuple, got {step!r}."
+                )
+        names, estimators = zip(*steps)
+        self._validate_names(names)
+        self._check_estimators_are_instances(estimators)
+        for name, estimator in steps:
+            if not (hasattr(estimator, "fit") and hasattr(estimator, "predict_proba")):
+                raise ValueError(
+                    f"Step {name!r} must have fit and predict_proba, got {estimator!r}."
+                )
+        return list(steps)
+
+    def _temperatures(self, n_steps):
+        if isinstance(self.temperature, list):
+            if self.steps == "auto":
+                raise ValueError(
+                    "With steps='auto' the number of steps is not known in advance; "
+                    f"give one temperature, not {self.temperature!r}."
+                )
+            if len(self.temperature) != n_steps:
+                raise ValueError(
+                    f"temperature holds {len(self.temperature)} values, but the chain "
+                    f"has {n_steps} steps."
+                )
+            for value in self.temperature:
+                if not (isinstance(value, Real) and value > 0):
+                    raise ValueError(
+                        f"Every temperature must be a positive number, got {value!r}."
+                    )
+            return [float(value) for value in self.temperature]
+        return [float(self.temperature)] * n_steps
+
+    def _finite_mode(self):
+        estimators = [self._resolved_teacher()]
+        if self.steps == "auto":
+            estimators.append(self._resolved_student())
+        elif isinstance(self.steps, list):
+            estimators += [
+                step[1]
+                for step in self.steps
+                if isinstance(step, tuple) and len(step) == 2 and hasattr(step[1], "fit")
+            ]
+        else:
+            estimators += [estimator for _, estimator in default_steps()]
+        return "allow-nan" if allows_nan(*estimators) else True
+
+    def _distil(self, step, X, targets, codes, splits, temperature):
+        """Fit ``step`` on all rows and return it with its out-of-fold probabilities."""
+        jobs = [
+            (clone(step), X, targets, codes, self.classes_, train, test, temperature, self.alpha)
+            for train, test in splits
+        ]
+        jobs.append(
+            (step, X, targets, codes, self.classes_, None, None, temperature, self.alpha)
+        )
+        *fold_probas, fitted = parallel_map(_distil_fold, jobs, self.n_jobs)
+        oof = np.zeros_like(targets)
+        for (_, test), proba in zip(splits, fold_probas):
+            oof[test] = proba
+        return fitted, oof
+
+    def _run(self, steps, temperatures, start, stages, X, codes, splits, teacher_oof):
+        """Distil ``steps[start:]``, each from the one before; return all stages."""
+        stages = list(stages[:start])
+        for index in range(start, len(steps)):
+            name, step = steps[index]
+            previous = stages[index - 1]["oof"] if index else teacher_oof
+            targets = previous
+            if index and self.teacher_weight:
+                targets = (
+                    1 - self.teacher_weight
+                ) * previous + self.teacher_weight * teacher_oof
+            fitted, oof = self._distil(
+                clone(step), X, targets, codes, splits, temperatures[index]
+            )
+            stages.append(
+                {
+                    "name": name,
+                    "estimator": fitted,
+                    "size": model_size(fitted),
+                    "capacity": capacity(fitted),
+                    "temperature": temperatures[index],
+                    "accuracy": float(np.mean(np.argmax(oof, axis=1) == codes)),
+                    "agreement": top1_agreement(teacher_oof, oof),
+                    "kl": kl_divergence(teacher_oof, oof),
+                    "agreement_previous": top1_agreement(previous, oof),
+                    "oof": oof,
+                }
+            )
+        return stages
+
+    def _auto(self, student, X, codes, splits, teacher_oof):
+        """Bisect the same-family ladder while neighbours' fidelity gaps are large."""
+        bounds = _ladder_bounds(student, self.teacher_)
+        temperature = self._temperatures(1)[0]
+        fractions = [0.0]
+        steps = [("student", student)]
+        stages = self._run(
+            steps, [temperature], 0, [], X, codes, splits, teacher_oof
+        )
+        self.trials_ = []
+        while len(fractions) <= self.max_assistants:
+            candidate = self._widest_gap(bounds, fractions, stages)
+            if candidate is None:
+                break
+            position, fraction = candidate
+            params = _rung_params(bounds, fraction)
+            new_fractions = fractions[:position] + [fraction] + fractions[position:]
+            new_steps = (
+                steps[:position]
+                + [("assistant", clone(student).set_params(**params))]
+                + steps[position:]
+            )
+            new_steps = [
+                (f"assistant_{i + 1}" if i < len(new_steps) - 1 else "student", step)
+                for i, (_, step) in enumerate(new_steps)
+            ]
+            temperatures = [temperature] * len(new_steps)
+            new_stages = self._run(
+                new_steps, temperatures, position, stages, X, codes, splits, teacher_oof
+            )
+            before, after = stages[-1]["agreement"], new_stages[-1]["agreement"]
+            kept = after > before
+            self.trials_.append(
+                dict(params=params, position=position, before=before, after=after, kept=kept)
+            )
+            if not kept:
+                break
+            fractions, steps, stages = new_fractions, new_steps, new_stages
+            for stage, (name, _) in zip(stages, steps):
+                stage["name"] = name
+        return stages
+
+    def _widest_gap(self, bounds, fractions, stages):
+        """Position and ladder fraction of the next assistant, or None."""
+        agreements = [1.0] + [stage["agreement"] for stage in stages]
+        edges = [1.0] + fractions
+        gaps = sorted(
+            (
+                (agreements[i] - agreements[i + 1], i)
+                for i in range(len(fractions))
+                if agreements[i] - agreements[i + 1] > self.fidelity_gap
+            ),
+            reverse=True,
+        )
+        for _, i in gaps:
+            fraction = (edges[i] + edges[i + 1]) / 2
+            params = _rung_params(bounds, fraction)
+            neighbours = (_rung_params(bounds, edges[i]), _rung_params(bounds, edges[i + 1]))
+            if params and all(params != other for other in neighbours):
+                return i, fraction
+        return None
+
+    def _fit(self, X, y):
+        steps = self._resolved_steps()
+        temperatures = self._temperatures(len(steps))
+        X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
+        self.classes_, codes = encode_target(self, y)
+        rng = check_random_state(self.random_state)
+        teacher = seed_estimator(clone(self._resolved_teacher()), rng)
+        steps = [(name, seed_estimator(clone(step), rng)) for name, step in steps]
+        self.teacher_, teacher_oof = fit_teacher(
+            teacher, X, codes, self.classes_, cv=self.cv, n_jobs=self.n_jobs
+        )
+        self.teacher_accuracy_ = float(
+            np.mean(np.argmax(teacher_oof, axis=1) == codes)
+        )
+        splits = list(check_cv(self.cv, codes, classifier=True).split(X, codes))
+        _check_partition(splits, len(codes))
+        if self.steps == "auto":
+            stages = self._auto(steps[0][1], X, codes, splits, teacher_oof)
+        else:
+            self.trials_ = []
+            stages = self._run(
+                steps, temperatures, 0, [], X, codes, splits, teacher_oof
+            )
+        student_oof = stages[-1].pop("oof")
+        for stage in stages:
+            stage.pop("oof", None)
+        self.stages_ = stages
+        self.student_ = stages[-1]["estimator"]
+        self.fidelity_ = {"agreement": stages[-1]["agreement"], "kl": stages[-1]["kl"]}
+        return student_oof
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit the teacher, then distil it step by step down the chain.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted chain.
+        """
+        self._fit(X, y)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y):
+        """Fit, and return the student's out-of-fold probabilities of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        soft_targets : ndarray of shape (n_samples, n_classes)
+            Probabilities of students that did not see the row, columns in
+            ``classes_`` order.
+        """
+        return self._fit(X, y)
+
+    def _student_proba(self, X):
+        labels = student_labels(self.student_, self.classes_)
+        return aligned_proba(self.student_, X, labels)
+
+    def transform(self, X):
+        """The student's class probabilities, as soft targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        soft_targets : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.predict_proba(X)
+
+    def predict_proba(self, X):
+        """Class probabilities of the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        return self._student_proba(X)
+
+    def predict(self, X):
+        """Class labels predicted by the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the soft-target columns, one per class.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``"progressivechainclassifier_proba_<class>"`` for each class.
+        """
+        check_is_fitted(self)
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}_proba_{c}" for c in self.classes_], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self._finite_mode() == "allow-nan"
+        return tags
