@@ -316,11 +316,12 @@ def fit_soft_student(
         fitted = _fit_tree_regression(student, X, soft_targets, classes)
     elif _accepts_sample_weight(student):
         fitted = _fit_duplicated(student, X, soft_targets, classes)
-        if isinstance(student, LogisticRegression) and temperature != 1.0:
+        linear = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
+        if isinstance(linear, LogisticRegression) and temperature != 1.0:
             # The student was fitted at temperature T: its margins times T are
             # the margins whose tempered softmax matches the tempered teacher.
-            fitted.coef_ *= temperature
-            fitted.intercept_ *= temperature
+            linear.coef_ *= temperature
+            linear.intercept_ *= temperature
     else:
         warnings.warn(
             f"{type(student).__name__}.fit takes no sample_weight, so it cannot "
