@@ -19,6 +19,8 @@ from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import (
     AttentionMultiTeacherClassifier,
+    HPMKDClassifier,
+    ProgressiveChainClassifier,
     PyramidTeacherClassifier,
     TemperatureScheduledDistiller,
 )
@@ -172,6 +174,24 @@ DOCUMENTED_OBJECTS = {
         PyramidTeacherClassifier(DecisionTreeClassifier(), cv=3, random_state=0).fit(
             *_data()
         )
+    ),
+    'ProgressiveChainClassifier([("assistant", DecisionTreeClassifier(max_depth=6)), '
+    '("student", DecisionTreeClassifier(max_depth=2))], '
+    "teacher=RandomForestClassifier())": lambda: ProgressiveChainClassifier(
+        [
+            ("assistant", DecisionTreeClassifier(max_depth=6)),
+            ("student", DecisionTreeClassifier(max_depth=2)),
+        ],
+        teacher=RandomForestClassifier(n_estimators=10),
+        random_state=0,
+    ).fit(*_data()),
+    'HPMKDClassifier(RandomForestClassifier(), students=["dt"])': lambda: (
+        HPMKDClassifier(
+            RandomForestClassifier(n_estimators=10),
+            students=["dt"],
+            budget=2,
+            random_state=0,
+        ).fit(*_data())
     ),
     "student_ of a DecisionTreeClassifier or ExtraTreeClassifier": lambda: (
         _distilled(DecisionTreeClassifier()).student_
