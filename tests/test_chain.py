@@ -1,0 +1,258 @@
+"""ProgressiveChainClassifier: chained out-of-fold targets, staged scores, auto ladder."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+
+from skhpmkd import ProgressiveChainClassifier, TemperatureScheduledDistiller
+from skhpmkd._chain import _ladder_bounds, _rung_params, cross_family_steps
+from skhpmkd._size import capacity, model_size
+from skhpmkd._soft_targets import fit_soft_student
+from skhpmkd.metrics import top1_agreement
+
+STAGE_KEYS = {
+    "name",
+    "estimator",
+    "size",
+    "capacity",
+    "temperature",
+    "accuracy",
+    "agreement",
+    "kl",
+    "agreement_previous",
+}
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=240,
+        n_features=8,
+        n_informative=5,
+        n_classes=3,
+        n_clusters_per_class=2,
+        random_state=0,
+    )
+    return X, np.array(["ant", "bee", "cat"])[y]
+
+
+def _teacher():
+    return RandomForestClassifier(n_estimators=20, max_depth=6)
+
+
+def _tree(depth):
+    return DecisionTreeClassifier(max_depth=depth, random_state=0)
+
+
+def _chain(**params):
+    params.setdefault(
+        "steps", [("assistant", _tree(5)), ("student", _tree(2))]
+    )
+    return ProgressiveChainClassifier(teacher=_teacher(), random_state=0, **params)
+
+
+def test_stages_record_every_step(data):
+    X, y = data
+    chain = _chain().fit(X, y)
+    assert [stage["name"] for stage in chain.stages_] == ["assistant", "student"]
+    for stage in chain.stages_:
+        assert set(stage) == STAGE_KEYS
+        assert stage["size"] == model_size(stage["estimator"])
+        assert stage["capacity"] == capacity(stage["estimator"])
+        assert 0 <= stage["accuracy"] <= 1 and 0 <= stage["agreement"] <= 1
+        assert stage["kl"] >= 0
+    assert chain.student_ is chain.stages_[-1]["estimator"]
+    assert chain.stages_[0]["capacity"] > chain.stages_[1]["capacity"]
+    assert chain.student_.regressor_.get_depth() == 2
+    assert chain.fidelity_ == {
+        "agreement": chain.stages_[-1]["agreement"],
+        "kl": chain.stages_[-1]["kl"],
+    }
+    assert set(chain.predict(X)) <= set(y)
+    proba = chain.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(chain.classes_, ["ant", "bee", "cat"])
+
+
+def test_one_step_chain_is_direct_distillation(data):
+    X, y = data
+    chain = _chain(steps=[("student", _tree(3))], alpha=0.7).fit(X, y)
+    direct = TemperatureScheduledDistiller(
+        _teacher(), _tree(3), alpha=0.7, cv=3, random_state=0
+    ).fit(X, y)
+    np.testing.assert_allclose(chain.predict_proba(X), direct.predict_proba(X))
+
+
+def test_each_step_learns_the_previous_out_of_fold_targets(data):
+    X, y = data
+    first = _chain(steps=[("assistant", _tree(5))], alpha=0.6)
+    assistant_oof = first.fit_transform(X, y)
+    assert np.mean(first.classes_[assistant_oof.argmax(axis=1)] == y) == pytest.approx(
+        first.stages_[0]["accuracy"]
+    )
+    # Out-of-fold targets are not the assistant's in-sample probabilities.
+    assert not np.allclose(assistant_oof, first.transform(X))
+
+    chain = _chain(alpha=0.6).fit(X, y)
+    codes = np.searchsorted(chain.classes_, y)
+    manual, _ = fit_soft_student(
+        _tree(2), X, assistant_oof, codes, chain.classes_, alpha=0.6
+    )
+    np.testing.assert_allclose(chain.predict_proba(X), manual.predict_proba(X))
+
+
+def test_teacher_weight_one_distils_every_step_from_the_teacher(data):
+    X, y = data
+    chain = _chain(teacher_weight=1.0).fit(X, y)
+    only_student = TemperatureScheduledDistiller(
+        _teacher(), _tree(2), cv=3, random_state=0
+    ).fit(X, y)
+    np.testing.assert_allclose(chain.predict_proba(X), only_student.predict_proba(X))
+    weighted = _chain(teacher_weight=0.5).fit(X, y)
+    assert not np.allclose(weighted.predict_proba(X), chain.predict_proba(X))
+
+
+def test_fixed_random_state_and_n_jobs_give_identical_results(data):
+    X, y = data
+    steps = [("assistant", RandomForestClassifier(n_estimators=5)), ("student", _tree(2))]
+    runs = [
+        ProgressiveChainClassifier(
+            steps, teacher=_teacher(), random_state=3, n_jobs=n_jobs
+        ).fit(X, y)
+        for n_jobs in (1, 1, 2)
+    ]
+    for other in runs[1:]:
+        np.testing.assert_array_equal(runs[0].predict_proba(X), other.predict_proba(X))
+        for a, b in zip(runs[0].stages_, other.stages_):
+            assert {k: v for k, v in a.items() if k != "estimator"} == {
+                k: v for k, v in b.items() if k != "estimator"
+            }
+
+
+def test_per_stage_temperatures(data):
+    X, y = data
+    chain = _chain(temperature=[3.0, 1.5]).fit(X, y)
+    assert [stage["temperature"] for stage in chain.stages_] == [3.0, 1.5]
+    with pytest.raises(ValueError, match="2 steps"):
+        _chain(temperature=[2.0]).fit(X, y)
+    with pytest.raises(ValueError, match="positive"):
+        _chain(temperature=[2.0, -1.0]).fit(X, y)
+    with pytest.raises(ValueError, match="one temperature"):
+        _chain(steps="auto", temperature=[2.0, 1.0]).fit(X, y)
+
+
+def test_set_params_reaches_named_steps(data):
+    X, y = data
+    chain = _chain()
+    assert chain.get_params()["student__max_depth"] == 2
+    chain.set_params(student__max_depth=1).fit(X, y)
+    assert chain.student_.regressor_.get_depth() == 1
+    assert chain.steps[1][1].get_params()["max_depth"] == 1
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(steps=[]), "at least one"),
+        (dict(steps=[_tree(2)]), "tuple"),
+        (dict(steps=[("a", _tree(2)), ("a", _tree(1))]), "not unique"),
+        (dict(steps=[("svm", LinearSVC())]), "predict_proba"),
+        (dict(auto_student=_tree(2)), "auto_student"),
+    ],
+)
+def test_invalid_steps(data, params, message):
+    X, y = data
+    with pytest.raises(ValueError, match=message):
+        _chain(**params).fit(X, y)
+
+
+def test_does_not_fit_or_mutate_user_estimators(data):
+    X, y = data
+    steps = [("assistant", _tree(5)), ("student", _tree(2))]
+    before = [clone(step).get_params() for _, step in steps]
+    _chain(steps=steps).fit(X, y)
+    assert not any(hasattr(step, "tree_") for _, step in steps)
+    assert [step.get_params() for _, step in steps] == before
+
+
+def test_ladder_interpolates_capacity_knobs():
+    xgb = pytest.importorskip("xgboost")
+    student = xgb.XGBClassifier(n_estimators=30, max_depth=3)
+    teacher = xgb.XGBClassifier(n_estimators=300, max_depth=6)
+    bounds = _ladder_bounds(student, teacher)
+    assert bounds == {"n_estimators": (30, 300), "max_depth": (3, 6)}
+    assert _rung_params(bounds, 0.0) == {"n_estimators": 30, "max_depth": 3}
+    assert _rung_params(bounds, 1.0) == {"n_estimators": 300, "max_depth": 6}
+    assert _rung_params(bounds, 0.5) == {"n_estimators": 95, "max_depth": 4}
+    # Another family: the top of the ladder is the student grown by fixed factors.
+    assert _ladder_bounds(_tree(2), teacher) == {"max_depth": (2, 5)}
+    assert _ladder_bounds(LogisticRegression(), teacher) == {}
+
+
+def test_auto_inserts_assistants_only_when_they_help(data):
+    X, y = data
+    chain = _chain(steps="auto", auto_student=_tree(1), fidelity_gap=0.0).fit(X, y)
+    assert chain.trials_
+    kept = [trial for trial in chain.trials_ if trial["kept"]]
+    assert len(chain.stages_) == 1 + len(kept)
+    for trial in chain.trials_:
+        assert trial["kept"] == (trial["after"] > trial["before"])
+    assert chain.stages_[-1]["name"] == "student"
+    assert chain.student_.regressor_.get_depth() == 1
+    capacities = [stage["capacity"] for stage in chain.stages_]
+    assert capacities == sorted(capacities, reverse=True)
+
+    no_gap = _chain(steps="auto", auto_student=_tree(1), fidelity_gap=1.0).fit(X, y)
+    assert no_gap.trials_ == []
+    assert [stage["name"] for stage in no_gap.stages_] == ["student"]
+    assert _chain().fit(X, y).trials_ == []
+
+
+def test_chain_is_a_teacher_through_its_out_of_fold_targets(data):
+    X, y = data
+    chain = _chain()
+    distiller = TemperatureScheduledDistiller(chain, _tree(2), random_state=0)
+    distiller.fit(X, y)
+    assert isinstance(distiller.teacher_, ProgressiveChainClassifier)
+    assert distiller.fidelity_["agreement"] > 0.8
+
+
+def test_frozen_teacher(data):
+    X, y = data
+    teacher = _teacher().set_params(random_state=0).fit(X, y)
+    chain = ProgressiveChainClassifier(
+        [("student", _tree(2))], teacher=FrozenEstimator(teacher), random_state=0
+    ).fit(X, y)
+    student_oof = chain.fit_transform(X, y)
+    assert chain.teacher_ is not None
+    np.testing.assert_array_equal(chain.classes_, teacher.classes_)
+    # A frozen teacher's targets are its plain probabilities, columns by label.
+    assert chain.fidelity_["agreement"] == top1_agreement(
+        teacher.predict_proba(X), student_oof
+    )
+
+
+def test_cross_family_chain_with_xgboost_student(data):
+    pytest.importorskip("xgboost")
+    X, y = data
+    chain = ProgressiveChainClassifier(
+        cross_family_steps(), teacher=_teacher(), random_state=0
+    )
+    chain.set_params(
+        forest__n_estimators=5, gbm__n_estimators=5, xgboost__n_estimators=5
+    ).fit(X, y)
+    assert [stage["name"] for stage in chain.stages_] == [
+        "logistic",
+        "tree",
+        "forest",
+        "gbm",
+        "xgboost",
+    ]
+    assert set(chain.predict(X)) <= set(y)
+    assert chain.stages_[0]["size"] == 3 * 8 + 3
