@@ -138,7 +138,7 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
         Splitter for the teachers' out-of-fold probabilities.
     validation_fraction : float, default=0.2
         Share of the training rows held out to score configurations.
-    patience : int, default=2
+    patience : int, default=3
         Surrogate proposals without improvement before the search stops.
     warm_start_memory : str or path-like, default=None
         JSON file of (dataset meta-features, configuration, score) records.
@@ -258,7 +258,7 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
         augment="auto",
         cv=5,
         validation_fraction=0.2,
-        patience=2,
+        patience=3,
         warm_start_memory=None,
         memory=None,
         n_jobs=None,

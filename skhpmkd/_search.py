@@ -53,6 +53,7 @@ MAX_LEVELS = 3
 MIN_LEVEL_ROWS = 150
 _LATENCY_ROWS = 1_000
 _MAX_BOOSTED_LEARNING_RATE = 0.5
+_N_LEADERS = 2
 _FAMILY_MODULE = {"xgboost": "xgboost", "lightgbm": "lightgbm"}
 
 
@@ -594,16 +595,48 @@ class ConfigSearch:
             warnings.simplefilter("ignore", ConvergenceWarning)
             return model.fit(X, y)
 
+    def _neighbours(self, config):
+        """Configurations one step away in one dimension, or another student."""
+        space = self.space
+        steps = []
+        for key, values in (
+            ("temperature", space.temperatures),
+            ("alpha", space.alphas),
+            ("size", range(N_SIZES) if config["size"] is not None else [None]),
+        ):
+            values = list(values)
+            index = values.index(config[key])
+            for other in (index - 1, index + 1):
+                if 0 <= other < len(values):
+                    steps.append({**config, key: values[other]})
+        for name in space.names:
+            if name != config["student"]:
+                steps.append(space.accept({**config, "student": name}))
+        return [step for step in steps if step is not None]
+
     def _propose(self):
-        done = [r["config"] for r in self.records if r["resource"] == 1.0]
-        # Proposals refine the students that earned a full-data fit: halving
-        # has already ranked the students on cheaper fits.
+        full = [r for r in self.records if r["resource"] == 1.0]
+        done = [r["config"] for r in full]
+        # Proposals refine around the best full-data configurations, among
+        # the students that earned a full-data fit: halving has already
+        # ranked the students on cheaper fits.
         promising = {config["student"] for config in done}
-        candidates = [
-            c
-            for c in self.space.configs
-            if c not in done and (c["student"] in promising or not promising)
-        ]
+        leaders = sorted(
+            full,
+            key=lambda r: (r["feasible"], r["score"], -r["log_loss"]),
+            reverse=True,
+        )[:_N_LEADERS]
+        candidates = []
+        for leader in leaders:
+            for config in self._neighbours(leader["config"]):
+                if (
+                    config not in done
+                    and config not in candidates
+                    and config["student"] in promising
+                ):
+                    candidates.append(config)
+        if not candidates:
+            candidates = [c for c in self.space.configs if c not in done]
         if not candidates:
             return None
         model = self._surrogate_model()

@@ -1,0 +1,324 @@
+"""Command line: ``skhpmkd demo`` and ``skhpmkd distill data.csv --target COLUMN``."""
+
+import argparse
+import os
+import sys
+import time
+
+import joblib
+import numpy as np
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.metrics import log_loss
+from sklearn.model_selection import train_test_split
+
+from ._hpmkd import HPMKDClassifier
+from ._search import FAMILIES, installed_families
+from ._size import model_size
+from ._soft_targets import aligned_proba, student_labels
+
+DATASETS = ("breast_cancer", "wine", "digits")
+TEACHERS = ("hgb", "rf", "xgboost", "lightgbm")
+MAX_CATEGORIES = 50
+_LATENCY_ROWS = 1_000
+
+
+class CLIError(ValueError):
+    """A problem with the user's input, reported without a traceback."""
+
+
+def make_teacher(name):
+    """A strong teacher by name: 300-round boosting or a 300-tree forest."""
+    if name == "hgb":
+        return HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1)
+    if name == "rf":
+        return RandomForestClassifier(n_estimators=300, min_samples_leaf=1)
+    if name == "xgboost":
+        from xgboost import XGBClassifier
+
+        return XGBClassifier(n_estimators=300, max_depth=6, learning_rate=0.1)
+    from lightgbm import LGBMClassifier
+
+    return LGBMClassifier(n_estimators=300, num_leaves=31, learning_rate=0.1, verbose=-1)
+
+
+def load_dataset(name):
+    """A dataset bundled with scikit-learn, as ``(X, y, feature_names)``."""
+    from sklearn import datasets
+
+    bunch = getattr(datasets, f"load_{name}")()
+    return bunch.data, bunch.target, list(bunch.feature_names)
+
+
+def read_csv(path, target):
+    """Read a CSV with pandas; return ``(X, y, feature_names, encoder)``.
+
+    Text columns with at most ``MAX_CATEGORIES`` distinct values are
+    ordinal-encoded (``encoder`` holds the fitted encoder, or ``None``).
+
+    Raises
+    ------
+    CLIError
+        Missing pandas, missing or empty file, missing target column, or a
+        text column with too many distinct values to encode.
+    """
+    try:
+        import pandas as pd
+    except ImportError as error:
+        raise CLIError(
+            "skhpmkd distill reads CSV files with pandas, which is not installed; "
+            "install it with: pip install 'skhpmkd[cli]'"
+        ) from error
+    if not os.path.exists(path):
+        raise CLIError(f"No such file: {path!r}.")
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError as error:
+        raise CLIError(f"The file {path!r} is empty.") from error
+    if frame.empty:
+        raise CLIError(f"The file {path!r} has a header but no rows.")
+    if target not in frame.columns:
+        raise CLIError(
+            f"The target column {target!r} is not in {path!r}; its columns are "
+            f"{list(frame.columns)}."
+        )
+    frame = frame.dropna(subset=[target])
+    y = frame.pop(target).to_numpy()
+    if frame.shape[1] == 0:
+        raise CLIError(f"{path!r} has no feature columns besides {target!r}.")
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    for column in text:
+        n_values = frame[column].nunique()
+        if n_values > MAX_CATEGORIES:
+            raise CLIError(
+                f"The column {column!r} is not numeric and has {n_values} distinct "
+                f"values (more than {MAX_CATEGORIES}), so it cannot be encoded as a "
+                "category; convert it to numbers or drop it."
+            )
+    encoder = None
+    if text:
+        from sklearn.compose import ColumnTransformer
+        from sklearn.preprocessing import OrdinalEncoder
+
+        encoder = ColumnTransformer(
+            [
+                (
+                    "categories",
+                    OrdinalEncoder(
+                        handle_unknown="use_encoded_value",
+                        unknown_value=np.nan,
+                        encoded_missing_value=np.nan,
+                    ),
+                    text,
+                )
+            ],
+            remainder="passthrough",
+            verbose_feature_names_out=False,
+        )
+        X = encoder.fit_transform(frame.astype({c: str for c in text}))
+        names = list(encoder.get_feature_names_out())
+    else:
+        X = frame.to_numpy(dtype=float)
+        names = list(frame.columns)
+    return np.asarray(X, dtype=float), y, names, encoder
+
+
+def _latency(model, X):
+    reps = max(1, int(np.ceil(_LATENCY_ROWS / len(X))))
+    rows = np.tile(X, (reps, 1))[:_LATENCY_ROWS]
+    best = np.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        model.predict_proba(rows)
+        best = min(best, time.perf_counter() - start)
+    return 1000 * best * _LATENCY_ROWS / len(rows)
+
+
+def _measure(proba, y_codes, teacher_pred, n_classes):
+    return {
+        "accuracy": float(np.mean(np.argmax(proba, axis=1) == y_codes)),
+        "log_loss": float(
+            log_loss(y_codes, proba / proba.sum(axis=1, keepdims=True), labels=range(n_classes))
+        ),
+        "agreement": float(np.mean(np.argmax(proba, axis=1) == teacher_pred)),
+    }
+
+
+def _size(model):
+    try:
+        return str(model_size(model))
+    except ValueError:
+        return "n/a"
+
+
+def print_table(rows, file):
+    """Print rows of ``(name, {column: value})`` as an aligned text table."""
+    columns = [
+        ("model", "{}"),
+        ("accuracy", "{:.4f}"),
+        ("log_loss", "{:.4f}"),
+        ("agreement", "{:.4f}"),
+        ("size", "{}"),
+        ("latency_ms_per_1k", "{:.2f}"),
+        ("fit_time_s", "{:.1f}"),
+        ("models_fitted", "{}"),
+    ]
+    cells = [[name for name, _ in columns]]
+    for row in rows:
+        cells.append([fmt.format(row[name]) for name, fmt in columns])
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    for line in cells:
+        print("  ".join(cell.rjust(width) for cell, width in zip(line, widths)), file=file)
+
+
+def save_student(student, path, encoder=None):
+    """Save with joblib, and with skops next to it when skops is installed."""
+    model = student
+    if encoder is not None:
+        from sklearn.pipeline import make_pipeline
+
+        model = make_pipeline(encoder, student)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    joblib.dump(model, path)
+    saved = [os.path.abspath(path)]
+    try:
+        import skops.io
+    except ImportError:
+        return saved
+    skops_path = os.path.splitext(path)[0] + ".skops"
+    skops.io.dump(model, skops_path)
+    saved.append(os.path.abspath(skops_path))
+    return saved
+
+
+def run(X, y, args, *, encoder=None, out=sys.stdout):
+    """Fit a teacher and HPMKDClassifier, print the table, save the student."""
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=args.test_size, random_state=args.random_state, stratify=y
+    )
+    teacher = make_teacher(args.teacher)
+    teacher.set_params(random_state=args.random_state)
+    start = time.perf_counter()
+    hpmkd = HPMKDClassifier(
+        clone(teacher),
+        students=args.students,
+        budget=args.budget,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+    ).fit(X_train, y_train)
+    student_time = time.perf_counter() - start
+    classes = hpmkd.classes_
+    codes_test = np.searchsorted(classes, y_test)
+
+    start = time.perf_counter()
+    plain_teacher = clone(teacher).fit(X_train, np.searchsorted(classes, y_train))
+    teacher_time = time.perf_counter() - start
+    teacher_proba = aligned_proba(plain_teacher, X_test, np.arange(len(classes)))
+    teacher_pred = np.argmax(teacher_proba, axis=1)
+    student = hpmkd.student_
+    student_proba = aligned_proba(student, X_test, student_labels(student, classes))
+    rows = [
+        {
+            "model": f"teacher ({type(teacher).__name__})",
+            **_measure(teacher_proba, codes_test, teacher_pred, len(classes)),
+            "size": _size(plain_teacher),
+            "latency_ms_per_1k": _latency(plain_teacher, X_test),
+            "fit_time_s": teacher_time,
+            "models_fitted": 1,
+        },
+        {
+            "model": f"student ({type(student).__name__})",
+            **_measure(student_proba, codes_test, teacher_pred, len(classes)),
+            "size": _size(student),
+            "latency_ms_per_1k": _latency(student, X_test),
+            "fit_time_s": student_time,
+            "models_fitted": hpmkd.n_models_fitted_,
+        },
+    ]
+    print(
+        f"{len(X_train)} training rows, {len(X_test)} test rows, "
+        f"{len(classes)} classes; best configuration {hpmkd.best_params_}",
+        file=out,
+    )
+    print_table(rows, out)
+    print(
+        f"The student's fit time includes its {hpmkd.n_teacher_fits_} cross-fitted "
+        f"teacher fits and {hpmkd.n_student_fits_} student fits.",
+        file=out,
+    )
+    saved = save_student(student, args.output, encoder)
+    if not np.array_equal(student_labels(student, classes), classes):
+        print(
+            f"The student predicts class codes 0..{len(classes) - 1} for the "
+            f"labels {classes.tolist()}.",
+            file=out,
+        )
+    print("Saved the student to " + " and ".join(saved), file=out)
+    return hpmkd
+
+
+def _students(value):
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    for name in names:
+        if name not in FAMILIES:
+            raise argparse.ArgumentTypeError(
+                f"unknown student family {name!r}; choose from {', '.join(FAMILIES)}"
+            )
+    return names
+
+
+def build_parser():
+    """The ``skhpmkd`` argument parser with its two subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="skhpmkd",
+        description="Distil a strong teacher into a small, fast student.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo", help="run HPMKDClassifier on a dataset bundled with scikit-learn"
+    )
+    demo.add_argument("--dataset", choices=DATASETS, default="breast_cancer")
+    distill = commands.add_parser("distill", help="distil a model of a CSV file")
+    distill.add_argument("csv", help="CSV file with a header row")
+    distill.add_argument("--target", required=True, help="name of the label column")
+    for sub in (demo, distill):
+        sub.add_argument("--teacher", choices=TEACHERS, default="hgb")
+        sub.add_argument(
+            "--students",
+            type=_students,
+            default=None,
+            help="comma-separated student families (default: every installed one)",
+        )
+        sub.add_argument("--budget", type=float, default=10.0)
+        sub.add_argument("--test-size", type=float, default=0.25)
+        sub.add_argument("--output", default="student.joblib")
+        sub.add_argument("--random-state", type=int, default=0)
+        sub.add_argument("--n-jobs", type=int, default=None)
+        sub.add_argument("--quiet", action="store_true", help="no progress lines")
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``skhpmkd`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.teacher in ("xgboost", "lightgbm") and args.teacher not in installed_families():
+        parser.error(f"--teacher {args.teacher} needs {args.teacher}, which is not installed")
+    try:
+        if args.command == "demo":
+            X, y, _ = load_dataset(args.dataset)
+            encoder = None
+        else:
+            X, y, _, encoder = read_csv(args.csv, args.target)
+            if len(np.unique(y)) < 2:
+                raise CLIError(
+                    f"The target column {args.target!r} holds a single class; "
+                    "distillation needs at least two."
+                )
+        run(X, y, args, encoder=encoder)
+    except ValueError as error:
+        print(f"skhpmkd: error: {error}", file=sys.stderr)
+        return 2
+    return 0

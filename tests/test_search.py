@@ -1,0 +1,134 @@
+"""The configuration search: fidelity levels, subsets, space, and search vs grid."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import train_test_split
+
+from skhpmkd import HPMKDClassifier
+from skhpmkd._search import (
+    ALPHAS,
+    FAMILIES,
+    N_SIZES,
+    TEMPERATURES,
+    SearchSpace,
+    config_seed,
+    family_student,
+    fidelity_levels,
+    halving_cost,
+    installed_families,
+    nested_subsets,
+    scale_rounds,
+)
+
+
+def test_fidelity_levels_keep_enough_rows():
+    assert fidelity_levels(100, 2) == [1.0]
+    assert fidelity_levels(600, 2) == [1 / 3, 1.0]
+    assert fidelity_levels(100_000, 2) == [1 / 9, 1 / 3, 1.0]
+    # Ten classes need 200 rows in the smallest subset.
+    assert fidelity_levels(1_500, 10) == [1 / 3, 1.0]
+
+
+def test_nested_subsets_are_nested_and_stratified():
+    y = np.repeat([0, 1, 2], [300, 120, 60])
+    small, medium, full = nested_subsets(
+        y, [1 / 9, 1 / 3, 1.0], np.random.RandomState(0)
+    )
+    assert set(small) <= set(medium) <= set(full)
+    assert len(full) == len(y)
+    assert np.bincount(y[small]).tolist() == [34, 14, 7]
+
+
+def test_halving_cost_counts_full_fit_equivalents():
+    assert halving_cost(9, [1 / 9, 1 / 3, 1.0]) == pytest.approx(1 + 1 + 1)
+    assert halving_cost(4, [1.0]) == 4
+
+
+def test_space_skips_nothing_and_accepts_nearest_values():
+    space = SearchSpace([("dt", None), ("lr", None)], TEMPERATURES, ALPHAS)
+    assert len(space) == 2 * N_SIZES * len(TEMPERATURES) * len(ALPHAS)
+    mapped = space.accept(
+        {"student": "dt", "size": 2, "temperature": 2.2, "alpha": 0.66}
+    )
+    assert mapped == {"student": "dt", "size": 2, "temperature": 2.0, "alpha": 0.7}
+    assert space.accept({"student": "rf", "size": 0, "temperature": 1, "alpha": 0.5}) is None
+    assert space.accept({"student": "dt", "size": 9, "temperature": 1, "alpha": 0.5}) is None
+    encoded = space.encode(space.configs[:3], [1 / 9, 1 / 3, 1.0])
+    assert encoded.shape == (3, 2 + 4)
+    assert np.all(np.isfinite(encoded))
+
+
+def test_config_seed_depends_on_config_not_order():
+    a = {"student": "dt", "size": 1, "temperature": 1.0, "alpha": 0.5}
+    b = dict(reversed(list(a.items())))
+    assert config_seed(7, a) == config_seed(7, b)
+    assert config_seed(7, a) != config_seed(7, {**a, "alpha": 0.7})
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_family_students_grow_with_size(family):
+    if family not in installed_families():
+        pytest.skip(f"{family} is not installed")
+    students = [family_student(family, size) for size in range(N_SIZES)]
+    assert len({repr(student) for student in students}) == N_SIZES
+    with pytest.raises(ValueError, match="Unknown student family 'svm'"):
+        family_student("svm", 0)
+
+
+def test_low_fidelity_boosters_take_fewer_rounds_at_a_higher_rate():
+    xgboost = pytest.importorskip("xgboost")
+    student = scale_rounds(
+        xgboost.XGBClassifier(n_estimators=90, learning_rate=0.1), 1 / 9
+    )
+    assert student.n_estimators == 30
+    assert student.learning_rate == pytest.approx(0.3)
+
+
+def test_search_matches_grid_with_an_eighth_of_its_fits():
+    """4 families x 4 T x 4 alpha, with 4 sizes per family as the grid's trials.
+
+    The grid fits all 256 configurations on the same fit rows, teacher
+    targets and seeds as the search (so a configuration both evaluate gets
+    identical scores); each picks its best on the same held-out rows, and
+    the two picks are compared on test rows neither has seen.
+    """
+    pytest.importorskip("xgboost")
+    pytest.importorskip("lightgbm")
+    X, y = make_classification(
+        n_samples=5_000,
+        n_features=8,
+        n_informative=6,
+        n_classes=4,
+        n_clusters_per_class=1,
+        class_sep=1.5,
+        random_state=0,
+    )
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.5, random_state=0, stratify=y
+    )
+    params = dict(
+        teachers=HistGradientBoostingClassifier(max_iter=100, early_stopping=False),
+        students=["lr", "dt", "xgboost", "lightgbm"],
+        augment=0,
+        cv=3,
+        n_jobs=2,
+        random_state=0,
+    )
+    search = HPMKDClassifier(**params).fit(X_train, y_train)
+
+    grid_search, *_ = HPMKDClassifier(**params)._prepare(X_train, y_train)
+    grid_search.start()
+    grid = grid_search.evaluate(grid_search.space.configs, 1.0, "grid", 0)
+    assert len(grid) == 4 * N_SIZES * 4 * 4
+    assert search.n_student_fits_ <= (len(grid) + 1) / 8
+
+    def test_accuracy(result):
+        return np.mean(result["model"].predict(X_test) == y_test)
+
+    grid_best = max(grid, key=lambda r: (r["score"], -r["log_loss"]))
+    (chosen,) = [r for r in grid if r["config"] == search.best_params_]
+    assert chosen["score"] == search.best_score_
+    assert search.best_score_ >= grid_best["score"] - 0.005
+    assert test_accuracy(chosen) >= test_accuracy(grid_best) - 0.005
