@@ -318,7 +318,11 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
                         f"not installed; the installed families are {installed}."
                     )
                 name, estimator = student, None
-            elif is_classifier(student) and hasattr(student, "predict_proba"):
+            elif (
+                not isinstance(student, type)
+                and is_classifier(student)
+                and hasattr(student, "predict_proba")
+            ):
                 name, estimator = type(student).__name__, student
             else:
                 raise ValueError(

@@ -669,6 +669,38 @@ class ConfigSearch:
                 f"{result['score']:.4f} in {time.perf_counter() - start:.1f} s"
                 + (" (new best)" if improved else "")
             )
+        if not self.best["feasible"]:
+            self._satisfy_constraints()
+
+    def _satisfy_constraints(self):
+        """Fit the smallest size of each student until one meets the bounds.
+
+        Students are tried in the order of their best score so far, at the
+        best configuration's temperature and alpha.
+        """
+        best_of = {}
+        for record in self.records:
+            name = record["config"]["student"]
+            best_of[name] = max(best_of.get(name, -np.inf), record["score"])
+        order = sorted(self.space.names, key=lambda name: -best_of.get(name, -np.inf))
+        done = [r["config"] for r in self.records if r["resource"] == 1.0]
+        for name in order:
+            config = self.space.accept({**self.best["config"], "student": name, "size": 0})
+            if config in done:
+                continue
+            (result,) = self.evaluate([config], 1.0, "surrogate", len(self.levels))
+            self._say(
+                f"smallest {describe(config)}: size {result['size']}, "
+                + ("meets the bounds" if result["feasible"] else "still too large or slow")
+            )
+            if result["feasible"]:
+                return
+        raise ValueError(
+            "No candidate student meets the bounds max_student_size="
+            f"{self.settings['max_size']} and max_latency="
+            f"{self.settings['max_latency']}; the smallest fitted one has size "
+            f"{min(r['size'] for r in self.records)}."
+        )
 
 
 def default_log(message):

@@ -1,0 +1,198 @@
+"""HPMKDClassifier: fitted attributes, budget, switches, caching, determinism, errors."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_breast_cancer, make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+
+from skhpmkd import AttentionMultiTeacherClassifier, HPMKDClassifier
+from skhpmkd._size import model_size
+
+
+def _light(**params):
+    defaults = dict(
+        teachers=RandomForestClassifier(n_estimators=20, max_depth=6),
+        students=["dt", "lr"],
+        budget=4,
+        cv=3,
+        random_state=0,
+    )
+    return HPMKDClassifier(**{**defaults, **params})
+
+
+@pytest.fixture(scope="module")
+def three_class():
+    X, y = make_classification(
+        n_samples=600,
+        n_features=8,
+        n_informative=5,
+        n_classes=3,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+    return X, np.array(["ant", "bee", "cat"])[y]
+
+
+@pytest.fixture(scope="module")
+def fitted(three_class):
+    return _light().fit(*three_class)
+
+
+def test_fitted_attributes_and_plain_student(fitted, three_class):
+    X, y = three_class
+    assert_array_equal(fitted.classes_, ["ant", "bee", "cat"])
+    assert type(fitted.student_).__module__.split(".")[0] == "sklearn" or (
+        type(fitted.student_).__name__ == "SoftTargetClassifier"
+    )
+    assert not hasattr(fitted.student_, "teacher_")
+    assert_array_equal(fitted.predict(X), fitted.student_.predict(X))
+    assert fitted.score(X, y) > 0.8
+    assert set(fitted.best_params_) == {"student", "size", "temperature", "alpha"}
+    assert fitted.best_params_["student"] in ("dt", "lr")
+    assert 0 <= fitted.fidelity_["kl"] and 0.8 < fitted.fidelity_["agreement"] <= 1
+    assert fitted.transform(X).shape == (len(X), 3)
+
+
+def test_search_results_table_is_consistent(fitted):
+    results = fitted.search_results_
+    n_fits = len(results["params"])
+    for key, column in results.items():
+        assert len(column) == n_fits, key
+    assert set(results["stage"]) <= {"halving", "surrogate", "warm_start"}
+    assert np.all((results["resource"] > 0) & (results["resource"] <= 1))
+    full = results["resource"] == 1.0
+    assert fitted.best_score_ == results["score"][full].max()
+    assert np.all(results["size"] > 0)
+    assert np.all(results["fit_time"] >= 0)
+
+
+def test_models_are_counted_and_budget_is_kept(fitted):
+    results = fitted.search_results_
+    assert fitted.n_student_fits_ == len(results["params"]) + 1
+    # A bootstrap forest gives out-of-bag targets from a single fit.
+    assert fitted.n_teacher_fits_ == 1
+    assert fitted.n_models_fitted_ == fitted.n_teacher_fits_ + fitted.n_student_fits_
+    assert fitted.search_cost_ == pytest.approx(results["resource"].sum() + 1)
+    assert fitted.search_cost_ <= fitted.budget + 0.5
+
+
+def test_binary_task_does_not_search_temperature():
+    X, y = load_breast_cancer(return_X_y=True)
+    model = _light().fit(X, y)
+    assert set(model.search_results_["param_temperature"]) == {1.0}
+
+
+def test_same_random_state_gives_identical_results(three_class):
+    first = _light().fit(*three_class)
+    second = _light().fit(*three_class)
+    assert first.best_params_ == second.best_params_
+    assert_array_equal(first.search_results_["score"], second.search_results_["score"])
+    assert_allclose(first.predict_proba(three_class[0]), second.predict_proba(three_class[0]))
+
+
+def test_n_jobs_does_not_change_results(fitted, three_class):
+    parallel = _light(n_jobs=2).fit(*three_class)
+    assert parallel.best_params_ == fitted.best_params_
+    assert_array_equal(parallel.search_results_["score"], fitted.search_results_["score"])
+    assert_array_equal(parallel.search_results_["stage"], fitted.search_results_["stage"])
+    assert_allclose(parallel.predict_proba(three_class[0]), fitted.predict_proba(three_class[0]))
+
+
+def test_several_teachers_are_fused_unless_switched_off(three_class):
+    teachers = [
+        ("forest", RandomForestClassifier(n_estimators=20, max_depth=6)),
+        ("logistic", LogisticRegression(max_iter=500)),
+    ]
+    fused = _light(teachers=teachers, budget=2).fit(*three_class)
+    assert isinstance(fused.teacher_, AttentionMultiTeacherClassifier)
+    # The forest is out-of-bag; the logistic regression has 3 folds + 1 fit.
+    assert fused.n_teacher_fits_ == 1 + 4
+    single = _light(teachers=teachers, use_multi_teacher=False, budget=2).fit(
+        *three_class
+    )
+    assert isinstance(single.teacher_, RandomForestClassifier)
+
+
+def test_frozen_teacher_is_not_refitted(three_class):
+    X, y = three_class
+    teacher = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)
+    model = _light(teachers=FrozenEstimator(teacher), budget=2).fit(X, y)
+    assert model.n_teacher_fits_ == 0
+    assert model.teacher_.estimator is teacher
+
+
+def test_memory_caches_the_teacher_across_fits(three_class, tmp_path):
+    # joblib keeps a str location's cache in a "joblib" folder inside it, so
+    # both forms are given as str to share one cache.
+    memory = joblib.Memory(str(tmp_path / "cache"), verbose=0)
+    first = _light(memory=memory, budget=2).fit(*three_class)
+    second = _light(memory=memory, budget=2).fit(*three_class)
+    assert first.n_teacher_fits_ == 1 and second.n_teacher_fits_ == 0
+    assert_allclose(first.predict_proba(three_class[0]), second.predict_proba(three_class[0]))
+    path_memory = _light(memory=str(tmp_path / "cache"), budget=2).fit(*three_class)
+    assert path_memory.n_teacher_fits_ == 0
+
+
+def test_size_constraint_is_respected(three_class):
+    model = _light(students=["dt"], max_student_size=15, budget=3).fit(*three_class)
+    assert model_size(model.student_) <= 15
+    assert model.best_params_["size"] == 0
+
+
+def test_student_estimators_and_scoring(three_class):
+    model = _light(
+        students=[DecisionTreeClassifier(max_depth=2), DecisionTreeClassifier(max_depth=4)],
+        scoring="neg_log_loss",
+        budget=3,
+    ).fit(*three_class)
+    assert set(model.search_results_["param_student"]) <= {
+        "DecisionTreeClassifier",
+        "DecisionTreeClassifier_2",
+    }
+    assert model.best_score_ < 0
+    assert model.best_params_["size"] is None
+
+
+def test_xgboost_student_predicts_original_labels(three_class):
+    pytest.importorskip("xgboost")
+    X, y = three_class
+    model = _light(students=["xgboost"], budget=2).fit(X, y)
+    assert type(model.student_).__name__ == "XGBClassifier"
+    assert set(model.predict(X)) <= set(model.classes_)
+    loaded = pickle.loads(pickle.dumps(model.student_))
+    assert_allclose(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_verbose_prints_one_line_per_stage(three_class, capsys):
+    _light(verbose=1, budget=3).fit(*three_class)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("[HPMKDClassifier] teacher RandomForestClassifier")
+    assert any("halving rung" in line for line in lines)
+    assert "models fitted" in lines[-1]
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(students=["svm"]), "Unknown student family 'svm'"),
+        (dict(students=[]), "students must be a non-empty list"),
+        (dict(students=[LogisticRegression, "dt"]), "Every student must be"),
+        (dict(teachers=[]), "teachers must be a classifier or a non-empty list"),
+        (dict(teachers=[RandomForestClassifier()]), "list of \\(name, classifier\\)"),
+    ],
+)
+def test_bad_parameters_raise(three_class, params, message):
+    with pytest.raises(ValueError, match=message):
+        _light(**params).fit(*three_class)
+
+
+def test_unreachable_size_bound_raises(three_class):
+    with pytest.raises(ValueError, match="No candidate student meets the bounds"):
+        _light(students=["dt"], max_student_size=1, budget=2).fit(*three_class)
