@@ -51,7 +51,7 @@ def load_records(path):
     try:
         with open(path, encoding="utf-8") as file:
             content = json.load(file)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(
             f"The optimisation memory {os.fspath(path)!r} is not valid JSON: {error}."
         ) from error

@@ -1,0 +1,123 @@
+"""Optimisation memory: JSON records, atomic writes, never unpickled, warm starts."""
+
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+
+from skhpmkd import HPMKDClassifier
+from skhpmkd._memory import FORMAT, load_records, nearest_configs, save_records
+from skhpmkd._meta_features import META_FEATURES, meta_distance, meta_features
+
+
+def _record(score, distance_marker=0.0, student="dt"):
+    meta = {name: 0.5 for name in META_FEATURES}
+    meta["log_samples"] += distance_marker
+    return {
+        "meta_features": meta,
+        "config": {"student": student, "size": 1, "temperature": 1.0, "alpha": 0.5},
+        "score": score,
+    }
+
+
+def test_records_round_trip_through_plain_json(tmp_path):
+    path = tmp_path / "memory.json"
+    assert load_records(path) == []
+    assert save_records(path, [_record(0.8)]) == 1
+    assert save_records(path, [_record(0.9)]) == 2
+    content = json.loads(path.read_text())
+    assert content["format"] == FORMAT
+    assert [r["score"] for r in load_records(path)] == [0.8, 0.9]
+    # The temporary file of the atomic write is gone.
+    assert os.listdir(tmp_path) == ["memory.json"]
+
+
+def test_a_pickle_is_rejected_not_loaded(tmp_path):
+    path = tmp_path / "memory.json"
+    path.write_bytes(pickle.dumps({"format": FORMAT, "records": []}))
+    with pytest.raises(ValueError, match="is not valid JSON"):
+        load_records(path)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ([], "is not an skhpmkd optimisation memory"),
+        ({"format": FORMAT, "version": 99, "records": []}, "has version 99"),
+        ({"format": FORMAT, "version": 1, "records": {}}, "has no list of records"),
+        ({"format": FORMAT, "version": 1, "records": [{"score": 1}]}, "malformed record"),
+    ],
+)
+def test_malformed_memory_files_raise(tmp_path, content, message):
+    path = tmp_path / "memory.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(ValueError, match=message):
+        load_records(path)
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path):
+    path = tmp_path / "memory.json"
+    save_records(path, [_record(0.8)])
+    with pytest.raises(ValueError):
+        save_records(path, [_record(float("nan"))])
+    assert [r["score"] for r in load_records(path)] == [0.8]
+    assert os.listdir(tmp_path) == ["memory.json"]
+
+
+def test_nearest_configs_prefers_close_tasks_then_high_scores():
+    records = [
+        _record(0.99, distance_marker=0.5, student="far"),
+        _record(0.70, student="dt"),
+        _record(0.90, student="lr"),
+    ]
+    target = {name: 0.5 for name in META_FEATURES}
+    configs = nearest_configs(
+        records, target, max_distance=0.1, n_configs=5, accept=lambda c: c
+    )
+    assert [c["student"] for c in configs] == ["lr", "dt"]
+    only_dt = nearest_configs(
+        records,
+        target,
+        max_distance=0.1,
+        n_configs=5,
+        accept=lambda c: c if c["student"] == "dt" else None,
+    )
+    assert [c["student"] for c in only_dt] == ["dt"]
+
+
+def test_meta_features_are_bounded_and_distance_is_zero_on_itself():
+    X, y = make_classification(n_samples=200, n_classes=3, n_informative=4, random_state=0)
+    targets = np.full((200, 3), 1 / 3)
+    features = meta_features(X, y, targets)
+    assert set(features) == set(META_FEATURES)
+    assert all(0 <= value <= 1.5 for value in features.values())
+    assert meta_distance(features, features) == 0
+    assert meta_distance(features, {}) == np.inf
+
+
+def test_second_fit_with_the_same_memory_fits_fewer_models(tmp_path):
+    X, y = make_classification(
+        n_samples=1_500, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
+    path = tmp_path / "hpmkd-memory.json"
+    params = dict(
+        teachers=RandomForestClassifier(n_estimators=30, max_depth=8),
+        students=["dt", "lr", "rf"],
+        augment=0.5,
+        cv=3,
+        warm_start_memory=str(path),
+        random_state=0,
+    )
+    cold = HPMKDClassifier(**params).fit(X, y)
+    warm = HPMKDClassifier(**params).fit(X, y)
+    assert not cold.warm_started_ and warm.warm_started_
+    assert set(warm.search_results_["stage"]) == {"warm_start", "surrogate"}
+    assert warm.n_student_fits_ < cold.n_student_fits_
+    assert warm.best_score_ >= cold.best_score_
+    n_full = int(np.sum(cold.search_results_["resource"] == 1.0))
+    n_warm_full = int(np.sum(warm.search_results_["resource"] == 1.0))
+    assert len(load_records(path)) == n_full + n_warm_full
