@@ -192,8 +192,9 @@ def save_student(student, path, encoder=None):
     return saved
 
 
-def run(X, y, args, *, encoder=None, out=sys.stdout):
+def run(X, y, args, *, encoder=None, out=None):
     """Fit a teacher and HPMKDClassifier, print the table, save the student."""
+    out = sys.stdout if out is None else out
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=args.test_size, random_state=args.random_state, stratify=y
     )

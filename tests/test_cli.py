@@ -1,0 +1,81 @@
+"""The ``skhpmkd`` command line: demo, distill, and its error messages."""
+
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+
+from skhpmkd._cli import build_parser, main
+
+LIGHT = ["--teacher", "rf", "--students", "dt,lr", "--budget", "3", "--quiet"]
+
+
+def test_demo_prints_the_table_and_saves_the_student(tmp_path, capsys):
+    output = tmp_path / "student.joblib"
+    assert main(["demo", "--dataset", "wine", *LIGHT, "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert "teacher (RandomForestClassifier)" in out
+    for column in ("accuracy", "log_loss", "agreement", "size", "latency", "models_fitted"):
+        assert column in out
+    assert f"Saved the student to {output}" in out
+    student = joblib.load(output)
+    assert student.predict_proba(np.zeros((1, 13))).shape == (1, 3)
+
+
+def test_distill_encodes_text_columns_and_saves_a_pipeline(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    n = 300
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    x = rng.normal(size=n)
+    label = np.where((x > 0) ^ (colour == "red"), "yes", "no")
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"x": x, "colour": colour, "label": label}).to_csv(path, index=False)
+    output = tmp_path / "out" / "model.joblib"
+    code = main(["distill", str(path), "--target", "label", *LIGHT, "--output", str(output)])
+    assert code == 0
+    model = joblib.load(output)
+    frame = pd.DataFrame({"x": [1.0, 1.0], "colour": ["red", "green"]})
+    assert model.predict(frame).tolist() == ["no", "yes"]
+    assert "best configuration" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "is empty"),
+        ("a,b\n", "has a header but no rows"),
+        ("a,b\n1,2\n3,4\n", "target column 'label' is not in"),
+        (
+            "id,label\n" + "".join(f"row{i},{i % 2}\n" for i in range(60)),
+            "The column 'id' is not numeric and has 60 distinct values",
+        ),
+        ("a,label\n1,x\n2,x\n", "holds a single class"),
+    ],
+)
+def test_distill_reports_bad_files_clearly(tmp_path, capsys, content, message):
+    pytest.importorskip("pandas")
+    path = tmp_path / "data.csv"
+    path.write_text(content)
+    assert main(["distill", str(path), "--target", "label", *LIGHT]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_file_and_bad_family(tmp_path, capsys):
+    assert main(["distill", str(tmp_path / "none.csv"), "--target", "y"]) == 2
+    assert "No such file" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["demo", "--students", "dt,svm"])
+    assert "unknown student family 'svm'" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_command_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "skhpmkd", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "demo" in result.stdout and "distill" in result.stdout
