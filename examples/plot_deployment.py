@@ -20,8 +20,8 @@ See :doc:`/persistence` for the types skhpmkd objects need trusted.
 """
 
 # %%
-# Distil a LightGBM teacher into a small LightGBM student
-# -------------------------------------------------------
+# Distil a forest into a small LightGBM student
+# --------------------------------------------
 import tempfile
 import time
 from pathlib import Path
@@ -32,13 +32,13 @@ import numpy as np
 import skops.io as sio
 from skops.io.exceptions import UntrustedTypesFoundException
 from lightgbm import LGBMClassifier
-from sklearn.datasets import load_wine
+from sklearn.datasets import load_digits
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.model_selection import train_test_split
 
 from skhpmkd import TemperatureScheduledDistiller
 
-X, y = load_wine(return_X_y=True)
+X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.3, stratify=y, random_state=0
 )
