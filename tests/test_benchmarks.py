@@ -1,0 +1,135 @@
+"""Smoke test of the benchmark harness and its data set loader."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _module(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tiny_run_writes_the_table_and_the_csv(tmp_path):
+    out = tmp_path / "results.csv"
+    command = [
+        sys.executable,
+        str(BENCHMARKS / "run.py"),
+        "--datasets",
+        "synth_300_2c",
+        "--seeds",
+        "1",
+        "--families",
+        "tree",
+        "--budget",
+        "3",
+        "--teacher-cv",
+        "2",
+        "--no-chain",
+        "--no-ablations",
+        "--out",
+        str(out),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+    frame = pd.read_csv(out)
+    datasets = _module("_datasets")
+    run_columns = [
+        "dataset", "n_rows", "n_features", "n_classes", "seed", "method", "family",
+        "accuracy", "log_loss", "roc_auc", "ece", "retention", "agreement", "kl",
+        "size", "size_ratio", "latency_ms_1k", "speedup", "fit_s", "n_fits",
+        "peak_mb", "params", "note",
+    ]  # fmt: skip
+    assert list(frame.columns) == run_columns
+    assert set(frame["dataset"]) == {"synth_300_2c"}
+    assert not frame["note"].fillna("").str.startswith("error").any(), frame[
+        "note"
+    ].tolist()
+    methods = set(frame["method"])
+    assert {
+        "teacher",
+        "hard_default",
+        "kd_default",
+        "kd_noaug",
+        "hard_tuned",
+        "kd_tuned",
+    } <= methods
+    assert {"grid", "hpmkd", "hard_tuned@hpmkd"} <= methods
+
+    scored = frame.dropna(subset=["accuracy"])
+    assert scored["accuracy"].between(0, 1).all()
+    assert scored["agreement"].between(0, 1).all()
+    assert (scored["size"] > 0).all() and (scored["latency_ms_1k"] > 0).all()
+    teacher = frame[frame["method"] == "teacher"].iloc[0]
+    assert teacher["retention"] == pytest.approx(1.0)
+    assert teacher["n_fits"] == 3
+    tuned = frame[frame["method"].isin(["hard_tuned", "kd_tuned"])]
+    assert (tuned["n_fits"] == 3).all()
+    grid = frame[frame["method"] == "grid"].iloc[0]
+    assert grid["n_fits"] == 16 + 1
+    hpmkd = frame[frame["method"] == "hpmkd"].iloc[0]
+    matched = frame[frame["method"] == "hard_tuned@hpmkd"].iloc[0]
+    assert matched["n_fits"] == hpmkd["n_fits"]
+
+    markdown = out.with_suffix(".md").read_text()
+    assert "| dataset | method | family | accuracy | log_loss |" in markdown
+    assert "| kd_tuned vs hard_tuned | all |" in markdown
+    assert "| dataset | method | family | accuracy |" in completed.stdout
+    assert len(datasets.synthetic_names()) == 8
+
+
+def test_paired_summary_counts_wins_and_ties():
+    run = _module("run")
+    rows = []
+    for seed, (kd, hard) in enumerate([(0.9, 0.8), (0.7, 0.7), (0.6, 0.8)]):
+        for method, accuracy in (("kd_tuned", kd), ("hard_tuned", hard)):
+            rows.append(
+                dict(dataset="d", seed=seed, method=method, family="tree",
+                     accuracy=accuracy, log_loss=1 - accuracy, fit_s=1.0)
+            )  # fmt: skip
+    summary = run.paired_summary(pd.DataFrame(rows))
+    overall = summary[summary["family"] == "all"].iloc[0]
+    assert overall["pairs"] == 3
+    assert overall["win_rate"] == pytest.approx(0.5)
+    assert overall["d_accuracy"] == pytest.approx((0.1 + 0.0 - 0.2) / 3)
+    assert overall["d_log_loss"] == pytest.approx(-(0.1 + 0.0 - 0.2) / 3)
+
+
+def test_expected_calibration_error():
+    run = _module("run")
+    proba = np.array([[0.8, 0.2]] * 10)
+    y = np.array([0] * 8 + [1] * 2)
+    assert run.expected_calibration_error(y, proba) == pytest.approx(0.0)
+    assert run.expected_calibration_error(
+        np.ones(10, dtype=int), proba
+    ) == pytest.approx(0.8)
+
+
+def test_real_dataset_encodes_categories_and_keeps_missing_cells():
+    datasets = _module("_datasets")
+    manifest = {row["name"]: row for row in datasets.read_manifest()}
+    if "adult" not in manifest:
+        pytest.skip("../shared/datasets is not beside this checkout")
+    adult = datasets.load("adult")
+    row = manifest["adult"]
+    assert adult.X.shape == (int(row["rows"]), int(row["n_features"]))
+    assert adult.X.dtype == float
+    assert int(np.isnan(adult.X).sum()) == int(row["missing_cells"])
+    assert adult.n_classes == int(row["n_classes"])
+    assert set(np.unique(adult.y)) == set(range(adult.n_classes))
+
+
+def test_unknown_dataset_name_is_rejected():
+    datasets = _module("_datasets")
+    with pytest.raises(ValueError, match="Unknown data set 'nope'"):
+        datasets.load("nope")
