@@ -1,4 +1,4 @@
-"""A table of bad inputs: each gives a clear ``ValueError`` or works, and none is mutated.
+"""A table of bad inputs: each raises a clear ``ValueError`` or works; none is mutated.
 
 Every public estimator goes through every row. A row changes the data, the
 estimator's parameters, or both, and says what must happen: ``WORKS`` (fit
@@ -18,9 +18,8 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import get_tags
 
 from skhpmkd import TemperatureScheduledDistiller
-from tests._instances import light_instance
+from tests._helpers import STUDENTS, seeded_instance
 from tests.test_common import public_estimators
-from tests.test_persistence import STUDENTS
 
 WORKS = "works"
 
@@ -135,16 +134,13 @@ CASES = {
     ),
     "teacher_with_extra_classes": (_without_class_2, _extra_classes, r"class"),
     "rare_class": (_rare_class, None, WORKS),
-    "non_numeric_X": (lambda X, y: (X.astype(str).astype(object) + "a", y), None, "float"),
+    "non_numeric_X": (
+        lambda X, y: (X.astype(str).astype(object) + "a", y),
+        None,
+        "float",
+    ),
     "huge_temperature": (lambda X, y: (X, y), _huge_temperature, WORKS),
 }
-
-
-def _instance(estimator_class):
-    estimator = light_instance(estimator_class)
-    if "random_state" in estimator.get_params(deep=False):
-        estimator.set_params(random_state=0)
-    return estimator
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -153,7 +149,7 @@ def _instance(estimator_class):
 )
 def test_bad_input(estimator_class, case):
     make_data, make_params, expectation = CASES[case]
-    estimator = _instance(estimator_class)
+    estimator = seeded_instance(estimator_class)
     X, y = make_data(*_data())
     if make_params is not None:
         estimator.set_params(**make_params(estimator, *_data()))

@@ -30,6 +30,9 @@ REQUIRED_EXAMPLES = [
     "plot_deployment.py",
 ]
 MAX_EXAMPLE_SECONDS = 60
+RUNNING_TIME = re.compile(
+    r"Total running time of the script:\*\*\s*\((\d+) minutes ([\d.]+) seconds\)"
+)
 
 pytestmark = pytest.mark.skipif(
     not DOC.is_dir(), reason="the doc/ folder is not part of this installation"
@@ -113,10 +116,7 @@ def test_docs_build_offline_without_warnings(tmp_path):
 
     times = {}
     for page in (DOC / "auto_examples").glob("plot_*.rst"):
-        match = re.search(
-            r"Total running time of the script:\*\*\s*\((\d+) minutes ([\d.]+) seconds\)",
-            page.read_text(encoding="utf-8"),
-        )
+        match = RUNNING_TIME.search(page.read_text(encoding="utf-8"))
         assert match, f"no running time in {page.name}"
         times[page.stem] = 60 * int(match[1]) + float(match[2])
     assert {f"{stem}.py" for stem in times} >= set(REQUIRED_EXAMPLES)

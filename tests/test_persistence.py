@@ -1,4 +1,4 @@
-"""Every fitted estimator, and its deployable ``student_``, survives pickle, joblib and skops.
+"""Fitted estimators and their deployable ``student_`` survive pickle, joblib, skops.
 
 The skops part also keeps ``doc/persistence.rst`` honest: the types the docs
 tell users to trust must be exactly the types the files need.
@@ -24,7 +24,12 @@ from skhpmkd import (
     PyramidTeacherClassifier,
     TemperatureScheduledDistiller,
 )
-from tests._instances import light_instance
+from tests._helpers import (
+    STUDENTS,
+    lightgbm_student,
+    seeded_instance,
+    xgboost_student,
+)
 from tests.test_common import public_estimators
 
 PERSISTENCE_DOC = Path(__file__).resolve().parents[1] / "doc" / "persistence.rst"
@@ -42,12 +47,6 @@ def _data():
         random_state=0,
     )
     return X, y
-
-
-def _seeded(estimator, seed=0):
-    if "random_state" in estimator.get_params(deep=False):
-        estimator.set_params(random_state=seed)
-    return estimator
 
 
 def _skops_round_trip(obj, tmp_path):
@@ -73,7 +72,9 @@ def _assert_same_outputs(original, loaded, X):
     assert type(loaded) is type(original)
     np.testing.assert_array_equal(loaded.predict(X), original.predict(X))
     if hasattr(original, "predict_proba"):
-        np.testing.assert_array_equal(loaded.predict_proba(X), original.predict_proba(X))
+        np.testing.assert_array_equal(
+            loaded.predict_proba(X), original.predict_proba(X)
+        )
     if hasattr(original, "transform"):
         np.testing.assert_array_equal(loaded.transform(X), original.transform(X))
 
@@ -81,16 +82,20 @@ def _assert_same_outputs(original, loaded, X):
 _FITTED = {}
 
 
+def _name(estimator_class):
+    return estimator_class.__name__
+
+
 def _fitted(estimator_class):
     """Each public estimator fitted once per session on the same small data."""
     if estimator_class not in _FITTED:
         X, y = _data()
-        _FITTED[estimator_class] = _seeded(light_instance(estimator_class)).fit(X, y)
+        _FITTED[estimator_class] = seeded_instance(estimator_class).fit(X, y)
     return _FITTED[estimator_class]
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("estimator_class", public_estimators(), ids=lambda c: c.__name__)
+@pytest.mark.parametrize("estimator_class", public_estimators(), ids=_name)
 def test_fitted_estimator_round_trips(estimator_class, method, tmp_path):
     estimator = _fitted(estimator_class)
     X, _ = _data()
@@ -98,7 +103,7 @@ def test_fitted_estimator_round_trips(estimator_class, method, tmp_path):
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("estimator_class", public_estimators(), ids=lambda c: c.__name__)
+@pytest.mark.parametrize("estimator_class", public_estimators(), ids=_name)
 def test_deployed_student_round_trips(estimator_class, method, tmp_path):
     estimator = _fitted(estimator_class)
     if not hasattr(estimator, "student_"):
@@ -106,26 +111,6 @@ def test_deployed_student_round_trips(estimator_class, method, tmp_path):
     X, _ = _data()
     student = estimator.student_
     _assert_same_outputs(student, _round_trip(student, method, tmp_path), X)
-
-
-def _xgboost_student():
-    xgboost = pytest.importorskip("xgboost")
-    return xgboost.XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1)
-
-
-def _lightgbm_student():
-    lightgbm = pytest.importorskip("lightgbm")
-    return lightgbm.LGBMClassifier(n_estimators=5, num_leaves=4, n_jobs=1, verbose=-1)
-
-
-STUDENTS = {
-    "tree": lambda: DecisionTreeClassifier(max_depth=3),
-    "forest": lambda: RandomForestClassifier(n_estimators=5, max_depth=3),
-    "logistic": lambda: LogisticRegression(),
-    "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(max_iter=5),
-    "xgboost": _xgboost_student,
-    "lightgbm": _lightgbm_student,
-}
 
 
 def _distilled(student):
@@ -199,12 +184,14 @@ DOCUMENTED_OBJECTS = {
     "student_ of a RandomForestClassifier or ExtraTreesClassifier": lambda: (
         _distilled(RandomForestClassifier(n_estimators=5)).student_
     ),
-    "student_ of a LogisticRegression": lambda: _distilled(LogisticRegression()).student_,
+    "student_ of a LogisticRegression": lambda: (
+        _distilled(LogisticRegression()).student_
+    ),
     "student_ of a HistGradientBoostingClassifier": lambda: (
         _distilled(HistGradientBoostingClassifier(max_iter=5)).student_
     ),
-    "student_ of an XGBClassifier": lambda: _distilled(_xgboost_student()).student_,
-    "student_ of an LGBMClassifier": lambda: _distilled(_lightgbm_student()).student_,
+    "student_ of an XGBClassifier": lambda: _distilled(xgboost_student()).student_,
+    "student_ of an LGBMClassifier": lambda: _distilled(lightgbm_student()).student_,
 }
 
 

@@ -14,9 +14,8 @@ from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 
 from skhpmkd import TemperatureScheduledDistiller
-from tests._instances import light_instance
+from tests._helpers import STUDENTS, seeded_instance
 from tests.test_common import public_estimators
-from tests.test_persistence import STUDENTS
 
 ESTIMATORS = public_estimators()
 IDS = [cls.__name__ for cls in ESTIMATORS]
@@ -42,19 +41,12 @@ def datasets(draw):
     return X, y
 
 
-def _instance(estimator_class, random_state=0):
-    estimator = light_instance(estimator_class)
-    if "random_state" in estimator.get_params(deep=False):
-        estimator.set_params(random_state=random_state)
-    return estimator
-
-
 @pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=IDS)
 @FAST
 @given(data=datasets())
 def test_predict_proba_rows_are_distributions(estimator_class, data):
     X, y = data
-    estimator = _instance(estimator_class).fit(X, y)
+    estimator = seeded_instance(estimator_class).fit(X, y)
     proba = estimator.predict_proba(X)
     assert proba.shape == (len(X), len(np.unique(y)))
     assert np.all((proba >= 0) & (proba <= 1))
@@ -82,8 +74,8 @@ def test_relabelling_classes_relabels_predictions(estimator_class, data, new_lab
     X, y = data
     new_labels = np.sort(np.asarray(new_labels))
     relabelled = new_labels[y]
-    on_codes = _instance(estimator_class).fit(X, y)
-    on_labels = _instance(estimator_class).fit(X, relabelled)
+    on_codes = seeded_instance(estimator_class).fit(X, y)
+    on_labels = seeded_instance(estimator_class).fit(X, relabelled)
     np.testing.assert_array_equal(on_labels.classes_, new_labels[: len(np.unique(y))])
     np.testing.assert_array_equal(on_labels.predict(X), new_labels[on_codes.predict(X)])
     np.testing.assert_allclose(
@@ -96,7 +88,7 @@ def test_relabelling_classes_relabels_predictions(estimator_class, data, new_lab
 @given(data=datasets(), seed=st.integers(0, 2**31 - 1))
 def test_same_random_state_same_model(estimator_class, data, seed):
     X, y = data
-    estimator = _instance(estimator_class, random_state=seed)
+    estimator = seeded_instance(estimator_class, random_state=seed)
     first = clone(estimator).fit(X, y).predict_proba(X)
     second = clone(estimator).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, second)
@@ -116,8 +108,8 @@ def _fixed_data(n_classes=3, n_per_class=12, n_features=4, seed=0):
 )
 def test_n_jobs_does_not_change_the_model(estimator_class):
     X, y = _fixed_data()
-    serial = _instance(estimator_class).set_params(n_jobs=1).fit(X, y)
-    parallel = _instance(estimator_class).set_params(n_jobs=2).fit(X, y)
+    serial = seeded_instance(estimator_class).set_params(n_jobs=1).fit(X, y)
+    parallel = seeded_instance(estimator_class).set_params(n_jobs=2).fit(X, y)
     np.testing.assert_array_equal(serial.predict_proba(X), parallel.predict_proba(X))
     if hasattr(serial, "transform"):
         np.testing.assert_array_equal(serial.transform(X), parallel.transform(X))
@@ -131,8 +123,9 @@ def test_dataframe_input_keeps_feature_names(estimator_class, data):
     X, y = data
     columns = [f"feature {j}" for j in range(X.shape[1])]
     frame = pd.DataFrame(X, columns=columns, index=np.arange(len(X)) * 3 + 7)
-    on_frame = _instance(estimator_class).fit(frame, pd.Series(y, index=frame.index))
-    on_array = _instance(estimator_class).fit(X, y)
+    on_frame = seeded_instance(estimator_class)
+    on_frame.fit(frame, pd.Series(y, index=frame.index))
+    on_array = seeded_instance(estimator_class).fit(X, y)
     np.testing.assert_array_equal(on_frame.feature_names_in_, columns)
     assert not hasattr(on_array, "feature_names_in_")
     with warnings.catch_warnings():
@@ -151,7 +144,7 @@ def test_set_output_pandas(estimator_class):
     pd = pytest.importorskip("pandas")
     X, y = _fixed_data()
     frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
-    estimator = _instance(estimator_class).set_output(transform="pandas")
+    estimator = seeded_instance(estimator_class).set_output(transform="pandas")
     fitted_out = estimator.fit_transform(frame, y)
     out = estimator.transform(frame)
     for result in (fitted_out, out):
@@ -167,7 +160,7 @@ def test_deployed_student_knows_the_feature_names(estimator_class):
     pd = pytest.importorskip("pandas")
     X, y = _fixed_data()
     frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
-    estimator = _instance(estimator_class).fit(frame, y)
+    estimator = seeded_instance(estimator_class).fit(frame, y)
     if not hasattr(estimator, "student_"):
         pytest.skip(f"{estimator_class.__name__} has no single deployable student_")
     student = estimator.student_
