@@ -77,6 +77,48 @@ def _count_teacher_fits(teacher, n_splits):
     return n_splits + 1
 
 
+class _PrecomputedTeacher(ClassifierMixin, BaseEstimator):
+    """A fitted teacher whose out-of-fold targets are already computed.
+
+    Lets :class:`ProgressiveChainClassifier` start from the targets this fit
+    computed once, instead of cross-fitting the teacher again.
+    """
+
+    def __init__(self, teacher=None, targets=None):
+        self.teacher = teacher
+        self.targets = targets
+
+    def fit_transform(self, X, y):
+        if len(X) != len(self.targets):
+            raise ValueError(
+                f"The precomputed targets cover {len(self.targets)} rows, not {len(X)}."
+            )
+        self.classes_ = np.arange(self.targets.shape[1])
+        self.n_features_in_ = X.shape[1]
+        return self.targets
+
+    def fit(self, X, y):
+        self.fit_transform(X, y)
+        return self
+
+    def predict_proba(self, X):
+        return teacher_proba(self.teacher, X, self.classes_)
+
+
+def _count_chain_fits(chain, n_splits):
+    """Step fits of an automatic chain: the student, then each assistant trial.
+
+    A trial refits every step from the new assistant's position on, each
+    cross-fitted (``n_splits`` folds) plus one fit on all rows.
+    """
+    per_step = n_splits + 1
+    fits, n_steps = per_step, 1
+    for trial in chain.trials_:
+        fits += (n_steps + 1 - trial["position"]) * per_step
+        n_steps += int(trial["kept"])
+    return fits
+
+
 def _is_named_list(teachers):
     return isinstance(teachers, list) and all(
         isinstance(item, tuple) and len(item) == 2 for item in teachers
@@ -123,6 +165,14 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
     max_latency : float, default=None
         Largest ``predict_proba`` time in seconds per 1,000 rows, measured on
         the held-out rows; slower configurations lose to any that meets it.
+    use_chain : bool, default=False
+        Fit the winning configuration's student through a
+        :class:`ProgressiveChainClassifier` with ``steps="auto"``: assistants
+        of the student's family, between it and the teacher, are inserted
+        while the out-of-fold fidelity gap between neighbours is large and
+        the student's agreement with the teacher improves. The chain starts
+        from this fit's out-of-fold teacher targets and learns from the
+        training rows only (no transfer set).
     use_multi_teacher : bool, default=True
         Fuse several teachers per sample; when ``False`` only the first of
         several teachers is used.
@@ -165,6 +215,8 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
         predicts their codes ``0..n_classes-1``.
     teacher_ : classifier
         The teacher (or the fused teachers) fitted on all training rows.
+    chain_ : ProgressiveChainClassifier or None
+        With ``use_chain``, the fitted chain whose last step is ``student_``.
     best_params_ : dict
         ``student``, ``size``, ``temperature`` and ``alpha`` of the winner.
     best_score_ : float
@@ -186,7 +238,8 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
     n_teacher_fits_ : int
         Teacher fits (folds and final fits; 0 when cached or frozen).
     n_student_fits_ : int
-        Student fits of the search plus the final refit.
+        Student fits of the search plus the final refit (with ``use_chain``,
+        every fit of the chain's steps and assistant trials).
     search_cost_ : float
         Full-data-equivalent student fits spent, the final refit included.
     meta_features_ : dict
@@ -231,6 +284,7 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
         "scoring": [None, str, callable],
         "max_student_size": [None, Interval(Integral, 1, None, closed="left")],
         "max_latency": [None, Interval(Real, 0, None, closed="neither")],
+        "use_chain": ["boolean"],
         "use_multi_teacher": ["boolean"],
         "use_temperature_schedule": ["boolean"],
         "augment": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
@@ -253,6 +307,7 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
         scoring=None,
         max_student_size=None,
         max_latency=None,
+        use_chain=False,
         use_multi_teacher=True,
         use_temperature_schedule=True,
         augment="auto",
@@ -271,6 +326,7 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
         self.scoring = scoring
         self.max_student_size = max_student_size
         self.max_latency = max_latency
+        self.use_chain = use_chain
         self.use_multi_teacher = use_multi_teacher
         self.use_temperature_schedule = use_temperature_schedule
         self.augment = augment
@@ -363,7 +419,7 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
         cached = memory.cache(_fit_teacher_targets, ignore=["n_jobs"])
         args = (teacher, X, codes, self.classes_, self.cv, self.n_jobs)
         hit = memory.location is not None and cached.check_call_in_cache(*args)
-        n_splits = check_cv(self.cv, codes, classifier=True).get_n_splits(X, codes)
+        n_splits = self._n_splits(X, codes)
         start = time.perf_counter()
         self.teacher_, targets = cached(*args)
         self.n_teacher_fits_ = 0 if hit else _count_teacher_fits(teacher, n_splits)
@@ -475,18 +531,25 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
         seed_estimator(
             student, np.random.RandomState(config_seed(search.base_seed_, best["config"]))
         )
-        self.student_ = fit_config(
-            student,
-            np.vstack([X, X_transfer]),
-            np.vstack([targets, transfer_targets]),
-            np.concatenate([codes, np.full(len(X_transfer), -1)]),
-            self.classes_,
-            best["config"],
-            self.use_temperature_schedule,
-        )
-        self.n_student_fits_ = len(records) + 1
+        if self.use_chain:
+            self.chain_ = self._fit_chain(student, best["config"], X, codes, targets, rng)
+            self.student_ = self.chain_.student_
+            n_refits = _count_chain_fits(self.chain_, self._n_splits(X, codes))
+        else:
+            self.chain_ = None
+            self.student_ = fit_config(
+                student,
+                np.vstack([X, X_transfer]),
+                np.vstack([targets, transfer_targets]),
+                np.concatenate([codes, np.full(len(X_transfer), -1)]),
+                self.classes_,
+                best["config"],
+                self.use_temperature_schedule,
+            )
+            n_refits = 1
+        self.n_student_fits_ = len(records) + n_refits
         self.n_models_fitted_ = self.n_teacher_fits_ + self.n_student_fits_
-        self.search_cost_ = float(search.spent + 1.0)
+        self.search_cost_ = float(search.spent + n_refits)
         student_proba = self._student_proba(X)
         self.fidelity_ = {
             "agreement": top1_agreement(targets, student_proba),
@@ -500,6 +563,24 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
         if self.warm_start_memory is not None:
             self._remember(records)
         return targets
+
+    def _n_splits(self, X, codes):
+        return check_cv(self.cv, codes, classifier=True).get_n_splits(X, codes)
+
+    def _fit_chain(self, student, config, X, codes, targets, rng):
+        from ._chain import ProgressiveChainClassifier
+
+        chain = ProgressiveChainClassifier(
+            "auto",
+            teacher=_PrecomputedTeacher(FrozenEstimator(self.teacher_), targets),
+            auto_student=student,
+            temperature=config["temperature"],
+            alpha=config["alpha"],
+            cv=self.cv,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+            n_jobs=self.n_jobs,
+        )
+        return chain.fit(X, self.classes_[codes])
 
     def _remember(self, records):
         new = [

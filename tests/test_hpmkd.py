@@ -196,3 +196,16 @@ def test_bad_parameters_raise(three_class, params, message):
 def test_unreachable_size_bound_raises(three_class):
     with pytest.raises(ValueError, match="No candidate student meets the bounds"):
         _light(students=["dt"], max_student_size=1, budget=2).fit(*three_class)
+
+
+def test_chain_distils_the_winner_through_assistants(three_class):
+    X, y = three_class
+    model = _light(students=["dt"], budget=2, use_chain=True).fit(X, y)
+    chain = model.chain_
+    assert chain.stages_[-1]["estimator"] is model.student_
+    assert chain.stages_[-1]["name"] == "student"
+    # The chain reuses this fit's out-of-fold targets: no extra teacher fit.
+    assert model.n_teacher_fits_ == 1
+    assert model.n_student_fits_ > len(model.search_results_["params"]) + 1
+    assert_array_equal(model.predict(X), model.student_.predict(X))
+    assert _light(students=["dt"], budget=2).fit(X, y).chain_ is None
