@@ -172,11 +172,27 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
             objective="binary:logistic" if n_classes == 2 else "multi:softprob"
         )
         return student, list(objective.temperatures_)
+    from lightgbm.basic import LightGBMError
+
     log_prior = np.log(np.clip(soft_targets.mean(axis=0), _EPS, None))
     log_prior -= log_prior[0]
     init = log_prior[1] if n_classes == 2 else log_prior
     init_score = np.tile(init, (len(y), 1)) if n_classes > 2 else np.full(len(y), init)
-    student.fit(X, fit_codes, init_score=init_score)
+    try:
+        student.fit(X, fit_codes, init_score=init_score)
+    except LightGBMError as error:
+        # With too few rows LightGBM bins away every feature; its built-in
+        # objective then fits the class prior, a custom objective crashes.
+        if "num_features()" not in str(error):
+            raise
+        warnings.warn(
+            f"LightGBM found no feature to split on in {len(y)} rows; the "
+            "student predicts the class prior of the labels.",
+            UserWarning,
+        )
+        student.set_params(objective=None)
+        student.fit(X, fit_codes)
+        log_prior = np.zeros(n_classes)
     # Drop the objective, which holds the training targets, from the fitted
     # model; predictions use raw scores and do not depend on it.
     builtin = "binary" if n_classes == 2 else "multiclass"

@@ -135,6 +135,7 @@ class MarginClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Raw margins including the initial score, shape (n_samples, n_classes)."""
         check_is_fitted(self)
+        X = validate_data(self, X, reset=False, skip_check_array=True)
         raw = np.asarray(self.estimator.predict(X, raw_score=True), dtype=float)
         if raw.ndim == 1:
             raw = np.column_stack([np.zeros(len(raw)), raw])
