@@ -83,9 +83,10 @@ print("train fidelity:", {k: round(v, 3) for k, v in distiller.fidelity_.items()
 # --------------------
 means = [fold_scores.mean() for fold_scores in scores.values()]
 stds = [fold_scores.std() for fold_scores in scores.values()]
-fig, ax = plt.subplots(figsize=(6, 3))
+fig, ax = plt.subplots(figsize=(7, 3))
 ax.barh(np.arange(len(scores)), means, xerr=stds, color=["C7", "C1", "C0"])
 ax.set_yticks(np.arange(len(scores)), list(scores))
+ax.invert_yaxis()
 ax.set_xlim(0.85, 1.0)
 ax.set_xlabel("5-fold accuracy")
 ax.set_title("Breast cancer: depth-4 tree with and without distillation")
