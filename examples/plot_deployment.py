@@ -116,10 +116,15 @@ times = {
     "teacher": predict_time(distiller.teacher_),
     "student": predict_time(student),
 }
-fig, (ax_size, ax_time) = plt.subplots(1, 2, figsize=(8, 2.8))
-ax_size.barh(list(sizes), list(sizes.values()), color=["C1", "C0"])
-ax_size.set_xlabel("joblib file size (KiB)")
-ax_time.barh(list(times), list(times.values()), color=["C1", "C0"])
-ax_time.set_xlabel(f"predict time for {len(X_test)} rows (ms)")
+fig, (ax_size, ax_time) = plt.subplots(1, 2, figsize=(9, 2.8))
+for ax, values, label in (
+    (ax_size, sizes, "joblib file size (KiB)"),
+    (ax_time, times, f"predict time for {len(X_test)} rows (ms)"),
+):
+    bars = ax.barh(list(values), list(values.values()), color=["C1", "C0"])
+    ax.bar_label(bars, labels=[f"{v:,.1f}" for v in values.values()], padding=3)
+    ax.set_xscale("log")
+    ax.set_xlabel(label + ", log scale")
+    ax.margins(x=0.3)
 fig.tight_layout()
 plt.show()
