@@ -42,14 +42,6 @@ _DEPTH_GROWTH = 3
 _XGBOOST_DEFAULTS = {"n_estimators": 100, "max_depth": 6}
 
 
-def default_steps():
-    """The chain used when ``steps=None``: a depth-8 tree assists a depth-5 tree."""
-    return [
-        ("assistant", DecisionTreeClassifier(max_depth=8)),
-        ("student", default_student()),
-    ]
-
-
 def cross_family_steps():
     """The seeds' cross-family chain LR -> DT -> RF -> GBM -> XGB.
 
@@ -182,15 +174,16 @@ class ProgressiveChainClassifier(
         ``get_params`` and ``set_params`` by name, as in a ``Pipeline``. Any
         order is allowed, including the seeds' cross-family order
         (:func:`~skhpmkd._chain.cross_family_steps`); ``stages_`` reports the
-        measured capacity of each step. ``None`` means a depth-8 decision tree
-        assisting a depth-5 one. ``"auto"`` builds the chain from
-        ``auto_student``.
+        measured capacity of each step. ``"auto"`` builds the chain from
+        ``auto_student`` by measurement, and ``None`` means ``"auto"``: on the
+        tasks we measured, fixed assistants did not beat direct distillation,
+        so by default an assistant is kept only when it helps.
     teacher : classifier, default=None
         Unfitted classifier with ``predict_proba`` (fitted on a clone) or a
         pre-fitted one wrapped in :class:`~sklearn.frozen.FrozenEstimator`.
         ``None`` means ``HistGradientBoostingClassifier()``.
     auto_student : classifier, default=None
-        The deployed model when ``steps="auto"``; ``None`` means
+        The deployed model when ``steps`` is ``"auto"`` or ``None``; ``None`` means
         ``DecisionTreeClassifier(max_depth=5)``. Must be ``None`` otherwise,
         since the last of the ``steps`` is the student.
     temperature : float or list of float, default=1.0
@@ -351,6 +344,9 @@ class ProgressiveChainClassifier(
         self._set_params("steps", **params)
         return self
 
+    def _is_auto(self):
+        return self.steps is None or self.steps == "auto"
+
     def _resolved_teacher(self):
         return default_teacher() if self.teacher is None else self.teacher
 
@@ -359,15 +355,15 @@ class ProgressiveChainClassifier(
 
     def _resolved_steps(self):
         """The chain's (name, unfitted estimator) pairs, validated."""
-        if self.steps == "auto":
+        if self._is_auto():
             return [("student", self._resolved_student())]
         if self.auto_student is not None:
             raise ValueError(
-                "auto_student is only used with steps='auto'; with a list of steps "
+                "auto_student is only used with steps='auto' or None; with a list of steps "
                 "the last step is the student, but auto_student="
                 f"{self.auto_student!r} was given."
             )
-        steps = default_steps() if self.steps is None else self.steps
+        steps = self.steps
         if len(steps) == 0:
             raise ValueError("steps must hold at least one (name, estimator) pair.")
         for step in steps:
@@ -387,7 +383,7 @@ class ProgressiveChainClassifier(
 
     def _temperatures(self, n_steps):
         if isinstance(self.temperature, list):
-            if self.steps == "auto":
+            if self._is_auto():
                 raise ValueError(
                     "With steps='auto' the number of steps is not known in advance; "
                     f"give one temperature, not {self.temperature!r}."
@@ -407,7 +403,7 @@ class ProgressiveChainClassifier(
 
     def _finite_mode(self):
         estimators = [self._resolved_teacher()]
-        if self.steps == "auto":
+        if self._is_auto():
             estimators.append(self._resolved_student())
         elif isinstance(self.steps, list):
             estimators += [
@@ -415,8 +411,6 @@ class ProgressiveChainClassifier(
                 for step in self.steps
                 if isinstance(step, tuple) and len(step) == 2 and hasattr(step[1], "fit")
             ]
-        else:
-            estimators += [estimator for _, estimator in default_steps()]
         return "allow-nan" if allows_nan(*estimators) else True
 
     def _distil(self, step, X, targets, codes, splits, temperature):
@@ -542,7 +536,7 @@ class ProgressiveChainClassifier(
         )
         splits = list(check_cv(self.cv, codes, classifier=True).split(X, codes))
         _check_partition(splits, len(codes))
-        if self.steps == "auto":
+        if self._is_auto():
             stages = self._auto(steps[0][1], X, codes, splits, teacher_oof)
         else:
             self.trials_ = []

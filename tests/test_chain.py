@@ -213,6 +213,12 @@ def test_auto_inserts_assistants_only_when_they_help(data):
     assert [stage["name"] for stage in no_gap.stages_] == ["student"]
     assert _chain().fit(X, y).trials_ == []
 
+    default = ProgressiveChainClassifier(
+        teacher=_teacher(), auto_student=_tree(1), fidelity_gap=0.0, random_state=0
+    ).fit(X, y)
+    assert default.trials_ == chain.trials_
+    np.testing.assert_array_equal(default.predict_proba(X), chain.predict_proba(X))
+
 
 def test_chain_is_a_teacher_through_its_out_of_fold_targets(data):
     X, y = data
