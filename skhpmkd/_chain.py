@@ -116,6 +116,14 @@ def _rung_params(bounds, fraction):
     return params
 
 
+def _paired_agreement(teacher_proba, old_proba, new_proba):
+    """Rows where only the new, and only the old, student agrees with the teacher."""
+    teacher_top = np.argmax(teacher_proba, axis=1)
+    old_agrees = np.argmax(old_proba, axis=1) == teacher_top
+    new_agrees = np.argmax(new_proba, axis=1) == teacher_top
+    return int(np.sum(new_agrees & ~old_agrees)), int(np.sum(old_agrees & ~new_agrees))
+
+
 def _check_partition(splits, n_samples):
     covered = np.zeros(n_samples, dtype=int)
     for _, test in splits:
@@ -127,22 +135,23 @@ def _check_partition(splits, n_samples):
         )
 
 
-def _distil_fold(step, X, targets, y, classes, train, test, temperature, alpha):
+def _distil_fold(
+    step, X, targets, y, classes, train, test, temperature, alpha, feature_names
+):
     """Distil ``step`` on ``train`` and predict ``test``; with no split, all rows."""
-    if train is None:
-        fitted, _ = fit_soft_student(
-            step, X, targets, y, classes, alpha=alpha, temperature=temperature
-        )
-        return fitted
+    rows = slice(None) if train is None else train
     fitted, _ = fit_soft_student(
         step,
-        X[train],
-        targets[train],
-        y[train],
+        X[rows],
+        targets[rows],
+        y[rows],
         classes,
         alpha=alpha,
         temperature=temperature,
+        feature_names=feature_names,
     )
+    if train is None:
+        return fitted
     return aligned_proba(fitted, X[test], student_labels(step, classes))
 
 
@@ -164,7 +173,9 @@ class ProgressiveChainClassifier(
     bisected, and an assistant is inserted between the two neighbours with
     the largest out-of-fold fidelity gap (difference of their top-1 agreement
     with the teacher) while that gap exceeds ``fidelity_gap``, and kept only
-    if the student's agreement with the teacher improves.
+    if the student's out-of-fold agreement with the teacher improves by more
+    than twice its standard error (a paired sign test over the rows where
+    the students with and without the assistant disagree).
 
     Parameters
     ----------
@@ -230,7 +241,9 @@ class ProgressiveChainClassifier(
     trials_ : list of dict
         With ``steps="auto"``, every assistant tried: its ``params``,
         ``position`` in the chain, the student's agreement ``before`` and
-        ``after`` and whether it was ``kept``. Empty otherwise.
+        ``after``, the rows where only the new student agrees with the
+        teacher (``wins``) and only the old one (``losses``), and whether it
+        was ``kept``. Empty otherwise.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -415,13 +428,12 @@ class ProgressiveChainClassifier(
 
     def _distil(self, step, X, targets, codes, splits, temperature):
         """Fit ``step`` on all rows and return it with its out-of-fold probabilities."""
+        settings = (temperature, self.alpha, getattr(self, "feature_names_in_", None))
         jobs = [
-            (clone(step), X, targets, codes, self.classes_, train, test, temperature, self.alpha)
+            (clone(step), X, targets, codes, self.classes_, train, test, *settings)
             for train, test in splits
         ]
-        jobs.append(
-            (step, X, targets, codes, self.classes_, None, None, temperature, self.alpha)
-        )
+        jobs.append((step, X, targets, codes, self.classes_, None, None, *settings))
         *fold_probas, fitted = parallel_map(_distil_fold, jobs, self.n_jobs)
         oof = np.zeros_like(targets)
         for (_, test), proba in zip(splits, fold_probas):
@@ -488,10 +500,23 @@ class ProgressiveChainClassifier(
             new_stages = self._run(
                 new_steps, temperatures, position, stages, X, codes, splits, teacher_oof
             )
-            before, after = stages[-1]["agreement"], new_stages[-1]["agreement"]
-            kept = after > before
+            wins, losses = _paired_agreement(
+                teacher_oof, stages[-1]["oof"], new_stages[-1]["oof"]
+            )
+            # Keep the assistant only if the student's gain in agreement is
+            # larger than twice its standard error under a paired sign test:
+            # smaller gains are fold noise and do not carry over to new rows.
+            kept = bool(wins - losses > 2 * np.sqrt(wins + losses))
             self.trials_.append(
-                dict(params=params, position=position, before=before, after=after, kept=kept)
+                dict(
+                    params=params,
+                    position=position,
+                    before=stages[-1]["agreement"],
+                    after=new_stages[-1]["agreement"],
+                    wins=wins,
+                    losses=losses,
+                    kept=kept,
+                )
             )
             if not kept:
                 break

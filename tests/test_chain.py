@@ -11,6 +11,7 @@ from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import ProgressiveChainClassifier, TemperatureScheduledDistiller
+from skhpmkd import _chain as _chain_module
 from skhpmkd._chain import _ladder_bounds, _rung_params, cross_family_steps
 from skhpmkd._size import capacity, model_size
 from skhpmkd._soft_targets import fit_soft_student
@@ -202,7 +203,9 @@ def test_auto_inserts_assistants_only_when_they_help(data):
     kept = [trial for trial in chain.trials_ if trial["kept"]]
     assert len(chain.stages_) == 1 + len(kept)
     for trial in chain.trials_:
-        assert trial["kept"] == (trial["after"] > trial["before"])
+        margin = trial["wins"] - trial["losses"]
+        assert trial["kept"] == (margin > 2 * np.sqrt(trial["wins"] + trial["losses"]))
+        assert trial["after"] - trial["before"] == pytest.approx(margin / len(y))
     assert chain.stages_[-1]["name"] == "student"
     assert chain.student_.regressor_.get_depth() == 1
     capacities = [stage["capacity"] for stage in chain.stages_]
@@ -218,6 +221,25 @@ def test_auto_inserts_assistants_only_when_they_help(data):
     ).fit(X, y)
     assert default.trials_ == chain.trials_
     np.testing.assert_array_equal(default.predict_proba(X), chain.predict_proba(X))
+
+
+def test_auto_keeps_helpful_assistants_up_to_max_assistants(data, monkeypatch):
+    X, y = data
+    # Every assistant counts as a clear win, so the ladder is bisected until
+    # max_assistants or the rungs run out.
+    monkeypatch.setattr(_chain_module, "_paired_agreement", lambda *args: (100, 0))
+    chain = _chain(
+        steps="auto", auto_student=_tree(1), fidelity_gap=0.0, max_assistants=2
+    ).fit(X, y)
+    assert [trial["kept"] for trial in chain.trials_] == [True, True]
+    assert [stage["name"] for stage in chain.stages_] == [
+        "assistant_1",
+        "assistant_2",
+        "student",
+    ]
+    depths = [stage["estimator"].regressor_.get_depth() for stage in chain.stages_]
+    assert depths == sorted(depths, reverse=True) and depths[-1] == 1
+    assert len(set(depths)) == 3
 
 
 def test_chain_is_a_teacher_through_its_out_of_fold_targets(data):
