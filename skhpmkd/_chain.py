@@ -116,6 +116,10 @@ def _rung_params(bounds, fraction):
     return params
 
 
+def _is_pair(step):
+    return isinstance(step, tuple) and len(step) == 2
+
+
 def _paired_agreement(teacher_proba, old_proba, new_proba):
     """Rows where only the new, and only the old, student agrees with the teacher."""
     teacher_top = np.argmax(teacher_proba, axis=1)
@@ -372,15 +376,15 @@ class ProgressiveChainClassifier(
             return [("student", self._resolved_student())]
         if self.auto_student is not None:
             raise ValueError(
-                "auto_student is only used with steps='auto' or None; with a list of steps "
-                "the last step is the student, but auto_student="
+                "auto_student is only used with steps='auto' or None; with a "
+                "list of steps the last step is the student, but auto_student="
                 f"{self.auto_student!r} was given."
             )
         steps = self.steps
         if len(steps) == 0:
             raise ValueError("steps must hold at least one (name, estimator) pair.")
         for step in steps:
-            if not (isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str)):
+            if not (_is_pair(step) and isinstance(step[0], str)):
                 raise ValueError(
                     f"Each step must be a (name, estimator) tuple, got {step!r}."
                 )
@@ -422,7 +426,7 @@ class ProgressiveChainClassifier(
             estimators += [
                 step[1]
                 for step in self.steps
-                if isinstance(step, tuple) and len(step) == 2 and hasattr(step[1], "fit")
+                if _is_pair(step) and hasattr(step[1], "fit")
             ]
         return "allow-nan" if allows_nan(*estimators) else True
 
@@ -540,8 +544,9 @@ class ProgressiveChainClassifier(
         for _, i in gaps:
             fraction = (edges[i] + edges[i + 1]) / 2
             params = _rung_params(bounds, fraction)
-            neighbours = (_rung_params(bounds, edges[i]), _rung_params(bounds, edges[i + 1]))
-            if params and all(params != other for other in neighbours):
+            upper = _rung_params(bounds, edges[i])
+            lower = _rung_params(bounds, edges[i + 1])
+            if params and params != upper and params != lower:
                 return i, fraction
         return None
 

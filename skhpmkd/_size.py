@@ -95,7 +95,8 @@ def _linear(estimator):
 def _counts(estimator):
     """Size counts of one fitted estimator, dispatched on what it holds."""
     if isinstance(estimator, (list, tuple, np.ndarray)):
-        return _sum(_counts(part) for part in np.ravel(np.asarray(estimator, dtype=object)))
+        parts = np.ravel(np.asarray(estimator, dtype=object))
+        return _sum(_counts(part) for part in parts)
     if not isinstance(estimator, BaseEstimator) and not hasattr(estimator, "fit"):
         raise ValueError(
             f"Cannot measure the size of {estimator!r}: it is not an estimator."

@@ -1,4 +1,4 @@
-"""ProgressiveChainClassifier: chained out-of-fold targets, staged scores, auto ladder."""
+"""ProgressiveChainClassifier: chained out-of-fold targets, stages, auto ladder."""
 
 import numpy as np
 import pytest
@@ -121,7 +121,10 @@ def test_teacher_weight_one_distils_every_step_from_the_teacher(data):
 
 def test_fixed_random_state_and_n_jobs_give_identical_results(data):
     X, y = data
-    steps = [("assistant", RandomForestClassifier(n_estimators=5)), ("student", _tree(2))]
+    steps = [
+        ("assistant", RandomForestClassifier(n_estimators=5)),
+        ("student", _tree(2)),
+    ]
     runs = [
         ProgressiveChainClassifier(
             steps, teacher=_teacher(), random_state=3, n_jobs=n_jobs

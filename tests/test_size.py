@@ -40,7 +40,8 @@ def test_tree_counts_match_sklearn(data):
 
 def test_forest_and_gbm_sum_over_trees(data):
     X, y = data
-    forest = RandomForestClassifier(n_estimators=4, max_depth=3, random_state=0).fit(X, y)
+    forest = RandomForestClassifier(n_estimators=4, max_depth=3, random_state=0)
+    forest.fit(X, y)
     assert model_size(forest) == sum(t.tree_.node_count for t in forest.estimators_)
     assert count_leaves(forest) == sum(t.get_n_leaves() for t in forest.estimators_)
     gbm = GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0)
