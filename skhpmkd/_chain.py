@@ -16,6 +16,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
 )
 from sklearn.linear_model import LogisticRegression
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
@@ -90,6 +91,8 @@ def _knobs(estimator):
 def _ladder_bounds(student, teacher):
     """``(low, high)`` value of each capacity knob that can grow above the student."""
     low = _knobs(student)
+    if isinstance(teacher, FrozenEstimator):
+        teacher = teacher.estimator
     same_family = type(teacher) is type(student)
     high_teacher = _knobs(teacher) if same_family else {}
     bounds = {}

@@ -194,6 +194,7 @@ def test_ladder_interpolates_capacity_knobs():
     assert _rung_params(bounds, 0.0) == {"n_estimators": 30, "max_depth": 3}
     assert _rung_params(bounds, 1.0) == {"n_estimators": 300, "max_depth": 6}
     assert _rung_params(bounds, 0.5) == {"n_estimators": 95, "max_depth": 4}
+    assert _ladder_bounds(student, FrozenEstimator(teacher)) == bounds
     # Another family: the top of the ladder is the student grown by fixed factors.
     assert _ladder_bounds(_tree(2), teacher) == {"max_depth": (2, 5)}
     assert _ladder_bounds(LogisticRegression(), teacher) == {}
