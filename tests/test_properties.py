@@ -168,7 +168,7 @@ def test_deployed_student_knows_the_feature_names(estimator_class):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         student.predict(frame)
-    with pytest.raises(ValueError, match="feature names"):
+    with pytest.raises(ValueError, match="feature.names"):
         student.predict(frame[frame.columns[::-1]])
 
 
