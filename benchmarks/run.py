@@ -25,6 +25,7 @@ Run ``python benchmarks/run.py --help``; ``--quick`` finishes in minutes.
 """
 
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -114,6 +115,7 @@ COLUMNS = [
     "fit_s",
     "n_fits",
     "peak_mb",
+    "peak_mb_fresh",
     "params",
     "note",
 ]
@@ -295,7 +297,15 @@ def _status_mib(key):
 
 
 def _reset_peak_rss():
-    """Reset the kernel's peak-RSS mark (Linux >= 4.0); False where impossible."""
+    """Reset the kernel's peak-RSS mark (Linux >= 4.0); False where impossible.
+
+    Free heap memory is handed back to the system first (glibc ``malloc_trim``),
+    so that the resident set left by earlier rows does not hide this fit's.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
     try:
         with open("/proc/self/clear_refs", "w") as handle:
             handle.write("5")
@@ -310,7 +320,10 @@ def measured(func):
     The peak is the kernel's resident-set high-water mark (``VmHWM``), reset
     right before the call, minus the resident set at that moment: it counts
     native buffers (XGBoost, LightGBM, OpenMP) as well as NumPy arrays, at no
-    cost to the timing. NaN where ``/proc/self/clear_refs`` is unavailable.
+    cost to the timing. Memory the allocator kept from earlier rows can be
+    reused without growing the resident set, so small fits can read near 0;
+    :func:`fresh_peak_mb` measures a fit alone in a new process. NaN where
+    ``/proc/self/clear_refs`` is unavailable.
     """
     tracked = _reset_peak_rss()
     before = _status_mib("VmRSS") if tracked else np.nan
@@ -676,7 +689,7 @@ def _hpmkd_params(variant, seed, memory_path):
     }[variant]
 
 
-def hpmkd_row(split, variant, memory_path, matched_budget_cap):
+def hpmkd_row(split, variant, memory_path, matched_budget_cap, fresh_memory=False):
     params = _hpmkd_params(variant, split.seed, memory_path)
     model = HPMKDClassifier(n_jobs=1, random_state=split.seed, **params)
     _, fit_s, peak = measured(lambda: model.fit(split.X_train, split.y_train))
@@ -684,7 +697,7 @@ def hpmkd_row(split, variant, memory_path, matched_budget_cap):
     n_fits = int(model.n_models_fitted_)
     best = model.best_params_
     note = "warm-started" if getattr(model, "warm_started_", False) else ""
-    split.add(
+    row = split.add(
         variant,
         name,
         model.predict_proba(split.X_test),
@@ -697,10 +710,49 @@ def hpmkd_row(split, variant, memory_path, matched_budget_cap):
         ],
         note=note,
     )
+    if variant == "hpmkd" and fresh_memory:
+        row["peak_mb_fresh"] = fresh_peak_mb(split.dataset.name, split.seed)
     if variant == "hpmkd" and name in FAMILIES and n_fits >= 2:
         hard_tuned(
             split, name, min(n_fits, matched_budget_cap), method="hard_tuned@hpmkd"
         )
+
+
+def fresh_peak_mb(dataset_name, seed):
+    """Peak RSS of HPMKDClassifier's fit alone in a new process, in MiB.
+
+    Two children load the same data and split; one also fits
+    ``HPMKDClassifier`` with its defaults. The difference of their peak
+    resident sets (``VmHWM``) is the fit's peak memory, free of whatever
+    earlier rows left in this process.
+    """
+    peaks = []
+    for what in ("load", "hpmkd"):
+        command = [
+            sys.executable,
+            __file__,
+            "--memory-child",
+            dataset_name,
+            str(seed),
+            what,
+        ]
+        completed = subprocess.run(
+            command, capture_output=True, text=True, check=True, timeout=3600
+        )
+        peaks.append(float(completed.stdout.strip().splitlines()[-1]))
+    return peaks[1] - peaks[0]
+
+
+def memory_child(dataset_name, seed, what):
+    # VmHWM belongs to this process image; ru_maxrss would carry the parent's
+    # peak across exec.
+    split = make_split(_datasets.load(dataset_name), int(seed))
+    if what == "hpmkd":
+        with threadpool_limits(limits=1):
+            HPMKDClassifier(n_jobs=1, random_state=int(seed)).fit(
+                split.X_train, split.y_train
+            )
+    print(_status_mib("VmHWM"))
 
 
 def chain(split, name):
@@ -838,6 +890,7 @@ METRICS = [
     "fit_s",
     "n_fits",
     "peak_mb",
+    "peak_mb_fresh",
 ]
 FORMATS = {
     "accuracy": ".4f",
@@ -854,6 +907,7 @@ FORMATS = {
     "fit_s": ".3g",
     "n_fits": ".0f",
     "peak_mb": ".1f",
+    "peak_mb_fresh": ".1f",
     "win_rate": ".2f",
     "d_accuracy": "+.4f",
     "d_log_loss": "+.4f",
@@ -974,11 +1028,14 @@ def memory_summary(frame):
         return pd.DataFrame()
     table = (
         synthetic.assign(label=_label(synthetic))
-        .groupby(["label", "n_classes", "n_rows"], sort=True)[["fit_s", "peak_mb"]]
+        .groupby(["label", "n_classes", "n_rows"], sort=True)[
+            ["fit_s", "peak_mb", "peak_mb_fresh"]
+        ]
         .mean()
         .reset_index()
     )
-    table["mb_per_1k_rows"] = table["peak_mb"] / (table["n_rows"] / 1000)
+    peak = table["peak_mb_fresh"].fillna(table["peak_mb"])
+    table["mb_per_1k_rows"] = peak / (table["n_rows"] / 1000)
     return table.rename(columns={"label": "method"})
 
 
@@ -1119,6 +1176,13 @@ def parse_args(argv=None):
         "--no-ablations", action="store_true", help="HPMKDClassifier defaults only"
     )
     parser.add_argument("--no-chain", action="store_true")
+    parser.add_argument(
+        "--fresh-memory",
+        action="store_true",
+        help="also measure HPMKDClassifier's peak memory alone in a new process "
+        "(one more fit per split)",
+    )
+    parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--no-hpmkd", action="store_true")
     parser.add_argument(
         "--matched-budget-cap",
@@ -1196,6 +1260,7 @@ def run_split(split, args, memory_path):
                 variant,
                 memory_path,
                 args.matched_budget_cap,
+                args.fresh_memory,
             )
     if args.with_deepbridge and searches:
         _guarded(split, "deepbridge_hpm", "", deepbridge_row, args.with_deepbridge)
@@ -1203,6 +1268,9 @@ def run_split(split, args, memory_path):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return None
     if args.report_only:
         markdown_path = Path(args.markdown or Path(args.out).with_suffix(".md"))
         frame, text = write_report(args.report_only, markdown_path)

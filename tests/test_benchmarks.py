@@ -48,7 +48,7 @@ def test_tiny_run_writes_the_table_and_the_csv(tmp_path):
         "dataset", "n_rows", "n_features", "n_classes", "seed", "method", "family",
         "accuracy", "log_loss", "roc_auc", "ece", "retention", "agreement", "kl",
         "size", "size_ratio", "latency_ms_1k", "speedup", "fit_s", "n_fits",
-        "peak_mb", "params", "note",
+        "peak_mb", "peak_mb_fresh", "params", "note",
     ]  # fmt: skip
     assert list(frame.columns) == run_columns
     assert set(frame["dataset"]) == {"synth_300_2c"}
