@@ -21,7 +21,7 @@ See :doc:`/persistence` for the types skhpmkd objects need trusted.
 
 # %%
 # Distil a forest into a small LightGBM student
-# --------------------------------------------
+# ---------------------------------------------
 import tempfile
 import time
 from pathlib import Path
