@@ -8,7 +8,13 @@ import os
 import re
 import sys
 
-import matplotlib
+# The gallery runs inside this process. On a small shared machine, OpenMP
+# pools the size of the machine (histogram gradient boosting, XGBoost,
+# LightGBM) wait on each other and make examples many times slower; one
+# thread each keeps every example well under its minute.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("agg")
 
