@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import log_loss
 
 from skhpmkd import TemperatureScheduledDistiller
 from tests._helpers import STUDENTS, seeded_instance
@@ -191,3 +192,21 @@ def test_every_student_family_checks_dataframe_columns(family):
     np.testing.assert_array_equal(student.feature_names_in_, frame.columns)
     with pytest.raises(ValueError, match="feature.names"):
         student.predict(frame[frame.columns[::-1]])
+
+
+@pytest.mark.parametrize("family", list(STUDENTS))
+def test_every_student_family_gives_probabilities_log_loss_accepts(family):
+    """Rows sum to one in float64, as scikit-learn's metrics check them."""
+    X, y = _fixed_data(n_per_class=20)
+    distiller = TemperatureScheduledDistiller(
+        RandomForestClassifier(n_estimators=10, max_depth=4),
+        STUDENTS[family](),
+        cv=3,
+        random_state=0,
+    ).fit(X, y)
+    proba = distiller.predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        log_loss(y, proba)
