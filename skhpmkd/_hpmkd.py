@@ -20,6 +20,7 @@ from sklearn.model_selection import check_cv, train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
+from threadpoolctl import threadpool_limits
 
 from ._augment import munge
 from ._distiller import allows_nan, default_teacher, encode_target
@@ -537,15 +538,16 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
             n_refits = _count_chain_fits(self.chain_, self._n_splits(X, codes))
         else:
             self.chain_ = None
-            self.student_ = fit_config(
-                student,
-                np.vstack([X, X_transfer]),
-                np.vstack([targets, transfer_targets]),
-                np.concatenate([codes, np.full(len(X_transfer), -1)]),
-                self.classes_,
-                best["config"],
-                self.use_temperature_schedule,
-            )
+            with threadpool_limits(limits=1):
+                self.student_ = fit_config(
+                    student,
+                    np.vstack([X, X_transfer]),
+                    np.vstack([targets, transfer_targets]),
+                    np.concatenate([codes, np.full(len(X_transfer), -1)]),
+                    self.classes_,
+                    best["config"],
+                    self.use_temperature_schedule,
+                )
             n_refits = 1
         self.n_student_fits_ = len(records) + n_refits
         self.n_models_fitted_ = self.n_teacher_fits_ + self.n_student_fits_

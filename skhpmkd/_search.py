@@ -32,6 +32,7 @@ from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 
 from ._parallel import parallel_map
 from ._soft_targets import (
@@ -374,7 +375,9 @@ def evaluate_config(student, data, rows, config, resource, settings):
 
 
 def _evaluate_job(student, data, rows, config, resource, settings):
-    with warnings.catch_warnings():
+    # Students are small and fitted many times: one thread each avoids the
+    # OpenMP oversubscription that makes HGB many times slower on busy cores.
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         # Tiny low-fidelity subsets make lbfgs stop early; the score says so.
         warnings.simplefilter("ignore", ConvergenceWarning)
         return evaluate_config(student, data, rows, config, resource, settings)
