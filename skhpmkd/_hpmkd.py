@@ -26,6 +26,7 @@ from ._augment import munge
 from ._distiller import allows_nan, default_teacher, encode_target
 from ._memory import load_records, nearest_configs, save_records
 from ._meta_features import meta_features
+from ._frames import with_feature_names
 from ._search import (
     ALPHAS,
     TEMPERATURES,
@@ -547,6 +548,7 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
                     self.classes_,
                     best["config"],
                     self.use_temperature_schedule,
+                    feature_names=getattr(self, "feature_names_in_", None),
                 )
             n_refits = 1
         self.n_student_fits_ = len(records) + n_refits
@@ -582,7 +584,8 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
             random_state=rng.randint(np.iinfo(np.int32).max),
             n_jobs=self.n_jobs,
         )
-        return chain.fit(X, self.classes_[codes])
+        names = getattr(self, "feature_names_in_", None)
+        return chain.fit(with_feature_names(X, names), self.classes_[codes])
 
     def _remember(self, records):
         new = [

@@ -29,7 +29,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
@@ -256,20 +256,6 @@ class _StudentView(ClassifierMixin, BaseEstimator):
         return self.classes[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def _scale_pipeline_temperature(student, temperature):
-    """Logistic regression in a pipeline, fitted on ``q^T``: margins times ``T``.
-
-    ``fit_soft_student`` rescales a bare ``LogisticRegression``; a pipeline's
-    final step needs the same correction.
-    """
-    if isinstance(student, Pipeline) and temperature != 1.0:
-        final = student.steps[-1][1]
-        if isinstance(final, LogisticRegression):
-            final.coef_ *= temperature
-            final.intercept_ *= temperature
-    return student
-
-
 def scale_rounds(student, resource):
     """Fewer boosting rounds at a raised learning rate for a low-fidelity fit.
 
@@ -290,7 +276,7 @@ def scale_rounds(student, resource):
     return student.set_params(**params)
 
 
-def fit_config(student, X, targets, y, classes, config, schedule):
+def fit_config(student, X, targets, y, classes, config, schedule, feature_names=None):
     """Fit one configuration's student on soft targets; return it fitted."""
     temperature = config["temperature"]
     scheduled = schedule and is_round_based(student) and temperature != 1.0
@@ -304,8 +290,9 @@ def fit_config(student, X, targets, y, classes, config, schedule):
         temperature=temperature,
         schedule="cosine" if scheduled else "constant",
         final_temperature=1.0,
+        feature_names=feature_names,
     )
-    return _scale_pipeline_temperature(fitted, temperature)
+    return fitted
 
 
 def predict_latency(student, X):

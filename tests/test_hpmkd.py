@@ -10,10 +10,14 @@ from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import AttentionMultiTeacherClassifier, HPMKDClassifier
+from skhpmkd._search import fit_config
 from skhpmkd._size import model_size
+from skhpmkd._soft_targets import fit_soft_student
 
 
 def _light(**params):
@@ -209,3 +213,20 @@ def test_chain_distils_the_winner_through_assistants(three_class):
     assert model.n_student_fits_ > len(model.search_results_["params"]) + 1
     assert_array_equal(model.predict(X), model.student_.predict(X))
     assert _light(students=["dt"], budget=2).fit(X, y).chain_ is None
+
+
+def test_logistic_student_in_a_pipeline_is_rescaled_by_temperature_once():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    y = rng.randint(3, size=120)
+    targets = rng.dirichlet(np.ones(3), size=120)
+    config = {"temperature": 2.0, "alpha": 0.5}
+
+    def student():
+        return make_pipeline(StandardScaler(), LogisticRegression())
+
+    searched = fit_config(student(), X, targets, y, np.arange(3), config, False)
+    direct, _ = fit_soft_student(
+        student(), X, targets, y, np.arange(3), alpha=0.5, temperature=2.0
+    )
+    np.testing.assert_allclose(searched[-1].coef_, direct[-1].coef_)
