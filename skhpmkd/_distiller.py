@@ -153,7 +153,7 @@ class TemperatureScheduledDistiller(
     ...     alpha=0.7,
     ...     random_state=0,
     ... ).fit(X, y)
-    >>> distiller.student_.get_depth()
+    >>> distiller.student_.regressor_.get_depth()
     3
     >>> bool(distiller.fidelity_["agreement"] > 0.9)
     True

@@ -358,6 +358,9 @@ def aligned_proba(estimator, X, labels):
     """
     X = with_feature_names(X, getattr(estimator, "feature_names_in_", None))
     proba = np.asarray(estimator.predict_proba(X), dtype=float)
+    # Models that compute in float32 (XGBoost) give rows that sum to one only
+    # to about 1e-8; scikit-learn's metrics check the sum in float64.
+    proba /= proba.sum(axis=1, keepdims=True)
     seen = np.asarray(estimator.classes_)
     labels = np.asarray(labels)
     if len(seen) == len(labels):
