@@ -24,6 +24,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import SoftTargetOutputMixin
 from ._distiller import allows_nan, default_student, default_teacher, encode_target
 from ._parallel import parallel_map
 from ._size import capacity, model_size
@@ -163,7 +164,11 @@ def _distil_fold(
 
 
 class ProgressiveChainClassifier(
-    ClassifierMixin, TransformerMixin, MetaEstimatorMixin, _BaseComposition
+    SoftTargetOutputMixin,
+    ClassifierMixin,
+    TransformerMixin,
+    MetaEstimatorMixin,
+    _BaseComposition,
 ):
     """Distil a teacher through a chain of assistants into a student.
 
@@ -658,39 +663,6 @@ class ProgressiveChainClassifier(
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
         return self._student_proba(X)
-
-    def predict(self, X):
-        """Class labels predicted by the student.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the soft-target columns, one per class.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``"progressivechainclassifier_proba_<class>"`` for each class.
-        """
-        check_is_fitted(self)
-        prefix = type(self).__name__.lower()
-        return np.asarray([f"{prefix}_proba_{c}" for c in self.classes_], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

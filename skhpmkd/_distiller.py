@@ -1,4 +1,4 @@
-"""One teacher, one student: exact soft-target distillation with a temperature schedule."""
+"""One teacher, one student: exact soft-target distillation, scheduled temperature."""
 
 from numbers import Integral, Real
 
@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._base import SoftTargetOutputMixin
 from ._augment import munge
 from ._schedule import SCHEDULES
 from ._soft_targets import (
@@ -65,7 +66,11 @@ def tempered(proba, temperature, standardize=False):
 
 
 class TemperatureScheduledDistiller(
-    ClassifierMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
+    SoftTargetOutputMixin,
+    ClassifierMixin,
+    TransformerMixin,
+    MetaEstimatorMixin,
+    BaseEstimator,
 ):
     """Distil one teacher into one student on exact soft targets.
 
@@ -348,39 +353,6 @@ class TemperatureScheduledDistiller(
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
         return self._student_proba(X)
-
-    def predict(self, X):
-        """Class labels predicted by the student.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the soft-target columns, one per class.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``"<estimator>_proba_<class>"`` for each class.
-        """
-        check_is_fitted(self)
-        prefix = type(self).__name__.lower()
-        return np.asarray([f"{prefix}_proba_{c}" for c in self.classes_], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 from threadpoolctl import threadpool_limits
 
+from ._base import SoftTargetOutputMixin
 from ._augment import munge
 from ._distiller import allows_nan, default_teacher, encode_target
 from ._memory import load_records, nearest_configs, save_records
@@ -127,7 +128,13 @@ def _is_named_list(teachers):
     )
 
 
-class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator):
+class HPMKDClassifier(
+    SoftTargetOutputMixin,
+    ClassifierMixin,
+    TransformerMixin,
+    MetaEstimatorMixin,
+    BaseEstimator,
+):
     """Distil teachers into a small student chosen by an adaptive search.
 
     The teachers' out-of-fold probabilities on the training rows are computed
@@ -687,39 +694,6 @@ class HPMKDClassifier(ClassifierMixin, TransformerMixin, MetaEstimatorMixin, Bas
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
         return self._student_proba(X)
-
-    def predict(self, X):
-        """Class labels predicted by the student.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the soft-target columns, one per class.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``"hpmkdclassifier_proba_<class>"`` for each class.
-        """
-        check_is_fitted(self)
-        prefix = type(self).__name__.lower()
-        return np.asarray([f"{prefix}_proba_{c}" for c in self.classes_], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
+from ._base import SoftTargetOutputMixin
 from ._attention import (
     ATTENTION_FEATURES,
     attention_weights,
@@ -168,7 +169,11 @@ def fit_teachers(teachers, X, y, classes, *, cv=5, n_jobs=None):
 
 
 class AttentionMultiTeacherClassifier(
-    ClassifierMixin, TransformerMixin, MetaEstimatorMixin, _BaseComposition
+    SoftTargetOutputMixin,
+    ClassifierMixin,
+    TransformerMixin,
+    MetaEstimatorMixin,
+    _BaseComposition,
 ):
     """Fuse several teachers per sample into one distribution.
 
@@ -496,39 +501,6 @@ class AttentionMultiTeacherClassifier(
         """
         check_is_fitted(self)
         return self.predict_proba(X)
-
-    def predict(self, X):
-        """Class labels of the fused ensemble.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the soft-target columns, one per class.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``"<estimator>_proba_<class>"`` for each class.
-        """
-        check_is_fitted(self)
-        prefix = type(self).__name__.lower()
-        return np.asarray([f"{prefix}_proba_{c}" for c in self.classes_], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -20,6 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import SoftTargetOutputMixin
 from ._distiller import allows_nan, default_teacher, encode_target
 from ._multi_teacher import shared_splits
 from ._parallel import parallel_map
@@ -136,7 +137,11 @@ def _needs_specialist(group, parent):
 
 
 class PyramidTeacherClassifier(
-    ClassifierMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
+    SoftTargetOutputMixin,
+    ClassifierMixin,
+    TransformerMixin,
+    MetaEstimatorMixin,
+    BaseEstimator,
 ):
     """A teacher on all classes refined by specialists on groups of classes.
 
@@ -401,39 +406,6 @@ class PyramidTeacherClassifier(
         """
         check_is_fitted(self)
         return self.predict_proba(X)
-
-    def predict(self, X):
-        """Class labels of the fused pyramid.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the soft-target columns, one per class.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``"<estimator>_proba_<class>"`` for each class.
-        """
-        check_is_fitted(self)
-        prefix = type(self).__name__.lower()
-        return np.asarray([f"{prefix}_proba_{c}" for c in self.classes_], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
