@@ -13,3 +13,8 @@ def with_feature_names(X, feature_names):
     import pandas as pd
 
     return pd.DataFrame(X, columns=feature_names)
+
+
+def take_rows(X, rows):
+    """Rows of an array or, by position, of a DataFrame."""
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]

@@ -22,10 +22,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import SoftTargetOutputMixin
 from ._distiller import allows_nan, default_teacher, encode_target
+from ._frames import take_rows
 from ._multi_teacher import shared_splits
 from ._parallel import parallel_map
 from ._soft_targets import aligned_proba
-from ._teachers import _rows, fit_teacher, seed_estimator, teacher_proba
+from ._teachers import fit_teacher, seed_estimator, teacher_proba
 
 
 def soft_confusion(proba, y, n_classes):
@@ -95,10 +96,10 @@ def _fit_specialist(specialist, X, local_y, train, test, n_local):
     """
     if len(np.unique(local_y)) < 2:
         specialist = DummyClassifier(strategy="prior")
-    specialist.fit(_rows(X, train), local_y)
+    specialist.fit(take_rows(X, train), local_y)
     if test is None:
         return specialist
-    return aligned_proba(specialist, _rows(X, test), np.arange(n_local))
+    return aligned_proba(specialist, take_rows(X, test), np.arange(n_local))
 
 
 def fuse_pyramid(top_proba, groups, specialist_probas):

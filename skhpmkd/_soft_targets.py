@@ -31,7 +31,7 @@ from sklearn.tree import (
 )
 from sklearn.utils.validation import has_fit_parameter
 
-from ._frames import with_feature_names
+from ._frames import take_rows, with_feature_names
 from ._objective import KDObjective
 from ._schedule import make_schedule
 from ._students import MarginClassifier, SoftTargetClassifier
@@ -119,13 +119,7 @@ def duplicate_rows(X, soft_targets, min_weight=MIN_TARGET_WEIGHT):
     keep = soft_targets >= min_weight
     keep[np.argmax(soft_targets, axis=0), np.arange(soft_targets.shape[1])] = True
     rows, codes = np.nonzero(keep)
-    return _take_rows(X, rows), codes, soft_targets[rows, codes]
-
-
-def _take_rows(X, rows):
-    if hasattr(X, "iloc"):
-        return X.iloc[rows]
-    return X[rows]
+    return take_rows(X, rows), codes, soft_targets[rows, codes]
 
 
 def _top_module(student):
@@ -243,8 +237,8 @@ def _fit_hgb_with_validation(student, X, soft_targets, classes):
         random_state=params["random_state"],
         stratify=np.argmax(soft_targets, axis=1),
     )
-    X_tr, codes_tr, w_tr = duplicate_rows(_take_rows(X, train), soft_targets[train])
-    X_va, codes_va, w_va = duplicate_rows(_take_rows(X, val), soft_targets[val])
+    X_tr, codes_tr, w_tr = duplicate_rows(take_rows(X, train), soft_targets[train])
+    X_va, codes_va, w_va = duplicate_rows(take_rows(X, val), soft_targets[val])
     student.set_params(early_stopping=True)
     return student.fit(
         X_tr,

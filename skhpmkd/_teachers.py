@@ -7,7 +7,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 
-from ._frames import with_feature_names
+from ._frames import take_rows, with_feature_names
 from ._parallel import parallel_map
 from ._soft_targets import aligned_proba
 
@@ -67,12 +67,8 @@ def _fit_fold(estimator, X, y, train, test, n_classes):
     """Fit on ``train`` and predict ``test``; with no split, fit on all rows."""
     if train is None:
         return estimator.fit(X, y)
-    estimator.fit(_rows(X, train), y[train])
-    return aligned_proba(estimator, _rows(X, test), np.arange(n_classes))
-
-
-def _rows(X, rows):
-    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+    estimator.fit(take_rows(X, train), y[train])
+    return aligned_proba(estimator, take_rows(X, test), np.arange(n_classes))
 
 
 def _out_of_bag(teacher, X, y, n_classes):
@@ -84,7 +80,7 @@ def _out_of_bag(teacher, X, y, n_classes):
     oob = np.asarray(teacher.oob_decision_function_, dtype=float)
     missing = ~np.isfinite(oob).all(axis=1) | (oob.sum(axis=1) <= 0)
     if missing.any():
-        oob[missing] = aligned_proba(teacher, _rows(X, missing), np.arange(n_classes))
+        oob[missing] = aligned_proba(teacher, take_rows(X, missing), np.arange(n_classes))
     return oob / oob.sum(axis=1, keepdims=True)
 
 
