@@ -25,7 +25,7 @@ from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import SoftTargetOutputMixin
-from ._distiller import allows_nan, default_student, default_teacher, encode_target
+from ._distiller import default_student, default_teacher, encode_target
 from ._parallel import parallel_map
 from ._size import capacity, model_size
 from ._soft_targets import aligned_proba, fit_soft_student, student_labels
@@ -426,7 +426,7 @@ class ProgressiveChainClassifier(
             return [float(value) for value in self.temperature]
         return [float(self.temperature)] * n_steps
 
-    def _finite_mode(self):
+    def _input_estimators(self):
         estimators = [self._resolved_teacher()]
         if self._is_auto():
             estimators.append(self._resolved_student())
@@ -436,7 +436,7 @@ class ProgressiveChainClassifier(
                 for step in self.steps
                 if _is_pair(step) and hasattr(step[1], "fit")
             ]
-        return "allow-nan" if allows_nan(*estimators) else True
+        return estimators
 
     def _distil(self, step, X, targets, codes, splits, temperature):
         """Fit ``step`` on all rows and return it with its out-of-fold probabilities."""
@@ -663,8 +663,3 @@ class ProgressiveChainClassifier(
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
         return self._student_proba(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = self._finite_mode() == "allow-nan"
-        return tags

@@ -15,7 +15,7 @@ from sklearn.base import (
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.preprocessing import LabelEncoder
 from sklearn.tree import DecisionTreeClassifier
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -41,11 +41,6 @@ def default_teacher():
 def default_student():
     """The student used when none is given: a depth-5 decision tree."""
     return DecisionTreeClassifier(max_depth=5)
-
-
-def allows_nan(*estimators):
-    """Whether every estimator accepts missing values in ``X``."""
-    return all(get_tags(estimator).input_tags.allow_nan for estimator in estimators)
 
 
 def encode_target(estimator, y):
@@ -210,8 +205,8 @@ class TemperatureScheduledDistiller(
         student = default_student() if self.student is None else self.student
         return teacher, student
 
-    def _finite_mode(self):
-        return "allow-nan" if allows_nan(*self._resolved()) else True
+    def _input_estimators(self):
+        return self._resolved()
 
     def _fit(self, X, y, X_unlabeled):
         X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
@@ -353,8 +348,3 @@ class TemperatureScheduledDistiller(
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
         return self._student_proba(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = allows_nan(*self._resolved())
-        return tags

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from ._base import SoftTargetOutputMixin
 from ._augment import munge
-from ._distiller import allows_nan, default_teacher, encode_target
+from ._distiller import default_teacher, encode_target
 from ._memory import load_records, nearest_configs, save_records
 from ._meta_features import meta_features
 from ._frames import with_feature_names
@@ -400,11 +400,11 @@ class HPMKDClassifier(
             named.append((name, estimator))
         return named
 
-    def _finite_mode(self):
+    def _input_estimators(self):
         estimators = [self._teacher()]
         for name, estimator in self._students():
             estimators.append(family_student(name, 0) if estimator is None else estimator)
-        return "allow-nan" if allows_nan(*estimators) else True
+        return estimators
 
     def _log(self, message):
         if self.verbose:
@@ -694,8 +694,3 @@ class HPMKDClassifier(
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
         return self._student_proba(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = self._finite_mode() == "allow-nan"
-        return tags

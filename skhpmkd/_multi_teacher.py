@@ -35,7 +35,7 @@ from ._attention import (
     teacher_performance,
     uniform_weights,
 )
-from ._distiller import allows_nan, encode_target
+from ._distiller import encode_target
 from ._parallel import parallel_map
 from ._teachers import (
     _fit_fold,
@@ -345,9 +345,8 @@ class AttentionMultiTeacherClassifier(
         teachers = default_teachers() if self.teachers is None else self.teachers
         return list(teachers)
 
-    def _finite_mode(self):
-        estimators = [estimator for _, estimator in self._named_teachers()]
-        return "allow-nan" if allows_nan(*estimators) else True
+    def _input_estimators(self):
+        return [estimator for _, estimator in self._named_teachers()]
 
     def _fit(self, X, y):
         named = self._named_teachers()
@@ -501,12 +500,3 @@ class AttentionMultiTeacherClassifier(
         """
         check_is_fitted(self)
         return self.predict_proba(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        try:
-            estimators = [estimator for _, estimator in self._named_teachers()]
-            tags.input_tags.allow_nan = allows_nan(*estimators)
-        except (TypeError, ValueError):
-            tags.input_tags.allow_nan = False
-        return tags

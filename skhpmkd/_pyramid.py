@@ -21,7 +21,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import SoftTargetOutputMixin
-from ._distiller import allows_nan, default_teacher, encode_target
+from ._distiller import default_teacher, encode_target
 from ._frames import take_rows
 from ._multi_teacher import shared_splits
 from ._parallel import parallel_map
@@ -258,8 +258,8 @@ class PyramidTeacherClassifier(
             return teacher, teacher.estimator
         return teacher, teacher
 
-    def _finite_mode(self):
-        return "allow-nan" if allows_nan(*self._resolved()) else True
+    def _input_estimators(self):
+        return self._resolved()
 
     def _fit(self, X, y):
         teacher, specialist = self._resolved()
@@ -407,8 +407,3 @@ class PyramidTeacherClassifier(
         """
         check_is_fitted(self)
         return self.predict_proba(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = allows_nan(*self._resolved())
-        return tags
