@@ -11,8 +11,9 @@ compare three models with the same 5-fold cross-validation:
 
 * the small tree trained on the labels alone,
 * the forest itself (the teacher),
-* the same small tree distilled from the forest, with a MUNGE transfer set
-  three times the size of the training fold.
+* the same small tree distilled from the forest, with a transfer set three
+  times the size of the training fold (rows interpolated between
+  neighbouring training rows, labelled by the forest).
 
 Inside each outer fold the distiller cross-fits its teacher again, so the
 student never learns from teacher predictions on rows the teacher saw.

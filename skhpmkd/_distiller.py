@@ -21,7 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._base import SoftTargetOutputMixin
-from ._augment import munge
+from ._augment import AUGMENT_METHODS, transfer_rows
 from ._schedule import SCHEDULES
 from ._soft_targets import (
     aligned_proba,
@@ -106,8 +106,12 @@ class TemperatureScheduledDistiller(
     cv : int, cross-validation generator or iterable, default=5
         Splitter for the teacher's out-of-fold soft targets.
     augment : float, default=None
-        Size of a MUNGE transfer set, as a multiple of the training rows,
-        labelled by the teacher's soft targets. ``None`` adds no rows.
+        Size of a transfer set, as a multiple of the training rows, labelled
+        by the teacher's soft targets. ``None`` adds no rows.
+    augment_method : {"interpolate", "munge"}, default="interpolate"
+        How the transfer rows are made: on the segment between a training row
+        and one of its 5 nearest neighbours (category-like columns take one
+        of the two values), or by MUNGE perturbation.
     random_state : int, RandomState instance or None, default=None
         Seeds the teacher, the student and the transfer set.
     n_jobs : int, default=None
@@ -169,6 +173,7 @@ class TemperatureScheduledDistiller(
         "standardize_logits": ["boolean"],
         "cv": ["cv_object"],
         "augment": [None, Interval(Real, 0, None, closed="left")],
+        "augment_method": [StrOptions(set(AUGMENT_METHODS))],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
@@ -185,6 +190,7 @@ class TemperatureScheduledDistiller(
         standardize_logits=False,
         cv=5,
         augment=None,
+        augment_method="interpolate",
         random_state=None,
         n_jobs=None,
     ):
@@ -197,6 +203,7 @@ class TemperatureScheduledDistiller(
         self.standardize_logits = standardize_logits
         self.cv = cv
         self.augment = augment
+        self.augment_method = augment_method
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -251,7 +258,9 @@ class TemperatureScheduledDistiller(
     def _transfer_rows(self, X, X_unlabeled, rng):
         parts = [np.empty((0, X.shape[1]))]
         if self.augment:
-            parts.append(munge(X, self.augment, random_state=rng))
+            parts.append(
+                transfer_rows(X, self.augment, self.augment_method, random_state=rng)
+            )
         if X_unlabeled is not None:
             X_unlabeled = check_array(
                 X_unlabeled, ensure_all_finite=self._finite_mode(), dtype=float

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory, validate_dat
 from threadpoolctl import threadpool_limits
 
 from ._base import SoftTargetOutputMixin
-from ._augment import munge
+from ._augment import AUGMENT_METHODS, transfer_rows
 from ._distiller import default_teacher, encode_target
 from ._memory import load_records, nearest_configs, save_records
 from ._meta_features import meta_features
@@ -38,6 +38,7 @@ from ._search import (
     describe,
     family_student,
     fit_config,
+    default_families,
     installed_families,
 )
 from ._size import model_size
@@ -45,8 +46,9 @@ from ._soft_targets import aligned_proba, student_labels
 from ._teachers import _uses_oob, fit_teacher, seed_estimator, teacher_proba
 from .metrics import kl_divergence, top1_agreement
 
-_AUTO_TRANSFER_ROWS = 4_000
-_MAX_AUTO_AUGMENT = 2.0
+_AUTO_TRANSFER_ROWS = 10_000
+_MAX_AUTO_AUGMENT = 5.0
+_MIN_AUTO_AUGMENT = 0.5
 _WARM_START_DISTANCE = 0.05
 _WARM_START_CONFIGS = 2
 _RESULT_COLUMNS = (
@@ -138,9 +140,9 @@ class HPMKDClassifier(
     """Distil teachers into a small student chosen by an adaptive search.
 
     The teachers' out-of-fold probabilities on the training rows are computed
-    once and shared by every configuration the search tries; a MUNGE transfer
-    set labelled by the teacher adds rows the student learns the teacher's
-    function on. The search runs over student family x size x temperature x
+    once and shared by every configuration the search tries; a transfer set
+    of rows interpolated between neighbouring training rows, labelled by the
+    teacher, adds rows the student learns the teacher's function on. The search runs over student family x size x temperature x
     alpha (temperature is skipped in binary tasks, where it only rescales
     logits): successive halving on nested, stratified subsets of the rows
     (and fewer boosting rounds), then a Gaussian-process surrogate proposing
@@ -159,8 +161,10 @@ class HPMKDClassifier(
     students : list of str or classifiers, default=None
         Candidate students: built-in family names (``"lr"``, ``"dt"``,
         ``"rf"``, ``"hgb"``, ``"xgboost"``, ``"lightgbm"``), each searched over
-        four sizes, or classifiers used at their own size. ``None`` means every
-        built-in family whose library is installed.
+        four sizes, or classifiers used at their own size. ``None`` means
+        ``["lr", "dt", "xgboost"]``, with ``"lightgbm"`` (or else ``"hgb"``)
+        in place of ``"xgboost"`` when XGBoost is not installed: small models
+        that predict fast.
     budget : float, default=10
         Full-data student fits the search may spend, the final refit
         included; a fit on a share of the rows counts as that share.
@@ -190,9 +194,13 @@ class HPMKDClassifier(
         cosine from the searched temperature to 1 over the boosting rounds;
         when ``False`` it stays constant.
     augment : float or "auto", default="auto"
-        Size of the MUNGE transfer set as a multiple of the training rows.
-        ``"auto"`` adds about 4,000 rows, at most twice the training rows;
-        ``0`` adds none.
+        Size of the transfer set as a multiple of the training rows.
+        ``"auto"`` adds about 10,000 rows, at most five times and at least
+        half the training rows; ``0`` adds none.
+    augment_method : {"interpolate", "munge"}, default="interpolate"
+        How the transfer rows are made: on the segment between a training row
+        and one of its 5 nearest neighbours (category-like columns take one
+        of the two values), or by MUNGE perturbation.
     cv : int, cross-validation generator or iterable, default=5
         Splitter for the teachers' out-of-fold probabilities.
     validation_fraction : float, default=0.2
@@ -297,6 +305,7 @@ class HPMKDClassifier(
         "use_multi_teacher": ["boolean"],
         "use_temperature_schedule": ["boolean"],
         "augment": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
+        "augment_method": [StrOptions(set(AUGMENT_METHODS))],
         "cv": ["cv_object"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -320,6 +329,7 @@ class HPMKDClassifier(
         use_multi_teacher=True,
         use_temperature_schedule=True,
         augment="auto",
+        augment_method="interpolate",
         cv=5,
         validation_fraction=0.2,
         patience=3,
@@ -339,6 +349,7 @@ class HPMKDClassifier(
         self.use_multi_teacher = use_multi_teacher
         self.use_temperature_schedule = use_temperature_schedule
         self.augment = augment
+        self.augment_method = augment_method
         self.cv = cv
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -369,7 +380,7 @@ class HPMKDClassifier(
     def _students(self):
         """Named candidate students: ``(name, None)`` for built-in families."""
         if self.students is None:
-            return [(family, None) for family in installed_families()]
+            return [(family, None) for family in default_families()]
         if not self.students:
             raise ValueError("students must be a non-empty list or None; got [].")
         installed = installed_families()
@@ -412,12 +423,13 @@ class HPMKDClassifier(
 
     def _augment_factor(self, n_rows):
         if self.augment == "auto":
-            return min(_MAX_AUTO_AUGMENT, _AUTO_TRANSFER_ROWS / max(n_rows, 1))
+            factor = _AUTO_TRANSFER_ROWS / max(n_rows, 1)
+            return float(np.clip(factor, _MIN_AUTO_AUGMENT, _MAX_AUTO_AUGMENT))
         return float(self.augment)
 
     def _transfer(self, X, factor, rng):
-        """MUNGE rows near ``X``, labelled by the fitted teacher."""
-        X_new = munge(X, factor, random_state=rng)
+        """Transfer rows near ``X``, labelled by the fitted teacher."""
+        X_new = transfer_rows(X, factor, self.augment_method, random_state=rng)
         if not len(X_new):
             return X_new, np.empty((0, len(self.classes_)))
         return X_new, teacher_proba(self.teacher_, X_new, self.classes_)

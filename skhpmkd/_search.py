@@ -68,6 +68,21 @@ def installed_families():
     ]
 
 
+def default_families():
+    """The student families searched when the user names none.
+
+    Logistic regression, a decision tree and one booster: XGBoost when it is
+    installed (it learns the KD loss exactly and predicts two to five times
+    faster than LightGBM or HistGradientBoosting of the same size), else
+    LightGBM, else HistGradientBoosting. Forests are large to deploy, and
+    HistGradientBoosting learns soft targets only through duplicated rows,
+    which measured worse than its hard-label fit; both stay available by name.
+    """
+    installed = installed_families()
+    booster = next(name for name in ("xgboost", "lightgbm", "hgb") if name in installed)
+    return ["lr", "dt", booster]
+
+
 def family_student(family, size):
     """Unfitted student of a built-in family at size level ``0..N_SIZES-1``.
 

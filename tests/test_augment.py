@@ -1,20 +1,64 @@
-"""MUNGE transfer sets."""
+"""Transfer sets: interpolation between neighbours and MUNGE."""
 
 import numpy as np
+import pytest
 from numpy.testing import assert_array_equal
 
-from skhpmkd._augment import munge
+from skhpmkd._augment import interpolate, munge, transfer_rows
 
 
-def test_size_and_determinism():
+@pytest.mark.parametrize("generator", [interpolate, munge])
+def test_size_and_determinism(generator):
     X = np.random.RandomState(0).normal(size=(50, 3))
-    first = munge(X, 2.5, random_state=np.random.RandomState(1))
-    second = munge(X, 2.5, random_state=np.random.RandomState(1))
+    first = generator(X, 2.5, random_state=np.random.RandomState(1))
+    second = generator(X, 2.5, random_state=np.random.RandomState(1))
     assert first.shape == (125, 3)
     assert_array_equal(first, second)
 
 
-def test_rows_stay_between_neighbours():
+def test_interpolated_rows_lie_between_a_row_and_a_neighbour():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    new = interpolate(X, 3, n_neighbors=2, random_state=np.random.RandomState(0))
+    for row in new:
+        on_segment = []
+        for a in X:
+            for b in X:
+                direction = b - a
+                if not direction.any():
+                    continue
+                weight = np.dot(row - a, direction) / np.dot(direction, direction)
+                on_segment.append(
+                    0 <= weight <= 1 and np.allclose(a + weight * direction, row)
+                )
+        assert any(on_segment)
+
+
+def test_interpolation_stays_within_clusters():
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(0, 0.1, size=(20, 2)), rng.normal(100, 0.1, size=(20, 2))])
+    new = interpolate(X, 10, random_state=np.random.RandomState(0))
+    assert np.all((np.abs(new) < 1) | (np.abs(new - 100) < 1))
+
+
+def test_code_columns_keep_observed_values():
+    rng = np.random.RandomState(0)
+    codes = rng.randint(0, 4, size=60).astype(float)
+    X = np.column_stack([rng.normal(size=60), codes, rng.randint(0, 1000, size=60)])
+    new = interpolate(X, 5, random_state=np.random.RandomState(0))
+    assert set(new[:, 1]) <= set(codes)
+    # Many distinct integers are a quantity, not codes: they are interpolated.
+    assert not np.all(np.mod(new[:, 2], 1) == 0)
+
+
+def test_interpolation_does_not_spread_missing_values():
+    X = np.random.RandomState(0).normal(size=(30, 3))
+    X[::3, 1] = np.nan
+    new = interpolate(X, 3, random_state=np.random.RandomState(0))
+    assert np.isfinite(new[:, [0, 2]]).all()
+    assert 0 < np.isnan(new[:, 1]).mean() < 0.5
+
+
+def test_munge_rows_stay_between_neighbours():
     X = np.array([[0.0, 0.0], [0.1, 10.0], [100.0, 100.0], [100.2, 90.0]])
     new = munge(X, 50, swap_probability=1.0, random_state=np.random.RandomState(0))
     # Every value is drawn around a point of the same cluster, never across.
@@ -23,13 +67,13 @@ def test_rows_stay_between_neighbours():
     assert np.all(np.abs(new[~near_origin, 0] - 100.1) < 2.0)
 
 
-def test_without_swaps_rows_are_copies():
+def test_munge_without_swaps_rows_are_copies():
     X = np.random.RandomState(0).normal(size=(20, 4))
     new = munge(X, 1, swap_probability=0.0, random_state=np.random.RandomState(0))
     assert all(any(np.array_equal(row, x) for x in X) for row in new)
 
 
-def test_missing_values_stay_missing_and_do_not_spread():
+def test_munge_missing_values_stay_missing_and_do_not_spread():
     X = np.random.RandomState(0).normal(size=(30, 3))
     X[::3, 1] = np.nan
     new = munge(X, 3, swap_probability=1.0, random_state=np.random.RandomState(0))
@@ -37,7 +81,20 @@ def test_missing_values_stay_missing_and_do_not_spread():
     assert 0 < np.isnan(new[:, 1]).mean() < 0.5
 
 
-def test_empty_transfer_set():
+@pytest.mark.parametrize("generator", [interpolate, munge])
+def test_empty_transfer_set(generator):
     X = np.ones((10, 2))
-    assert munge(X, 0.01, random_state=np.random.RandomState(0)).shape == (0, 2)
-    assert munge(X[:1], 3, random_state=np.random.RandomState(0)).shape == (0, 2)
+    assert generator(X, 0.01, random_state=np.random.RandomState(0)).shape == (0, 2)
+    assert generator(X[:1], 3, random_state=np.random.RandomState(0)).shape == (0, 2)
+
+
+def test_two_rows_are_enough_to_interpolate():
+    X = np.array([[0.5, 1.5], [2.5, 3.5]])
+    new = interpolate(X, 4, random_state=np.random.RandomState(0))
+    assert new.shape == (8, 2)
+    assert np.all((new >= 0.5) & (new <= 3.5))
+
+
+def test_unknown_method_is_named():
+    with pytest.raises(ValueError, match="'smote'"):
+        transfer_rows(np.ones((5, 2)), 1.0, "smote", np.random.RandomState(0))

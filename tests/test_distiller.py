@@ -192,6 +192,23 @@ def test_augmentation_and_unlabelled_rows_reach_the_student(four_class):
     assert_allclose(leaf_values, teacher_values, atol=1e-8)
 
 
+def test_both_transfer_generators_reach_the_student(four_class):
+    X, y = four_class
+    n_leaves = {}
+    for method in ("interpolate", "munge"):
+        distiller = _light(
+            student=DecisionTreeClassifier(random_state=0),
+            augment=3.0,
+            augment_method=method,
+        ).fit(X, y)
+        n_leaves[method] = distiller.student_.regressor_.get_n_leaves()
+    plain = _light(student=DecisionTreeClassifier(random_state=0)).fit(X, y)
+    # A fully grown tree has a leaf per distinct soft target: the transfer
+    # rows add their own, and the two generators make different rows.
+    assert min(n_leaves.values()) > plain.student_.regressor_.get_n_leaves()
+    assert n_leaves["interpolate"] != n_leaves["munge"]
+
+
 def test_unlabelled_rows_must_match_feature_count(four_class):
     X, y = four_class
     with pytest.raises(ValueError, match="X_unlabeled has 3 features, but X has 8"):
@@ -287,6 +304,7 @@ def test_non_finite_values_are_rejected_otherwise(value, four_class):
         (dict(alpha=1.5), "'alpha' parameter .* Got 1.5"),
         (dict(alpha=-0.1), "'alpha' parameter .* Got -0.1"),
         (dict(schedule="warm"), "'schedule' parameter .* Got 'warm'"),
+        (dict(augment_method="smote"), "'augment_method' parameter .* Got 'smote'"),
         (dict(teacher=LinearSVC()), "'teacher' parameter .* Got LinearSVC"),
     ],
 )

@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import AttentionMultiTeacherClassifier, HPMKDClassifier
-from skhpmkd._search import fit_config
+from skhpmkd._search import default_families, fit_config
 from skhpmkd._size import model_size
 from skhpmkd._soft_targets import fit_soft_student
 
@@ -190,11 +190,23 @@ def test_verbose_prints_one_line_per_stage(three_class, capsys):
         (dict(students=[LogisticRegression, "dt"]), "Every student must be"),
         (dict(teachers=[]), "teachers must be a classifier or a non-empty list"),
         (dict(teachers=[RandomForestClassifier()]), "list of \\(name, classifier\\)"),
+        (dict(augment_method="gauss"), "'augment_method' parameter .* Got 'gauss'"),
     ],
 )
 def test_bad_parameters_raise(three_class, params, message):
     with pytest.raises(ValueError, match=message):
         _light(**params).fit(*three_class)
+
+
+def test_default_students_and_transfer_set_size(three_class):
+    X, y = three_class
+    model = _light(students=None, budget=3, augment_method="munge").fit(X, y)
+    assert set(model.search_results_["param_student"]) <= set(default_families())
+    # "auto" adds 10,000 rows, at most five times the 480 fit rows.
+    assert model._augment_factor(480) == 5.0
+    assert model._augment_factor(40_000) == 0.5
+    assert model._augment_factor(4_000) == pytest.approx(2.5)
+    assert max(model.search_results_["n_rows"]) == 480 * 6
 
 
 def test_unreachable_size_bound_raises(three_class):

@@ -14,6 +14,7 @@ from skhpmkd._search import (
     TEMPERATURES,
     SearchSpace,
     config_seed,
+    default_families,
     family_student,
     fidelity_levels,
     halving_cost,
@@ -75,6 +76,15 @@ def test_family_students_grow_with_size(family):
     assert len({repr(student) for student in students}) == N_SIZES
     with pytest.raises(ValueError, match="Unknown student family 'svm'"):
         family_student("svm", 0)
+
+
+def test_default_families_are_small_fast_students():
+    families = default_families()
+    assert families[:2] == ["lr", "dt"]
+    assert families[2] in ("xgboost", "lightgbm", "hgb")
+    assert families[2] == next(
+        name for name in ("xgboost", "lightgbm", "hgb") if name in installed_families()
+    )
 
 
 def test_low_fidelity_boosters_take_fewer_rounds_at_a_higher_rate():
