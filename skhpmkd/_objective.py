@@ -50,9 +50,19 @@ def kd_gradient_hessian(margins, teacher_logits, y_onehot, alpha, temperature):
     """
     alpha = np.asarray(alpha, dtype=float)
     alpha = np.broadcast_to(alpha, (margins.shape[0],))[:, None]
-    p_t = tempered_softmax(margins, temperature)
     q_t = tempered_softmax(teacher_logits, temperature)
-    p = softmax(margins, axis=1)
+    return _gradient_hessian(margins, q_t, y_onehot, alpha, temperature)
+
+
+def _softmax(z):
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def _gradient_hessian(margins, q_t, y_onehot, alpha, temperature):
+    """:func:`kd_gradient_hessian` given the tempered teacher and ``alpha[:, None]``."""
+    p = _softmax(margins)
+    p_t = p if temperature == 1.0 else _softmax(margins / temperature)
     grad = alpha * temperature * (p_t - q_t) + (1 - alpha) * (p - y_onehot)
     hess = alpha * p_t * (1 - p_t) + (1 - alpha) * p * (1 - p)
     return grad, np.maximum(hess, _MIN_HESSIAN)
@@ -90,6 +100,7 @@ class KDObjective:
         self.alpha = alpha
         self.schedule = schedule
         self.temperatures_ = []
+        self._last_tempered = (None, None)
 
     def __deepcopy__(self, memo):
         # LightGBM deep-copies its parameters before training; sharing the
@@ -103,6 +114,13 @@ class KDObjective:
         rounds = np.asarray(self.schedule, dtype=float)
         return float(rounds[min(len(self.temperatures_), len(rounds) - 1)])
 
+    def _tempered_teacher(self, temperature):
+        # A constant temperature gives the same tempered targets every round.
+        if self._last_tempered[0] != temperature:
+            q_t = tempered_softmax(self.teacher_logits, temperature)
+            self._last_tempered = (temperature, q_t)
+        return self._last_tempered[1]
+
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_pred = np.asarray(y_pred, dtype=float)
         n_classes = self.teacher_logits.shape[1]
@@ -113,8 +131,12 @@ class KDObjective:
             margins = y_pred.reshape(-1, n_classes)
         temperature = self._temperature(margins)
         self.temperatures_.append(temperature)
-        grad, hess = kd_gradient_hessian(
-            margins, self.teacher_logits, self.y_onehot, self.alpha, temperature
+        grad, hess = _gradient_hessian(
+            margins,
+            self._tempered_teacher(temperature),
+            self.y_onehot,
+            np.asarray(self.alpha, dtype=float).reshape(-1, 1),
+            temperature,
         )
         if sample_weight is not None and np.size(sample_weight):
             weight = np.asarray(sample_weight, dtype=float)[:, None]

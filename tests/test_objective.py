@@ -105,6 +105,19 @@ def test_objective_follows_its_schedule_and_pickles():
     assert copy.deepcopy(objective) is objective
 
 
+def test_objective_gradients_match_the_loss_at_each_round_temperature():
+    margins, teacher, y = _problem()
+    alpha = np.array([0.0, 1.0, 0.5, 0.5, 0.2, 1.0])
+    schedule = np.array([3.0, 3.0, 1.0, 0.5, 0.5])
+    objective = KDObjective(teacher, y, alpha, schedule)
+    for round_, temperature in enumerate(schedule):
+        step = margins + 0.1 * round_
+        grad, hess = objective(None, step)
+        expected, expected_hess = kd_gradient_hessian(step, teacher, y, alpha, temperature)
+        assert_allclose(grad, expected)
+        assert_allclose(hess, expected_hess)
+
+
 def test_objective_weights_rows():
     margins, teacher, y = _problem()
     objective = KDObjective(teacher, y, np.full(6, 0.5), np.array([2.0]))
