@@ -68,6 +68,8 @@ from skhpmkd import (
     ProgressiveChainClassifier,
     TemperatureScheduledDistiller,
 )
+from skhpmkd._hpmkd import auto_augment_factor
+from skhpmkd._search import FAMILIES as STUDENT_FAMILIES
 from skhpmkd._size import model_size
 from skhpmkd._soft_targets import aligned_proba
 from skhpmkd._students import MarginClassifier, SoftTargetClassifier
@@ -80,16 +82,19 @@ import _datasets  # noqa: E402
 HERE = Path(__file__).resolve().parent
 TEMPERATURES = (0.5, 1.0, 2.0, 3.0)
 ALPHAS = (0.3, 0.5, 0.7, 0.9)
-AUGMENT = 1.0
 LATENCY_ROWS = 1000
 DEFAULT_FAMILIES = ("logistic", "tree", "hgb", "xgb")
 QUICK_DATASETS = ("breast_cancer", "synth_1k_4c")
 # Each component alone, against HPMKDClassifier's defaults (one teacher,
-# cosine temperature schedule, MUNGE transfer set, no warm start).
+# cosine temperature schedule, interpolated transfer set, lr/dt/xgboost
+# students, no chain, no warm start).
 HPMKD_VARIANTS = (
     "hpmkd",
     "hpmkd-constant_T",
     "hpmkd-no_augment",
+    "hpmkd-munge",
+    "hpmkd-chain",
+    "hpmkd-all_families",
     "hpmkd-multi_teacher",
     "hpmkd-warm_start",
     "hpmkd-shared_teacher",
@@ -573,9 +578,10 @@ def hard_tuned(split, name, budget, method="hard_tuned"):
     )
 
 
-def _distiller(
-    split, name, seed, params, temperature, alpha, rows=None, augment=AUGMENT
-):
+def _distiller(split, name, seed, params, temperature, alpha, rows=None, augment="auto"):
+    if augment == "auto":
+        n_rows = len(split.y_train) if rows is None else len(rows)
+        augment = auto_augment_factor(n_rows)
     return TemperatureScheduledDistiller(
         split.precomputed(rows),
         _student(name, seed, params),
@@ -599,7 +605,7 @@ def _add_distilled(split, method, name, distiller, fit_s, n_fits, peak, params):
     )
 
 
-def kd_default(split, name, method="kd_default", augment=AUGMENT):
+def kd_default(split, name, method="kd_default", augment="auto"):
     distiller = _distiller(split, name, split.seed, {}, 1.0, 0.5, augment=augment)
     _, fit_s, peak = measured(lambda: distiller.fit(split.X_train, split.y_train))
     _add_distilled(
@@ -687,6 +693,9 @@ def _hpmkd_params(variant, split, memory_path):
         "hpmkd": {},
         "hpmkd-constant_T": {"use_temperature_schedule": False},
         "hpmkd-no_augment": {"augment": 0.0},
+        "hpmkd-munge": {"augment_method": "munge"},
+        "hpmkd-chain": {"use_chain": True},
+        "hpmkd-all_families": {"students": list(STUDENT_FAMILIES)},
         "hpmkd-multi_teacher": {"teachers": _teacher_trio(split.seed)},
         "hpmkd-warm_start": {"warm_start_memory": str(memory_path)},
     }[variant]
@@ -720,10 +729,9 @@ def hpmkd_row(split, variant, memory_path, matched_budget_cap, fresh_memory=Fals
     )
     if variant == "hpmkd" and fresh_memory:
         row["peak_mb_fresh"] = fresh_peak_mb(split.dataset.name, split.seed)
-    if variant == "hpmkd" and name in FAMILIES and n_fits >= 2:
-        hard_tuned(
-            split, name, min(n_fits, matched_budget_cap), method="hard_tuned@hpmkd"
-        )
+    matched = {"hpmkd": "hard_tuned@hpmkd", "hpmkd-shared_teacher": "hard_tuned@shared"}
+    if variant in matched and name in FAMILIES and n_fits >= 2:
+        hard_tuned(split, name, min(n_fits, matched_budget_cap), method=matched[variant])
 
 
 def fresh_peak_mb(dataset_name, seed):
@@ -960,13 +968,19 @@ def paired_summary(frame):
     comparisons = [
         ("kd_tuned", "hard_tuned", True, "equal fits (budget), per family"),
         ("kd_default", "hard_default", True, "one student fit each, per family"),
-        ("kd_default", "kd_noaug", True, "MUNGE transfer set vs none"),
+        ("kd_default", "kd_noaug", True, "transfer set (augment='auto') vs none"),
         ("chain", "kd_noaug", True, "chain (steps='auto') vs direct, no transfer set"),
         (
             "hpmkd",
             "hard_tuned@hpmkd",
             False,
             "equal fits (n_models_fitted_), by chosen family",
+        ),
+        (
+            "hpmkd-shared_teacher",
+            "hard_tuned@shared",
+            False,
+            "equal student fits (n_student_fits_), the teacher given, by chosen family",
         ),
         ("hpmkd", "grid", False, "search vs the 65-fit grid"),
         ("grid", "hard_tuned", True, "grid vs tuned hard-label of its chosen family"),
@@ -997,7 +1011,7 @@ def paired_summary(frame):
         if pairs.empty:
             continue
         groups = [("all", pairs)]
-        if per_family or baseline == "hard_tuned@hpmkd":
+        if per_family or baseline.startswith("hard_tuned@"):
             groups += list(pairs.groupby("family", sort=True))
         for family, group in groups:
             delta = group["accuracy"] - group["accuracy_base"]
@@ -1173,7 +1187,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="2 small data sets, 1 seed, budget 8, teacher cv 3",
+        help="2 small data sets, 1 seed, budget 8, teacher cv 3, no per-family chains",
     )
     parser.add_argument("--datasets", nargs="+", help="names (default: every data set)")
     parser.add_argument(
@@ -1227,6 +1241,7 @@ def parse_args(argv=None):
         args.seeds = 1
         args.budget = min(args.budget, 8)
         args.teacher_cv = min(args.teacher_cv, 3)
+        args.no_chain = True
     if args.budget < 2:
         parser.error("--budget must be at least 2 (one candidate and the refit)")
     unknown = [name for name in args.families if name not in FAMILIES]

@@ -67,6 +67,21 @@ _RESULT_COLUMNS = (
 )
 
 
+def auto_augment_factor(n_rows):
+    """Transfer-set size of ``augment="auto"``, as a multiple of ``n_rows``.
+
+    About 10,000 rows, at most five times and at least half the training rows.
+
+    Examples
+    --------
+    >>> from skhpmkd._hpmkd import auto_augment_factor
+    >>> auto_augment_factor(500), auto_augment_factor(4_000), auto_augment_factor(50_000)
+    (5.0, 2.5, 0.5)
+    """
+    factor = _AUTO_TRANSFER_ROWS / max(n_rows, 1)
+    return float(np.clip(factor, _MIN_AUTO_AUGMENT, _MAX_AUTO_AUGMENT))
+
+
 def _fit_teacher_targets(teacher, X, y, classes, cv, n_jobs):
     """Module-level, so that ``joblib.Memory`` can cache it across fits."""
     return fit_teacher(teacher, X, y, classes, cv=cv, n_jobs=n_jobs)
@@ -423,8 +438,7 @@ class HPMKDClassifier(
 
     def _augment_factor(self, n_rows):
         if self.augment == "auto":
-            factor = _AUTO_TRANSFER_ROWS / max(n_rows, 1)
-            return float(np.clip(factor, _MIN_AUTO_AUGMENT, _MAX_AUTO_AUGMENT))
+            return auto_augment_factor(n_rows)
         return float(self.augment)
 
     def _transfer(self, X, factor, rng):
