@@ -17,8 +17,8 @@ def test_size_and_determinism(generator):
 
 
 def test_interpolated_rows_lie_between_a_row_and_a_neighbour():
-    X = np.random.RandomState(0).normal(size=(40, 3))
-    new = interpolate(X, 3, n_neighbors=2, random_state=np.random.RandomState(0))
+    X = np.random.RandomState(0).normal(size=(15, 3))
+    new = interpolate(X, 2, n_neighbors=2, random_state=np.random.RandomState(0))
     for row in new:
         on_segment = []
         for a in X:
