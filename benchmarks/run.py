@@ -578,7 +578,9 @@ def hard_tuned(split, name, budget, method="hard_tuned"):
     )
 
 
-def _distiller(split, name, seed, params, temperature, alpha, rows=None, augment="auto"):
+def _distiller(
+    split, name, seed, params, temperature, alpha, rows=None, augment="auto"
+):
     if augment == "auto":
         n_rows = len(split.y_train) if rows is None else len(rows)
         augment = auto_augment_factor(n_rows)
@@ -729,9 +731,13 @@ def hpmkd_row(split, variant, memory_path, matched_budget_cap, fresh_memory=Fals
     )
     if variant == "hpmkd" and fresh_memory:
         row["peak_mb_fresh"] = fresh_peak_mb(split.dataset.name, split.seed)
-    matched = {"hpmkd": "hard_tuned@hpmkd", "hpmkd-shared_teacher": "hard_tuned@shared"}
+    matched = {
+        "hpmkd": "hard_tuned@hpmkd",
+        "hpmkd-shared_teacher": "hard_tuned@shared",
+    }
     if variant in matched and name in FAMILIES and n_fits >= 2:
-        hard_tuned(split, name, min(n_fits, matched_budget_cap), method=matched[variant])
+        budget = min(n_fits, matched_budget_cap)
+        hard_tuned(split, name, budget, method=matched[variant])
 
 
 def fresh_peak_mb(dataset_name, seed):

@@ -34,11 +34,11 @@ from ._search import (
     ConfigSearch,
     SearchSpace,
     config_seed,
+    default_families,
     default_log,
     describe,
     family_student,
     fit_config,
-    default_families,
     installed_families,
 )
 from ._size import model_size
@@ -75,8 +75,8 @@ def auto_augment_factor(n_rows):
     Examples
     --------
     >>> from skhpmkd._hpmkd import auto_augment_factor
-    >>> auto_augment_factor(500), auto_augment_factor(4_000), auto_augment_factor(50_000)
-    (5.0, 2.5, 0.5)
+    >>> [auto_augment_factor(n) for n in (500, 4_000, 50_000)]
+    [5.0, 2.5, 0.5]
     """
     factor = _AUTO_TRANSFER_ROWS / max(n_rows, 1)
     return float(np.clip(factor, _MIN_AUTO_AUGMENT, _MAX_AUTO_AUGMENT))
@@ -157,11 +157,12 @@ class HPMKDClassifier(
     The teachers' out-of-fold probabilities on the training rows are computed
     once and shared by every configuration the search tries; a transfer set
     of rows interpolated between neighbouring training rows, labelled by the
-    teacher, adds rows the student learns the teacher's function on. The search runs over student family x size x temperature x
-    alpha (temperature is skipped in binary tasks, where it only rescales
-    logits): successive halving on nested, stratified subsets of the rows
-    (and fewer boosting rounds), then a Gaussian-process surrogate proposing
-    full-data configurations by expected improvement until the best stops
+    teacher, adds rows the student learns the teacher's function on. The
+    search runs over student family x size x temperature x alpha (temperature
+    is skipped in binary tasks, where it only rescales logits): successive
+    halving on nested, stratified subsets of the rows (and fewer boosting
+    rounds), then a Gaussian-process surrogate proposing full-data
+    configurations by expected improvement until the best stops
     improving. Configurations are scored on a stratified held-out part of the
     training rows; the winner is refitted on all of them.
 

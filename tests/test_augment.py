@@ -35,7 +35,9 @@ def test_interpolated_rows_lie_between_a_row_and_a_neighbour():
 
 def test_interpolation_stays_within_clusters():
     rng = np.random.RandomState(0)
-    X = np.vstack([rng.normal(0, 0.1, size=(20, 2)), rng.normal(100, 0.1, size=(20, 2))])
+    X = np.vstack(
+        [rng.normal(0, 0.1, size=(20, 2)), rng.normal(100, 0.1, size=(20, 2))]
+    )
     new = interpolate(X, 10, random_state=np.random.RandomState(0))
     assert np.all((np.abs(new) < 1) | (np.abs(new - 100) < 1))
 

@@ -88,6 +88,38 @@ def test_tiny_run_writes_the_table_and_the_csv(tmp_path):
     assert len(datasets.synthetic_names()) == 8
 
 
+def test_transfer_set_measurement_writes_both_tables(tmp_path):
+    out = tmp_path / "transfer.csv"
+    command = [
+        sys.executable,
+        str(BENCHMARKS / "transfer_sets.py"),
+        "--datasets", "synth_300_2c",
+        "--pool-datasets", "synth_2k_2c",
+        "--pool-train", "200",
+        "--factor", "2",
+        "--seeds", "1",
+        "--configs", "2",
+        "--families", "tree", "logistic",
+        "--out", str(out),
+    ]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    fixed = pd.read_csv(out)
+    assert len(fixed) == 2 * 2
+    for source in ("hard", "none", "munge", "interpolate"):
+        assert fixed[source].between(0, 1).all()
+    # Without a transfer set the targets differ, with it the rows too: the
+    # distilled trees are not the hard-label ones.
+    trees = fixed[fixed["family"] == "tree"]
+    assert not np.allclose(trees["interpolate"], trees["hard"])
+    pooled = pd.read_csv(tmp_path / "transfer_real_rows.csv")
+    assert set(pooled["family"]) == {"tree", "logistic"}
+    assert (pooled["n_train"] == 200).all() and pooled["real"].between(0, 1).all()
+    report = out.with_suffix(".md").read_text()
+    assert "| family | gain_none | gain_munge | gain_interpolate |" in report
+    assert "gain_real" in report
+
+
 def test_paired_summary_counts_wins_and_ties():
     run = _module("run")
     rows = []

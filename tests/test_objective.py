@@ -113,7 +113,9 @@ def test_objective_gradients_match_the_loss_at_each_round_temperature():
     for round_, temperature in enumerate(schedule):
         step = margins + 0.1 * round_
         grad, hess = objective(None, step)
-        expected, expected_hess = kd_gradient_hessian(step, teacher, y, alpha, temperature)
+        expected, expected_hess = kd_gradient_hessian(
+            step, teacher, y, alpha, temperature
+        )
         assert_allclose(grad, expected)
         assert_allclose(hess, expected_hess)
 
