@@ -1020,22 +1020,72 @@ def paired_summary(frame):
         if per_family or baseline.startswith("hard_tuned@"):
             groups += list(pairs.groupby("family", sort=True))
         for family, group in groups:
-            delta = group["accuracy"] - group["accuracy_base"]
             records.append(
                 dict(
                     comparison=f"{method} vs {baseline}",
                     family=family,
-                    pairs=len(group),
-                    win_rate=float(np.mean(np.sign(delta) * 0.5 + 0.5)),
-                    d_accuracy=float(delta.mean()),
-                    d_log_loss=float(
-                        (group["log_loss"] - group["log_loss_base"]).mean()
-                    ),
-                    time_ratio=float((group["fit_s_base"] / group["fit_s"]).mean()),
+                    **_paired_statistics(group),
                     note=what,
                 )
             )
     return pd.DataFrame(records)
+
+
+def _paired_statistics(pairs):
+    delta = pairs["accuracy"] - pairs["accuracy_base"]
+    return dict(
+        pairs=len(pairs),
+        win_rate=float(np.mean(np.sign(delta) * 0.5 + 0.5)),
+        d_accuracy=float(delta.mean()),
+        d_log_loss=float((pairs["log_loss"] - pairs["log_loss_base"]).mean()),
+        time_ratio=float((pairs["fit_s_base"] / pairs["fit_s"]).mean()),
+    )
+
+
+HEADLINE_COMPARISONS = (
+    ("hpmkd", "hard_tuned@hpmkd"),
+    ("hpmkd-shared_teacher", "hard_tuned@shared"),
+    ("hpmkd", "deepbridge_hpm"),
+    ("hpmkd-shared_teacher", "deepbridge_hpm"),
+)
+
+
+def per_dataset_summary(frame):
+    """The comparisons the targets name, per data set (mean over seeds)."""
+    records = []
+    for method, baseline in HEADLINE_COMPARISONS:
+        pairs = _pairs(frame, method, baseline, per_family=False)
+        for dataset, group in pairs.groupby("dataset", sort=False):
+            records.append(
+                dict(
+                    comparison=f"{method} vs {baseline}",
+                    dataset=dataset,
+                    **_paired_statistics(group),
+                )
+            )
+    return pd.DataFrame(records)
+
+
+def dataset_share_summary(per_dataset):
+    """Per comparison: on how many data sets the method is at least as accurate."""
+    if per_dataset.empty:
+        return per_dataset
+    return (
+        per_dataset.assign(
+            not_worse=per_dataset["d_accuracy"] >= 0,
+            better=per_dataset["d_accuracy"] > 0,
+        )
+        .groupby("comparison", sort=False)
+        .agg(
+            datasets=("dataset", "size"),
+            share_not_worse=("not_worse", "mean"),
+            share_better=("better", "mean"),
+            mean_d_accuracy=("d_accuracy", "mean"),
+            mean_d_log_loss=("d_log_loss", "mean"),
+            median_time_ratio=("time_ratio", "median"),
+        )
+        .reset_index()
+    )
 
 
 def target_summary(table):
@@ -1162,6 +1212,11 @@ def report(frame, runs):
         "\n## Paired comparisons (win = higher test accuracy, tie = 0.5; "
         "d_log_loss < 0 is better; time_ratio = baseline fit time / method fit time)\n",
         markdown_table(paired_summary(frame)),
+        "\n## The target comparisons per data set (pairs are seeds)\n",
+        markdown_table(per_dataset := per_dataset_summary(frame)),
+        "\nShare of data sets where the method's mean accuracy is at least "
+        "(share_not_worse) or above (share_better) the baseline's:\n",
+        markdown_table(dataset_share_summary(per_dataset)),
         "\n## Retention target: share of data sets with retention >= 0.99, "
         "size ratio >= 10 and predict speed-up >= 10 against the teacher\n",
         markdown_table(target_summary(table)),
@@ -1198,6 +1253,12 @@ def parse_args(argv=None):
     parser.add_argument("--datasets", nargs="+", help="names (default: every data set)")
     parser.add_argument(
         "--seeds", type=int, default=3, help="number of seeds (default 3)"
+    )
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seed of the first split, to finish an interrupted run (default 0)",
     )
     parser.add_argument("--families", nargs="+", default=list(DEFAULT_FAMILIES))
     parser.add_argument(
@@ -1336,7 +1397,7 @@ def main(argv=None):
     with threadpool_limits(limits=1):
         for name in names:
             dataset = _datasets.load(name)
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 split = make_split(dataset, seed)
                 run_split(split, args, memory_path)
                 rows.extend(split.rows)

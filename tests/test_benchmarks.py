@@ -84,6 +84,8 @@ def test_tiny_run_writes_the_table_and_the_csv(tmp_path):
     markdown = out.with_suffix(".md").read_text()
     assert "| dataset | method | family | accuracy | log_loss |" in markdown
     assert "| kd_tuned vs hard_tuned | all |" in markdown
+    assert "| hpmkd vs hard_tuned@hpmkd | synth_300_2c | 1 |" in markdown
+    assert "| comparison | datasets | share_not_worse | share_better |" in markdown
     assert "| dataset | method | family | accuracy |" in completed.stdout
     assert len(datasets.synthetic_names()) == 8
 
