@@ -97,6 +97,7 @@ HPMKD_VARIANTS = (
     "hpmkd-all_families",
     "hpmkd-multi_teacher",
     "hpmkd-warm_start",
+    "hpmkd-tenth_size",
     "hpmkd-shared_teacher",
 )
 COLUMNS = [
@@ -700,6 +701,12 @@ def _hpmkd_params(variant, split, memory_path):
         "hpmkd-all_families": {"students": list(STUDENT_FAMILIES)},
         "hpmkd-multi_teacher": {"teachers": _teacher_trio(split.seed)},
         "hpmkd-warm_start": {"warm_start_memory": str(memory_path)},
+        # The retention target's bounds: a tenth of the benchmark teacher's
+        # nodes and of its predict time (ms per 1,000 rows -> s per 1,000 rows).
+        "hpmkd-tenth_size": {
+            "max_student_size": max(1, int(split.teacher_size // 10)),
+            "max_latency": split.teacher_latency / 10 / 1000,
+        },
     }[variant]
 
 
@@ -1286,6 +1293,15 @@ def parse_args(argv=None):
     parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--no-hpmkd", action="store_true")
     parser.add_argument(
+        "--only-variants",
+        nargs="+",
+        choices=HPMKD_VARIANTS,
+        metavar="VARIANT",
+        help="fit the teacher and only these HPMKDClassifier rows (and their "
+        "matched baselines), and keep only those rows: to add a variant to the "
+        "CSVs of earlier runs",
+    )
+    parser.add_argument(
         "--matched-budget-cap",
         type=int,
         default=200,
@@ -1334,8 +1350,26 @@ def _guarded(split, method, family, func, *args):
         )
 
 
+def _hpmkd_rows(split, variants, args, memory_path):
+    for variant in variants:
+        _guarded(
+            split,
+            variant,
+            "",
+            hpmkd_row,
+            variant,
+            memory_path,
+            args.matched_budget_cap,
+            args.fresh_memory,
+        )
+
+
 def run_split(split, args, memory_path):
     fit_shared_teacher(split, args.teacher_cv)
+    if args.only_variants:
+        _hpmkd_rows(split, args.only_variants, args, memory_path)
+        split.rows = [row for row in split.rows if row["method"] != "teacher"]
+        return
     searches = len(split.dataset.y) <= args.search_max_rows
     for name in args.families:
         _guarded(split, "hard_default", name, hard_default, name)
@@ -1353,17 +1387,7 @@ def run_split(split, args, memory_path):
         variants = (
             HPMKD_VARIANTS if searches and not args.no_ablations else HPMKD_VARIANTS[:1]
         )
-        for variant in variants:
-            _guarded(
-                split,
-                variant,
-                "",
-                hpmkd_row,
-                variant,
-                memory_path,
-                args.matched_budget_cap,
-                args.fresh_memory,
-            )
+        _hpmkd_rows(split, variants, args, memory_path)
     if args.with_deepbridge and searches:
         _guarded(split, "deepbridge_hpm", "", deepbridge_row, args.with_deepbridge)
 

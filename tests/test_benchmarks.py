@@ -90,6 +90,26 @@ def test_tiny_run_writes_the_table_and_the_csv(tmp_path):
     assert len(datasets.synthetic_names()) == 8
 
 
+def test_only_variants_keeps_just_their_rows(tmp_path):
+    out = tmp_path / "variant.csv"
+    command = [
+        sys.executable,
+        str(BENCHMARKS / "run.py"),
+        "--datasets", "synth_300_2c",
+        "--seeds", "1",
+        "--teacher-cv", "2",
+        "--only-variants", "hpmkd-tenth_size",
+        "--out", str(out),
+    ]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    frame = pd.read_csv(out)
+    assert frame["method"].tolist() == ["hpmkd-tenth_size"]
+    assert not frame["note"].dropna().astype(str).str.startswith("error").any()
+    # A student within a tenth of the teacher's nodes exists (a shallow tree).
+    assert frame["size_ratio"].iloc[0] >= 10
+
+
 def test_transfer_set_measurement_writes_both_tables(tmp_path):
     out = tmp_path / "transfer.csv"
     command = [
