@@ -1,13 +1,45 @@
 """Shared by every skhpmkd estimator: labels from probabilities, a column per class."""
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 
 def allows_nan(*estimators):
-    """Whether every estimator accepts missing values in ``X``."""
-    return all(get_tags(estimator).input_tags.allow_nan for estimator in estimators)
+    """Whether every estimator accepts missing values in ``X``.
+
+    A :class:`~sklearn.pipeline.Pipeline` is tagged as rejecting them
+    whatever its steps; here it accepts them when its steps do up to the
+    first imputer (a step with a ``missing_values`` parameter), after which
+    no step sees a missing value.
+
+    Examples
+    --------
+    >>> from sklearn.impute import SimpleImputer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skhpmkd._base import allows_nan
+    >>> allows_nan(make_pipeline(StandardScaler(), LogisticRegression()))
+    False
+    >>> allows_nan(make_pipeline(SimpleImputer(), LogisticRegression()))
+    True
+    """
+    return all(_allows_nan(estimator) for estimator in estimators)
+
+
+def _allows_nan(estimator):
+    if not isinstance(estimator, Pipeline):
+        return get_tags(estimator).input_tags.allow_nan
+    for _, step in estimator.steps:
+        if step is None or step == "passthrough":
+            continue
+        if not _allows_nan(step):
+            return False
+        if "missing_values" in step.get_params(deep=False):
+            return True
+    return True
 
 
 class SoftTargetOutputMixin:

@@ -13,6 +13,7 @@ from sklearn.base import (
 )
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import make_pipeline
@@ -54,7 +55,11 @@ def default_teachers():
     return [
         (
             "logistic",
-            make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+            make_pipeline(
+                SimpleImputer(strategy="median"),
+                StandardScaler(),
+                LogisticRegression(max_iter=1000),
+            ),
         ),
         ("forest", RandomForestClassifier(n_estimators=100, min_samples_leaf=2)),
         ("boosting", HistGradientBoostingClassifier(max_iter=50)),

@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils import get_tags
 
 from skhpmkd import AttentionMultiTeacherClassifier, HPMKDClassifier
 from skhpmkd._search import default_families, fit_config
@@ -204,6 +205,24 @@ def test_default_students_and_transfer_set_size(three_class):
     assert set(model.search_results_["param_student"]) <= set(default_families())
     # "auto" adds 10,000 rows, at most five times the 480 fit rows.
     assert max(model.search_results_["n_rows"]) == 480 * 6
+
+
+def test_default_teacher_and_students_accept_missing_values(three_class):
+    X, y = three_class
+    X = X.copy()
+    X[::5, 0] = np.nan
+    X[::7, 3] = np.nan
+    before = X.copy()
+    model = _light(teachers=None, students=None, budget=3)
+    assert get_tags(model).input_tags.allow_nan
+    model.fit(X, y)
+    assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
+    assert_array_equal(X, before)
+    # A pipeline without an imputer in front of its logistic regression
+    # cannot take them, and says so.
+    scaled = make_pipeline(StandardScaler(), LogisticRegression())
+    with pytest.raises(ValueError, match="NaN"):
+        _light(students=[scaled], budget=2).fit(X, y)
 
 
 def test_unreachable_size_bound_raises(three_class):

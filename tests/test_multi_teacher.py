@@ -369,3 +369,6 @@ def test_missing_values_when_every_teacher_allows_them():
     )
     with pytest.raises(ValueError, match="NaN"):
         with_logistic.fit(X, y)
+    # The default trio imputes in front of its logistic regression.
+    fused = AttentionMultiTeacherClassifier(cv=3, random_state=0).fit(X, y)
+    assert_allclose(fused.predict_proba(X).sum(axis=1), 1.0)
