@@ -47,7 +47,7 @@ def _marker(method):
 def plot_dataset(table, dataset, out_dir):
     """Save ``<dataset>.png`` with the two panels; return its path."""
     rows = table[(table["dataset"] == dataset) & table["accuracy"].notna()]
-    figure, (by_size, by_time) = plt.subplots(1, 2, figsize=(13, 5.5), sharey=True)
+    figure, (by_size, by_time) = plt.subplots(1, 2, figsize=(13 if len(rows) <= 24 else 15, 5.5), sharey=True)
     colours = plt.get_cmap("tab20")
     for index, (_, row) in enumerate(rows.iterrows()):
         style = dict(
@@ -67,7 +67,13 @@ def plot_dataset(table, dataset, out_dir):
     by_size.set_ylabel("test accuracy")
     for axis in (by_size, by_time):
         axis.grid(True, which="both", alpha=0.3)
-    by_time.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7)
+    # Two columns once the methods no longer fit the figure's height in one.
+    by_time.legend(
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+        fontsize=7,
+        ncol=1 if len(rows) <= 24 else 2,
+    )
     figure.suptitle(f"{dataset}: accuracy vs size and vs fit time (mean over seeds)")
     figure.tight_layout()
     path = Path(out_dir) / f"{dataset}.png"
