@@ -47,7 +47,9 @@ def _marker(method):
 def plot_dataset(table, dataset, out_dir):
     """Save ``<dataset>.png`` with the two panels; return its path."""
     rows = table[(table["dataset"] == dataset) & table["accuracy"].notna()]
-    figure, (by_size, by_time) = plt.subplots(1, 2, figsize=(13 if len(rows) <= 24 else 15, 5.5), sharey=True)
+    figure, (by_size, by_time) = plt.subplots(
+        1, 2, figsize=(13 if len(rows) <= 24 else 15, 5.5), sharey=True
+    )
     colours = plt.get_cmap("tab20")
     for index, (_, row) in enumerate(rows.iterrows()):
         style = dict(
