@@ -109,7 +109,9 @@ def family_student(family, size):
         return DecisionTreeClassifier(max_depth=(3, 4, 6, 8)[size])
     if family == "rf":
         return RandomForestClassifier(
-            n_estimators=(20, 30, 50, 50)[size], max_depth=(4, 6, 10, 16)[size], n_jobs=1
+            n_estimators=(20, 30, 50, 50)[size],
+            max_depth=(4, 6, 10, 16)[size],
+            n_jobs=1,
         )
     if family == "hgb":
         return HistGradientBoostingClassifier(
@@ -187,7 +189,12 @@ class SearchSpace:
         size = None if self._estimators[name] is not None else 1
         temperature = min(self.temperatures, key=lambda t: abs(math.log(t / 2.0)))
         alpha = min(self.alphas, key=lambda a: abs(a - 0.7))
-        return {"student": name, "size": size, "temperature": temperature, "alpha": alpha}
+        return {
+            "student": name,
+            "size": size,
+            "temperature": temperature,
+            "alpha": alpha,
+        }
 
     def build(self, config):
         """Unfitted student of a configuration."""
@@ -369,7 +376,9 @@ def evaluate_config(student, data, rows, config, resource, settings):
     size_of = settings["size_of"]
     result["size"] = int(size_of(fitted)) if size_of is not None else -1
     result["latency"] = (
-        predict_latency(fitted, X_val) if settings["max_latency"] is not None else np.nan
+        predict_latency(fitted, X_val)
+        if settings["max_latency"] is not None
+        else np.nan
     )
     result["feasible"] = bool(
         (settings["max_size"] is None or result["size"] <= settings["max_size"])
@@ -400,7 +409,9 @@ def nested_subsets(y, resources, random_state):
     by_class = [order[y[order] == code] for code in np.unique(y)]
     subsets = []
     for resource in resources:
-        parts = [rows[: max(1, int(math.ceil(resource * len(rows))))] for rows in by_class]
+        parts = [
+            rows[: max(1, int(math.ceil(resource * len(rows))))] for rows in by_class
+        ]
         subsets.append(np.sort(np.concatenate(parts)))
     return subsets
 
@@ -695,13 +706,19 @@ class ConfigSearch:
         order = sorted(self.space.names, key=lambda name: -best_of.get(name, -np.inf))
         done = [r["config"] for r in self.records if r["resource"] == 1.0]
         for name in order:
-            config = self.space.accept({**self.best["config"], "student": name, "size": 0})
+            config = self.space.accept(
+                {**self.best["config"], "student": name, "size": 0}
+            )
             if config in done:
                 continue
             (result,) = self.evaluate([config], 1.0, "surrogate", len(self.levels))
             self._say(
                 f"smallest {describe(config)}: size {result['size']}, "
-                + ("meets the bounds" if result["feasible"] else "still too large or slow")
+                + (
+                    "meets the bounds"
+                    if result["feasible"]
+                    else "still too large or slow"
+                )
             )
             if result["feasible"]:
                 return

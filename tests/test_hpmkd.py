@@ -99,15 +99,23 @@ def test_same_random_state_gives_identical_results(three_class):
     second = _light().fit(*three_class)
     assert first.best_params_ == second.best_params_
     assert_array_equal(first.search_results_["score"], second.search_results_["score"])
-    assert_allclose(first.predict_proba(three_class[0]), second.predict_proba(three_class[0]))
+    assert_allclose(
+        first.predict_proba(three_class[0]), second.predict_proba(three_class[0])
+    )
 
 
 def test_n_jobs_does_not_change_results(fitted, three_class):
     parallel = _light(n_jobs=2).fit(*three_class)
     assert parallel.best_params_ == fitted.best_params_
-    assert_array_equal(parallel.search_results_["score"], fitted.search_results_["score"])
-    assert_array_equal(parallel.search_results_["stage"], fitted.search_results_["stage"])
-    assert_allclose(parallel.predict_proba(three_class[0]), fitted.predict_proba(three_class[0]))
+    assert_array_equal(
+        parallel.search_results_["score"], fitted.search_results_["score"]
+    )
+    assert_array_equal(
+        parallel.search_results_["stage"], fitted.search_results_["stage"]
+    )
+    assert_allclose(
+        parallel.predict_proba(three_class[0]), fitted.predict_proba(three_class[0])
+    )
 
 
 def test_several_teachers_are_fused_unless_switched_off(three_class):
@@ -140,7 +148,9 @@ def test_memory_caches_the_teacher_across_fits(three_class, tmp_path):
     first = _light(memory=memory, budget=2).fit(*three_class)
     second = _light(memory=memory, budget=2).fit(*three_class)
     assert first.n_teacher_fits_ == 1 and second.n_teacher_fits_ == 0
-    assert_allclose(first.predict_proba(three_class[0]), second.predict_proba(three_class[0]))
+    assert_allclose(
+        first.predict_proba(three_class[0]), second.predict_proba(three_class[0])
+    )
     path_memory = _light(memory=str(tmp_path / "cache"), budget=2).fit(*three_class)
     assert path_memory.n_teacher_fits_ == 0
 
@@ -153,7 +163,10 @@ def test_size_constraint_is_respected(three_class):
 
 def test_student_estimators_and_scoring(three_class):
     model = _light(
-        students=[DecisionTreeClassifier(max_depth=2), DecisionTreeClassifier(max_depth=4)],
+        students=[
+            DecisionTreeClassifier(max_depth=2),
+            DecisionTreeClassifier(max_depth=4),
+        ],
         scoring="neg_log_loss",
         budget=3,
     ).fit(*three_class)

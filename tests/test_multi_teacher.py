@@ -231,9 +231,10 @@ def test_fit_attention_never_worse_than_uniform_on_its_rows():
         attention = fit_attention(features, probas, y, l2=1e-3)
         fused = fuse(probas, attention_weights(features, attention))
         uniform = fuse(probas, uniform_weights(probas))
-        assert log_loss(y, fused, labels=range(4)) <= log_loss(
-            y, uniform, labels=range(4)
-        ) + 1e-12
+        assert (
+            log_loss(y, fused, labels=range(4))
+            <= log_loss(y, uniform, labels=range(4)) + 1e-12
+        )
         assert_array_equal(attention, fit_attention(features, probas, y, l2=1e-3))
 
 
