@@ -35,7 +35,7 @@ def _allows_nan(estimator):
     for _, step in estimator.steps:
         if step is None or step == "passthrough":
             continue
-        if not _allows_nan(step):
+        if not hasattr(step, "get_params") or not _allows_nan(step):
             return False
         if "missing_values" in step.get_params(deep=False):
             return True
