@@ -54,15 +54,10 @@ def kd_gradient_hessian(margins, teacher_logits, y_onehot, alpha, temperature):
     return _gradient_hessian(margins, q_t, y_onehot, alpha, temperature)
 
 
-def _softmax(z):
-    z = np.exp(z - z.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
-
-
 def _gradient_hessian(margins, q_t, y_onehot, alpha, temperature):
     """:func:`kd_gradient_hessian` given the tempered teacher and ``alpha[:, None]``."""
-    p = _softmax(margins)
-    p_t = p if temperature == 1.0 else _softmax(margins / temperature)
+    p = softmax(margins, axis=1)
+    p_t = p if temperature == 1.0 else tempered_softmax(margins, temperature)
     grad = alpha * temperature * (p_t - q_t) + (1 - alpha) * (p - y_onehot)
     hess = alpha * p_t * (1 - p_t) + (1 - alpha) * p * (1 - p)
     return grad, np.maximum(hess, _MIN_HESSIAN)
