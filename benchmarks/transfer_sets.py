@@ -76,34 +76,49 @@ def _with_transfer(split, X, targets, y, X_new):
     )
 
 
-def fixed_settings(split, families, n_configs, factor):
-    """Hard labels against each transfer source, per family and setting."""
-    X, y = split.X_train, split.y_train
-    rows_of = {
-        source: transfer_rows(X, factor, source, np.random.RandomState(split.seed))
+def _synthetic_rows(X, factor, seed):
+    """The MUNGE and interpolated transfer sets of ``X``, one seed for both."""
+    return {
+        source: transfer_rows(X, factor, source, np.random.RandomState(seed))
         for source in SOURCES[1:]
     }
-    rows_of["none"] = np.empty((0, X.shape[1]))
+
+
+def _scores(split, name, params, rows_of):
+    """Test accuracy of the hard-label fit, then of a distilled fit per source."""
+    X, y = split.X_train, split.y_train
+    hard = run._student(name, split.seed, params).fit(X, y)
+    scores = dict(hard=_accuracy(hard, split, np.arange(split.n_classes)))
+    for source, X_new in rows_of.items():
+        data = _with_transfer(split, X, split.soft_targets, y, X_new)
+        student = run._student(name, split.seed, params)
+        scores[source] = _distilled(student, split, *data, split.n_classes)
+    return scores
+
+
+def fixed_settings(split, families, n_configs, factor):
+    """Hard labels against each transfer source, per family and setting."""
+    X = split.X_train
+    rows_of = {
+        "none": np.empty((0, X.shape[1])),
+        **_synthetic_rows(X, factor, split.seed),
+    }
     records = []
     for name in families:
         settings = ParameterSampler(
             run.FAMILIES[name].space, n_configs, random_state=split.seed
         )
         for index, params in enumerate(settings):
-            hard = run._student(name, split.seed, params).fit(X, y)
-            record = dict(
-                dataset=split.dataset.name,
-                seed=split.seed,
-                family=name,
-                setting=index,
-                teacher=split.teacher_accuracy,
-                hard=_accuracy(hard, split, np.arange(split.n_classes)),
+            records.append(
+                dict(
+                    dataset=split.dataset.name,
+                    seed=split.seed,
+                    family=name,
+                    setting=index,
+                    teacher=split.teacher_accuracy,
+                    **_scores(split, name, params, rows_of),
+                )
             )
-            for source in SOURCES:
-                data = _with_transfer(split, X, split.soft_targets, y, rows_of[source])
-                student = run._student(name, split.seed, params)
-                record[source] = _distilled(student, split, *data, split.n_classes)
-            records.append(record)
     return records
 
 
@@ -127,29 +142,21 @@ def real_rows(split, families, n_train, factor):
         split.X_batch,
     )
     run.fit_shared_teacher(small, cv=5)
-    X, y = small.X_train, small.y_train
     rows_of = {
-        source: transfer_rows(X, factor, source, np.random.RandomState(split.seed))
-        for source in SOURCES[1:]
+        **_synthetic_rows(small.X_train, factor, split.seed),
+        "real": split.X_train[pool[:n_new]],
     }
-    rows_of["real"] = split.X_train[pool[:n_new]]
-    records = []
-    for name in families:
-        hard = run._student(name, split.seed).fit(X, y)
-        record = dict(
+    return [
+        dict(
             dataset=split.dataset.name,
             seed=split.seed,
             family=name,
             n_train=n_train,
             teacher=small.teacher_accuracy,
-            hard=_accuracy(hard, small, np.arange(split.n_classes)),
+            **_scores(small, name, None, rows_of),
         )
-        for source, X_new in rows_of.items():
-            data = _with_transfer(small, X, small.soft_targets, y, X_new)
-            student = run._student(name, split.seed)
-            record[source] = _distilled(student, small, *data, split.n_classes)
-        records.append(record)
-    return records
+        for name in families
+    ]
 
 
 def summary(frame, sources):
