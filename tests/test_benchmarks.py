@@ -19,28 +19,27 @@ def _module(name):
     return module
 
 
+def _run_script(script, arguments, timeout):
+    """Run ``benchmarks/<script>`` in a subprocess; it must exit 0."""
+    command = [sys.executable, str(BENCHMARKS / script), *arguments]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return completed
+
+
 def test_tiny_run_writes_the_table_and_the_csv(tmp_path):
     out = tmp_path / "results.csv"
-    command = [
-        sys.executable,
-        str(BENCHMARKS / "run.py"),
-        "--datasets",
-        "synth_300_2c",
-        "--seeds",
-        "1",
-        "--families",
-        "tree",
-        "--budget",
-        "3",
-        "--teacher-cv",
-        "2",
+    arguments = [
+        "--datasets", "synth_300_2c",
+        "--seeds", "1",
+        "--families", "tree",
+        "--budget", "3",
+        "--teacher-cv", "2",
         "--no-chain",
         "--no-ablations",
-        "--out",
-        str(out),
-    ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert completed.returncode == 0, completed.stderr[-2000:]
+        "--out", str(out),
+    ]  # fmt: skip
+    completed = _run_script("run.py", arguments, timeout=120)
 
     frame = pd.read_csv(out)
     datasets = _module("_datasets")
@@ -92,17 +91,14 @@ def test_tiny_run_writes_the_table_and_the_csv(tmp_path):
 
 def test_only_variants_keeps_just_their_rows(tmp_path):
     out = tmp_path / "variant.csv"
-    command = [
-        sys.executable,
-        str(BENCHMARKS / "run.py"),
+    arguments = [
         "--datasets", "synth_300_2c",
         "--seeds", "1",
         "--teacher-cv", "2",
         "--only-variants", "hpmkd-tenth_size",
         "--out", str(out),
     ]  # fmt: skip
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert completed.returncode == 0, completed.stderr[-2000:]
+    _run_script("run.py", arguments, timeout=120)
     frame = pd.read_csv(out)
     assert frame["method"].tolist() == ["hpmkd-tenth_size"]
     assert not frame["note"].dropna().astype(str).str.startswith("error").any()
@@ -112,9 +108,7 @@ def test_only_variants_keeps_just_their_rows(tmp_path):
 
 def test_transfer_set_measurement_writes_both_tables(tmp_path):
     out = tmp_path / "transfer.csv"
-    command = [
-        sys.executable,
-        str(BENCHMARKS / "transfer_sets.py"),
+    arguments = [
         "--datasets", "synth_300_2c",
         "--pool-datasets", "synth_2k_2c",
         "--pool-train", "200",
@@ -124,8 +118,7 @@ def test_transfer_set_measurement_writes_both_tables(tmp_path):
         "--families", "tree", "logistic",
         "--out", str(out),
     ]  # fmt: skip
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr[-2000:]
+    _run_script("transfer_sets.py", arguments, timeout=300)
     fixed = pd.read_csv(out)
     assert len(fixed) == 2 * 2
     for source in ("hard", "none", "munge", "interpolate"):
