@@ -18,7 +18,12 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv, train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+)
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 from threadpoolctl import threadpool_limits
 
@@ -187,10 +192,12 @@ class HPMKDClassifier(
     scoring : str, callable or None, default=None
         What "best" means on the held-out rows: ``None`` is accuracy, any
         other value a scikit-learn scorer. Ties go to the lower log-loss.
-    max_student_size : int, default=None
+    max_student_size : int or float, default=None
         Largest deployable student, in tree nodes plus coefficients
-        (measured on the fitted model); larger configurations lose to any
-        that fits.
+        (:func:`~skhpmkd.metrics.model_size`, measured on the fitted model);
+        larger configurations lose to any that fits. A float in ``(0, 1)`` is
+        a share of the fitted teacher's size: ``0.1`` asks for a student at
+        least ten times smaller than the teacher (all of the fused teachers).
     max_latency : float, default=None
         Largest ``predict_proba`` time in seconds per 1,000 rows, measured on
         the held-out rows; slower configurations lose to any that meets it.
@@ -248,6 +255,9 @@ class HPMKDClassifier(
         predicts their codes ``0..n_classes-1``.
     teacher_ : classifier
         The teacher (or the fused teachers) fitted on all training rows.
+    max_student_size_ : int or None
+        The size bound the search applied, in nodes plus coefficients: a
+        float ``max_student_size`` times the teacher's size, rounded down.
     chain_ : ProgressiveChainClassifier or None
         With ``use_chain``, the fitted chain whose last step is ``student_``.
     best_params_ : dict
@@ -315,7 +325,11 @@ class HPMKDClassifier(
         "students": [None, list],
         "budget": [Interval(Real, 1, None, closed="left")],
         "scoring": [None, str, callable],
-        "max_student_size": [None, Interval(Integral, 1, None, closed="left")],
+        "max_student_size": [
+            None,
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
+        ],
         "max_latency": [None, Interval(Real, 0, None, closed="neither")],
         "use_chain": ["boolean"],
         "use_multi_teacher": ["boolean"],
@@ -496,13 +510,28 @@ class HPMKDClassifier(
             accept=space.accept,
         )
 
+    def _size_bound(self):
+        """``max_student_size`` in nodes; a float is a share of the teacher's size."""
+        bound = self.max_student_size
+        if bound is None or isinstance(bound, Integral):
+            return bound
+        try:
+            teacher_size = model_size(self.teacher_)
+        except ValueError as exc:
+            raise ValueError(
+                f"max_student_size={bound!r} is a share of the teacher's size, "
+                f"which cannot be measured: {exc} Pass the bound as an int "
+                "number of nodes instead."
+            ) from exc
+        return max(1, int(bound * teacher_size))
+
     def _settings(self):
         scorer = None if self.scoring is None else check_scoring(self, self.scoring)
         return {
             "scorer": scorer,
             "schedule": self.use_temperature_schedule,
             "size_of": model_size,
-            "max_size": self.max_student_size,
+            "max_size": self.max_student_size_,
             "max_latency": self.max_latency,
         }
 
@@ -516,6 +545,7 @@ class HPMKDClassifier(
         X = np.asarray(X, dtype=float)
         rng = check_random_state(self.random_state)
         targets = self._fit_teacher(X, codes, rng)
+        self.max_student_size_ = self._size_bound()
         self.meta_features_ = meta_features(X, codes, targets)
 
         fit_rows, val_rows = self._split(codes, rng)

@@ -723,10 +723,10 @@ class ConfigSearch:
             if result["feasible"]:
                 return
         raise ValueError(
-            "No candidate student meets the bounds max_student_size="
-            f"{self.settings['max_size']} and max_latency="
-            f"{self.settings['max_latency']}; the smallest fitted one has size "
-            f"{min(r['size'] for r in self.records)}."
+            "No candidate student meets the bounds: size at most "
+            f"{self.settings['max_size']} nodes (max_student_size) and "
+            f"max_latency={self.settings['max_latency']}; the smallest fitted one "
+            f"has size {min(r['size'] for r in self.records)}."
         )
 
 

@@ -114,6 +114,15 @@ def _counts(estimator):
     if hasattr(estimator, "student_"):
         # Distillers deploy their student; the teacher is not part of the model.
         return _counts(estimator.student_)
+    if hasattr(estimator, "teachers_"):
+        # Fused teachers predict with every one of their teachers.
+        return _sum(_counts(teacher) for teacher in estimator.teachers_)
+    if hasattr(estimator, "specialists_"):
+        # A pyramid predicts with its top teacher and every specialist.
+        parts = [estimator.teacher_]
+        for level in estimator.specialists_:
+            parts += [specialist for specialist in level if specialist is not None]
+        return _sum(_counts(part) for part in parts)
     if _top_module(estimator) == "xgboost":
         return _xgboost(estimator)
     if _top_module(estimator) == "lightgbm":
@@ -152,8 +161,11 @@ def model_size(estimator):
     LightGBM, HistGradientBoosting, GradientBoosting), including the trees
     inside :class:`~skhpmkd._students.SoftTargetClassifier` and
     :class:`~skhpmkd._students.MarginClassifier` wrappers; linear models count
-    ``coef_.size + intercept_.size``; a pipeline counts its final step and a
-    distiller its ``student_``.
+    ``coef_.size + intercept_.size``; a pipeline counts its final step, a
+    distiller its ``student_``, fused teachers
+    (:class:`~skhpmkd.AttentionMultiTeacherClassifier`) every teacher and a
+    :class:`~skhpmkd.PyramidTeacherClassifier` its top teacher and
+    specialists.
 
     Parameters
     ----------
@@ -172,17 +184,12 @@ def model_size(estimator):
     sklearn.exceptions.NotFittedError
         If the estimator is not fitted.
 
-    See Also
-    --------
-    count_leaves : Number of tree leaves.
-    capacity : Number of fitted output parameters.
-
     Examples
     --------
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.tree import DecisionTreeClassifier
-    >>> from skhpmkd._size import model_size
+    >>> from skhpmkd.metrics import model_size
     >>> X, y = load_iris(return_X_y=True)
     >>> model_size(DecisionTreeClassifier(max_depth=1).fit(X, y))
     3

@@ -1,7 +1,25 @@
-"""Fidelity metrics between teacher and student probability distributions."""
+"""Fidelity metrics between teacher and student probability distributions.
+
+Also :func:`model_size`, the size in which students and teachers are
+compared (tree nodes plus coefficients).
+"""
 
 import numpy as np
 from sklearn.utils.validation import check_array, check_consistent_length
+
+from ._size import model_size
+
+__all__ = [
+    "centroid",
+    "centroid_fidelity",
+    "fidelity_report",
+    "individual_fidelity",
+    "kl_divergence",
+    "model_size",
+    "pairwise_kl",
+    "teacher_diversity",
+    "top1_agreement",
+]
 
 _EPS = 1e-12
 

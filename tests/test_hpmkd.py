@@ -10,6 +10,7 @@ from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -17,8 +18,8 @@ from sklearn.utils import get_tags
 
 from skhpmkd import AttentionMultiTeacherClassifier, HPMKDClassifier
 from skhpmkd._search import default_families, fit_config
-from skhpmkd._size import model_size
 from skhpmkd._soft_targets import fit_soft_student
+from skhpmkd.metrics import model_size
 
 
 def _light(**params):
@@ -159,6 +160,45 @@ def test_size_constraint_is_respected(three_class):
     model = _light(students=["dt"], max_student_size=15, budget=3).fit(*three_class)
     assert model_size(model.student_) <= 15
     assert model.best_params_["size"] == 0
+
+
+def test_size_bound_as_a_share_of_the_teacher(three_class):
+    unbounded = _light(students=["dt"], budget=3).fit(*three_class)
+    assert unbounded.max_student_size_ is None
+    teacher_size = model_size(unbounded.teacher_)
+    assert teacher_size == sum(
+        tree.tree_.node_count for tree in unbounded.teacher_.estimators_
+    )
+    # A share that rules out the unbounded winner.
+    share = (model_size(unbounded.student_) - 1) / teacher_size
+    model = _light(students=["dt"], max_student_size=share, budget=3)
+    model.fit(*three_class)
+    assert model.max_student_size_ == int(share * teacher_size)
+    assert model.max_student_size_ < model_size(unbounded.student_)
+    assert model_size(model.student_) <= model.max_student_size_
+
+
+def test_size_share_of_fused_teachers(three_class):
+    teachers = [
+        ("forest", RandomForestClassifier(n_estimators=5, max_depth=4)),
+        ("tree", DecisionTreeClassifier(max_depth=5)),
+    ]
+    model = _light(teachers=teachers, students=["dt"], max_student_size=0.5, budget=2)
+    model.fit(*three_class)
+    fused = model.teacher_.teachers_
+    assert model.max_student_size_ == int(0.5 * sum(map(model_size, fused)))
+
+
+def test_size_share_of_an_unmeasurable_teacher(three_class):
+    model = _light(teachers=GaussianNB(), max_student_size=0.1, budget=2)
+    with pytest.raises(ValueError, match=r"max_student_size=0.1 .*GaussianNB"):
+        model.fit(*three_class)
+
+
+@pytest.mark.parametrize("bound", [0.0, 1.0, 1.5, 0, -3])
+def test_size_bound_out_of_range(three_class, bound):
+    with pytest.raises(ValueError, match="max_student_size"):
+        _light(max_student_size=bound).fit(*three_class)
 
 
 def test_student_estimators_and_scoring(three_class):

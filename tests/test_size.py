@@ -16,7 +16,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from skhpmkd import TemperatureScheduledDistiller
+from skhpmkd import (
+    AttentionMultiTeacherClassifier,
+    PyramidTeacherClassifier,
+    TemperatureScheduledDistiller,
+)
 from skhpmkd._size import capacity, count_leaves, model_size
 from skhpmkd._soft_targets import fit_soft_student
 from skhpmkd._students import SoftTargetClassifier
@@ -140,3 +144,25 @@ def test_errors(data):
         model_size(GaussianNB().fit(X, y))
     with pytest.raises(ValueError, match="not an estimator"):
         model_size("tree")
+
+
+def test_fused_and_pyramid_teachers_count_every_model(data):
+    X, y = data
+    fused = AttentionMultiTeacherClassifier(
+        [
+            ("tree", DecisionTreeClassifier(max_depth=3)),
+            ("linear", make_pipeline(StandardScaler(), LogisticRegression())),
+        ],
+        cv=3,
+        random_state=0,
+    ).fit(X, y)
+    assert model_size(fused) == sum(model_size(t) for t in fused.teachers_)
+
+    pyramid = PyramidTeacherClassifier(
+        DecisionTreeClassifier(max_depth=3), cv=3, random_state=0
+    ).fit(X, y)
+    specialists = [s for level in pyramid.specialists_ for s in level if s is not None]
+    assert specialists
+    assert model_size(pyramid) == model_size(pyramid.teacher_) + sum(
+        map(model_size, specialists)
+    )
