@@ -1310,6 +1310,12 @@ def parse_args(argv=None):
     parser.add_argument(
         "--with-deepbridge", metavar="VENV", help="venv with deepbridge 2.0.0"
     )
+    parser.add_argument(
+        "--only-deepbridge",
+        action="store_true",
+        help="fit the teacher and only the DeepBridge row, at any number of rows, "
+        "and keep only that row: to add DeepBridge to the CSVs of earlier runs",
+    )
     parser.add_argument("--out", default=str(HERE / "results" / "results.csv"))
     parser.add_argument("--markdown", help="markdown report (default: --out with .md)")
     parser.add_argument(
@@ -1325,6 +1331,8 @@ def parse_args(argv=None):
         args.budget = min(args.budget, 8)
         args.teacher_cv = min(args.teacher_cv, 3)
         args.no_chain = True
+    if args.only_deepbridge and not args.with_deepbridge:
+        parser.error("--only-deepbridge needs --with-deepbridge VENV")
     if args.budget < 2:
         parser.error("--budget must be at least 2 (one candidate and the refit)")
     unknown = [name for name in args.families if name not in FAMILIES]
@@ -1366,8 +1374,11 @@ def _hpmkd_rows(split, variants, args, memory_path):
 
 def run_split(split, args, memory_path):
     fit_shared_teacher(split, args.teacher_cv)
-    if args.only_variants:
-        _hpmkd_rows(split, args.only_variants, args, memory_path)
+    if args.only_variants or args.only_deepbridge:
+        if args.only_variants:
+            _hpmkd_rows(split, args.only_variants, args, memory_path)
+        if args.only_deepbridge:
+            _guarded(split, "deepbridge_hpm", "", deepbridge_row, args.with_deepbridge)
         split.rows = [row for row in split.rows if row["method"] != "teacher"]
         return
     searches = len(split.dataset.y) <= args.search_max_rows

@@ -106,6 +106,35 @@ def test_only_variants_keeps_just_their_rows(tmp_path):
     assert frame["size_ratio"].iloc[0] >= 10
 
 
+def test_only_deepbridge_keeps_just_its_row(tmp_path):
+    # A venv whose python fails: the harness records the failure as the row.
+    python = tmp_path / "venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\necho 'no deepbridge here' >&2\nexit 1\n")
+    python.chmod(0o755)
+    out = tmp_path / "deepbridge.csv"
+    arguments = [
+        "--datasets", "synth_300_2c",
+        "--seeds", "1",
+        "--teacher-cv", "2",
+        "--search-max-rows", "10",
+        "--only-deepbridge",
+        "--with-deepbridge", str(tmp_path / "venv"),
+        "--out", str(out),
+    ]  # fmt: skip
+    _run_script("run.py", arguments, timeout=120)
+    frame = pd.read_csv(out)
+    assert frame["method"].tolist() == ["deepbridge_hpm"]
+    assert "no deepbridge here" in frame["note"].iloc[0]
+
+    command = [sys.executable, str(BENCHMARKS / "run.py"), "--only-deepbridge"]
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 2
+    assert "--only-deepbridge needs --with-deepbridge" in completed.stderr
+
+
 def test_transfer_set_measurement_writes_both_tables(tmp_path):
     out = tmp_path / "transfer.csv"
     arguments = [
