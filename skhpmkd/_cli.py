@@ -205,6 +205,7 @@ def run(X, y, args, *, encoder=None, out=None):
         clone(teacher),
         students=args.students,
         budget=args.budget,
+        max_student_size=args.max_student_size,
         n_jobs=args.n_jobs,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
@@ -244,6 +245,12 @@ def run(X, y, args, *, encoder=None, out=None):
         file=out,
     )
     print_table(rows, out)
+    if hpmkd.max_student_size_ is not None:
+        print(
+            f"The search kept students of at most {hpmkd.max_student_size_} nodes "
+            f"(--max-student-size {args.max_student_size}).",
+            file=out,
+        )
     print(
         f"The student's fit time includes its {hpmkd.n_teacher_fits_} cross-fitted "
         f"teacher fits and {hpmkd.n_student_fits_} student fits.",
@@ -270,6 +277,19 @@ def _students(value):
     return names
 
 
+def _size_bound(value):
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--max-student-size must be an int or a float; got {value!r}"
+        ) from None
+
+
 def build_parser():
     """The ``skhpmkd`` argument parser with its two subcommands."""
     parser = argparse.ArgumentParser(
@@ -290,9 +310,17 @@ def build_parser():
             "--students",
             type=_students,
             default=None,
-            help="comma-separated student families (default: every installed one)",
+            help="comma-separated student families (default: lr, dt and one "
+            "booster, xgboost when installed)",
         )
         sub.add_argument("--budget", type=float, default=10.0)
+        sub.add_argument(
+            "--max-student-size",
+            type=_size_bound,
+            default=None,
+            help="largest student in nodes (an int), or as a share of the "
+            "teacher's size (a float in (0, 1), e.g. 0.1 for ten times smaller)",
+        )
         sub.add_argument("--test-size", type=float, default=0.25)
         sub.add_argument("--output", default="student.joblib")
         sub.add_argument("--random-state", type=int, default=0)

@@ -24,6 +24,28 @@ def test_demo_prints_the_table_and_saves_the_student(tmp_path, capsys):
     assert student.predict_proba(np.zeros((1, 13))).shape == (1, 3)
 
 
+def test_demo_with_a_size_bound_relative_to_the_teacher(tmp_path, capsys):
+    output = tmp_path / "student.joblib"
+    arguments = ["demo", "--dataset", "wine", *LIGHT, "--output", str(output)]
+    assert main([*arguments, "--max-student-size", "0.05"]) == 0
+    out = capsys.readouterr().out
+    sizes = {
+        line.split()[0]: int(line.split()[-4])
+        for line in out.splitlines()
+        if line.split()[0] in ("teacher", "student")
+    }
+    bound = int(out.split("kept students of at most ")[1].split()[0])
+    assert sizes["student"] <= bound
+    # The printed teacher is refitted apart from HPMKDClassifier's, so its size
+    # is close to, not equal to, the size the bound was taken from.
+    assert bound == pytest.approx(0.05 * sizes["teacher"], rel=0.2)
+    assert main([*arguments, "--max-student-size", "1.5"]) == 2
+    assert "max_student_size" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["demo", "--max-student-size", "tenth"])
+    assert "must be an int or a float; got 'tenth'" in capsys.readouterr().err
+
+
 def test_distill_encodes_text_columns_and_saves_a_pipeline(tmp_path, capsys):
     pd = pytest.importorskip("pandas")
     rng = np.random.RandomState(0)
