@@ -1,7 +1,10 @@
 """Shared by every skhpmkd estimator: labels from probabilities, a column per class."""
 
 import numpy as np
-from sklearn.pipeline import Pipeline
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
@@ -27,6 +30,18 @@ def allows_nan(*estimators):
     True
     """
     return all(_allows_nan(estimator) for estimator in estimators)
+
+
+def imputed_logistic(C=1.0):
+    """Median imputer, standard scaler and logistic regression: accepts NaN.
+
+    The logistic student family and the default logistic teacher.
+    """
+    return make_pipeline(
+        SimpleImputer(strategy="median"),
+        StandardScaler(),
+        LogisticRegression(C=C, max_iter=1000),
+    )
 
 
 def _allows_nan(estimator):

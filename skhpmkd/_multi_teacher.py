@@ -13,17 +13,13 @@ from sklearn.base import (
 )
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import check_cv
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
-from ._base import SoftTargetOutputMixin
+from ._base import SoftTargetOutputMixin, imputed_logistic
 from ._attention import (
     ATTENTION_FEATURES,
     attention_weights,
@@ -53,14 +49,7 @@ WEIGHTINGS = ("attention", "uniform", "camkd", "entropy")
 def default_teachers():
     """Three light, diverse teachers: a linear model, a forest and boosting."""
     return [
-        (
-            "logistic",
-            make_pipeline(
-                SimpleImputer(strategy="median"),
-                StandardScaler(),
-                LogisticRegression(max_iter=1000),
-            ),
-        ),
+        ("logistic", imputed_logistic()),
         ("forest", RandomForestClassifier(n_estimators=100, min_samples_leaf=2)),
         ("boosting", HistGradientBoostingClassifier(max_iter=50)),
     ]

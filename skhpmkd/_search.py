@@ -27,14 +27,11 @@ from sklearn.ensemble import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
+from ._base import imputed_logistic
 from ._parallel import parallel_map
 from ._soft_targets import (
     aligned_proba,
@@ -100,11 +97,7 @@ def family_student(family, size):
     """
     if family == "lr":
         C = (0.01, 0.1, 1.0, 10.0)[size]
-        return make_pipeline(
-            SimpleImputer(strategy="median"),
-            StandardScaler(),
-            LogisticRegression(C=C, max_iter=1000),
-        )
+        return imputed_logistic(C)
     if family == "dt":
         return DecisionTreeClassifier(max_depth=(3, 4, 6, 8)[size])
     if family == "rf":
