@@ -48,14 +48,14 @@ def kd_gradient_hessian(margins, teacher_logits, y_onehot, alpha, temperature):
     ``g = alpha T (p^T - q^T) + (1 - alpha)(p - y)`` and
     ``h = alpha p^T (1 - p^T) + (1 - alpha) p (1 - p)``.
     """
-    alpha = np.asarray(alpha, dtype=float)
-    alpha = np.broadcast_to(alpha, (margins.shape[0],))[:, None]
     q_t = tempered_softmax(teacher_logits, temperature)
     return _gradient_hessian(margins, q_t, y_onehot, alpha, temperature)
 
 
 def _gradient_hessian(margins, q_t, y_onehot, alpha, temperature):
-    """:func:`kd_gradient_hessian` given the tempered teacher and ``alpha[:, None]``."""
+    """:func:`kd_gradient_hessian` given the tempered teacher ``q_t``."""
+    alpha = np.asarray(alpha, dtype=float)
+    alpha = np.broadcast_to(alpha, (margins.shape[0],))[:, None]
     p = softmax(margins, axis=1)
     p_t = p if temperature == 1.0 else tempered_softmax(margins, temperature)
     grad = alpha * temperature * (p_t - q_t) + (1 - alpha) * (p - y_onehot)
@@ -130,7 +130,7 @@ class KDObjective:
             margins,
             self._tempered_teacher(temperature),
             self.y_onehot,
-            np.asarray(self.alpha, dtype=float).reshape(-1, 1),
+            self.alpha,
             temperature,
         )
         if sample_weight is not None and np.size(sample_weight):
