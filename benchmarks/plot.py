@@ -47,8 +47,11 @@ def _marker(method):
 def plot_dataset(table, dataset, out_dir):
     """Save ``<dataset>.png`` with the two panels; return its path."""
     rows = table[(table["dataset"] == dataset) & table["accuracy"].notna()]
+    # Two legend columns, and a wider figure, once the methods no longer fit
+    # the figure's height in one.
+    legend_columns = 1 if len(rows) <= 24 else 2
     figure, (by_size, by_time) = plt.subplots(
-        1, 2, figsize=(13 if len(rows) <= 24 else 15, 5.5), sharey=True
+        1, 2, figsize=(11 + 2 * legend_columns, 5.5), sharey=True
     )
     colours = plt.get_cmap("tab20")
     for index, (_, row) in enumerate(rows.iterrows()):
@@ -69,12 +72,8 @@ def plot_dataset(table, dataset, out_dir):
     by_size.set_ylabel("test accuracy")
     for axis in (by_size, by_time):
         axis.grid(True, which="both", alpha=0.3)
-    # Two columns once the methods no longer fit the figure's height in one.
     by_time.legend(
-        loc="center left",
-        bbox_to_anchor=(1.01, 0.5),
-        fontsize=7,
-        ncol=1 if len(rows) <= 24 else 2,
+        loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, ncol=legend_columns
     )
     figure.suptitle(f"{dataset}: accuracy vs size and vs fit time (mean over seeds)")
     figure.tight_layout()
