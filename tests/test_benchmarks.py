@@ -19,6 +19,10 @@ def _module(name):
     return module
 
 
+# One split of a 300-row synthetic set, teacher cross-fitted on 2 folds.
+TINY_SPLIT = ["--datasets", "synth_300_2c", "--seeds", "1", "--teacher-cv", "2"]
+
+
 def _run_script(script, arguments, timeout):
     """Run ``benchmarks/<script>`` in a subprocess; it must exit 0."""
     command = [sys.executable, str(BENCHMARKS / script), *arguments]
@@ -30,11 +34,9 @@ def _run_script(script, arguments, timeout):
 def test_tiny_run_writes_the_table_and_the_csv(tmp_path):
     out = tmp_path / "results.csv"
     arguments = [
-        "--datasets", "synth_300_2c",
-        "--seeds", "1",
+        *TINY_SPLIT,
         "--families", "tree",
         "--budget", "3",
-        "--teacher-cv", "2",
         "--no-chain",
         "--no-ablations",
         "--out", str(out),
@@ -92,9 +94,7 @@ def test_tiny_run_writes_the_table_and_the_csv(tmp_path):
 def test_only_variants_keeps_just_their_rows(tmp_path):
     out = tmp_path / "variant.csv"
     arguments = [
-        "--datasets", "synth_300_2c",
-        "--seeds", "1",
-        "--teacher-cv", "2",
+        *TINY_SPLIT,
         "--only-variants", "hpmkd-tenth_size",
         "--out", str(out),
     ]  # fmt: skip
@@ -114,9 +114,7 @@ def test_only_deepbridge_keeps_just_its_row(tmp_path):
     python.chmod(0o755)
     out = tmp_path / "deepbridge.csv"
     arguments = [
-        "--datasets", "synth_300_2c",
-        "--seeds", "1",
-        "--teacher-cv", "2",
+        *TINY_SPLIT,
         "--search-max-rows", "10",
         "--only-deepbridge",
         "--with-deepbridge", str(tmp_path / "venv"),
