@@ -49,16 +49,13 @@ from sklearn.ensemble import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 from sklearn.model_selection import (
     ParameterSampler,
     RandomizedSearchCV,
     train_test_split,
 )
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
@@ -68,6 +65,7 @@ from skhpmkd import (
     ProgressiveChainClassifier,
     TemperatureScheduledDistiller,
 )
+from skhpmkd._base import imputed_logistic
 from skhpmkd._hpmkd import auto_augment_factor
 from skhpmkd._search import FAMILIES as STUDENT_FAMILIES
 from skhpmkd._size import model_size
@@ -140,11 +138,7 @@ class Family:
 
 
 def _logistic():
-    return make_pipeline(
-        SimpleImputer(strategy="median"),
-        StandardScaler(),
-        LogisticRegression(max_iter=1000),
-    )
+    return imputed_logistic()
 
 
 def _tree():
