@@ -15,19 +15,33 @@ AUGMENT_METHODS = ("interpolate", "munge")
 MAX_DISCRETE_VALUES = 32
 
 
-def _neighbours(X, n_neighbors):
-    """Indices of the ``n_neighbors`` nearest other rows of each row.
+def _neighbours(X, n_neighbors, rows):
+    """Indices of the ``n_neighbors`` nearest other rows of the rows ``rows``.
 
     Distances are computed on standardised columns with missing values
-    replaced by the column mean.
+    replaced by the column mean. Only the rows that are asked for are
+    searched: a transfer set smaller than ``X`` starts from a fraction of its
+    rows, and on 100,000 rows the search of all of them was a third of
+    ``HPMKDClassifier``'s fit time.
     """
     filled = np.where(np.isnan(X), np.nanmean(X, axis=0), X)
     filled = np.nan_to_num(filled)
     scale = filled.std(axis=0)
     scaled = filled / np.where(scale > 0, scale, 1.0)
-    n_neighbors = min(n_neighbors, len(X) - 1)
     search = NearestNeighbors(n_neighbors=n_neighbors + 1).fit(scaled)
-    return search.kneighbors(scaled, return_distance=False)[:, 1:]
+    return search.kneighbors(scaled[rows], return_distance=False)[:, 1:]
+
+
+def _origins_and_neighbours(X, n_new, n_neighbors, random_state):
+    """Draw ``n_new`` origin rows; return them and their nearest neighbours.
+
+    Returns the origins (indices into ``X``) and, for each origin, the
+    indices of its ``min(n_neighbors, n_samples - 1)`` nearest other rows.
+    """
+    origin = random_state.randint(len(X), size=n_new)
+    rows, position = np.unique(origin, return_inverse=True)
+    n_neighbors = min(n_neighbors, len(X) - 1)
+    return origin, _neighbours(X, n_neighbors, rows)[position]
 
 
 def _is_discrete(column):
@@ -82,9 +96,8 @@ def interpolate(X, factor, *, n_neighbors=5, random_state):
     n_new = _n_new(X, factor)
     if n_new == 0:
         return np.empty((0, X.shape[1]))
-    nearest = _neighbours(X, n_neighbors)
-    origin = random_state.randint(len(X), size=n_new)
-    partner = nearest[origin, random_state.randint(nearest.shape[1], size=n_new)]
+    origin, nearest = _origins_and_neighbours(X, n_new, n_neighbors, random_state)
+    partner = nearest[np.arange(n_new), random_state.randint(nearest.shape[1], size=n_new)]
     base, other = X[origin], X[partner]
     weight = random_state.uniform(size=(n_new, 1))
     new = base + weight * (other - base)
@@ -123,10 +136,9 @@ def munge(X, factor, *, swap_probability=0.5, spread=1.0, random_state):
     n_new = _n_new(X, factor)
     if n_new == 0:
         return np.empty((0, X.shape[1]))
-    nearest = _neighbours(X, 1)[:, 0]
-    origin = random_state.randint(len(X), size=n_new)
+    origin, nearest = _origins_and_neighbours(X, n_new, 1, random_state)
     base = X[origin]
-    partner = X[nearest[origin]]
+    partner = X[nearest[:, 0]]
     noise = np.abs(base - partner) / spread
     draws = random_state.normal(partner, np.nan_to_num(noise))
     swap = random_state.uniform(size=base.shape) < swap_probability

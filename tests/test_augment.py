@@ -100,3 +100,55 @@ def test_two_rows_are_enough_to_interpolate():
 def test_unknown_method_is_named():
     with pytest.raises(ValueError, match="'smote'"):
         transfer_rows(np.ones((5, 2)), 1.0, "smote", np.random.RandomState(0))
+
+
+def _nearest_by_definition(X, n_neighbors):
+    """Every row's nearest other rows, from all pairwise distances."""
+    scaled = (X - X.mean(axis=0)) / X.std(axis=0)
+    distances = ((scaled[:, None, :] - scaled[None, :, :]) ** 2).sum(axis=2)
+    np.fill_diagonal(distances, np.inf)
+    return np.argsort(distances, axis=1)[:, :n_neighbors]
+
+
+def test_interpolation_matches_its_definition():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    new = interpolate(X, 1.5, n_neighbors=3, random_state=np.random.RandomState(7))
+
+    rng = np.random.RandomState(7)
+    nearest = _nearest_by_definition(X, 3)
+    origin = rng.randint(40, size=60)
+    partner = nearest[origin, rng.randint(3, size=60)]
+    weight = rng.uniform(size=(60, 1))
+    expected = X[origin] + weight * (X[partner] - X[origin])
+    np.testing.assert_allclose(new, expected, rtol=0, atol=1e-12)
+
+
+def test_munge_matches_its_definition():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    new = munge(X, 1.5, random_state=np.random.RandomState(7))
+
+    rng = np.random.RandomState(7)
+    nearest = _nearest_by_definition(X, 1)[:, 0]
+    origin = rng.randint(40, size=60)
+    base, partner = X[origin], X[nearest[origin]]
+    draws = rng.normal(partner, np.abs(base - partner))
+    swap = rng.uniform(size=base.shape) < 0.5
+    np.testing.assert_allclose(new, np.where(swap, draws, base), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("generator", [interpolate, munge])
+def test_only_the_origin_rows_are_searched(generator, monkeypatch):
+    import skhpmkd._augment as augment
+
+    queried = []
+
+    class Recording(augment.NearestNeighbors):
+        def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
+            queried.append(len(X))
+            return super().kneighbors(X, n_neighbors, return_distance)
+
+    monkeypatch.setattr(augment, "NearestNeighbors", Recording)
+    X = np.random.RandomState(0).normal(size=(500, 4))
+    new = generator(X, 0.05, random_state=np.random.RandomState(0))
+    assert new.shape == (25, 4)
+    assert len(queried) == 1 and queried[0] <= 25
