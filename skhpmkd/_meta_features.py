@@ -1,5 +1,7 @@
 """Dataset meta-features that place a distillation task among earlier ones."""
 
+import warnings
+
 import numpy as np
 from scipy.stats import skew
 
@@ -64,8 +66,13 @@ def meta_features(X, y, teacher_targets):
     # A fixed, evenly spaced sample of rows keeps this cheap and deterministic.
     sample = X[:: max(1, n_samples // _MAX_ROWS)]
     distinct = [np.unique(column[~np.isnan(column)]).size for column in sample.T]
-    with np.errstate(all="ignore"):
-        skewness = np.nan_to_num(skew(sample, axis=0, nan_policy="omit"))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # Skewness does not change with a shift. Centred on its median, a
+        # constant column is exactly zero and gets no skewness (0 here),
+        # where scipy would lose precision on it, warn and return noise.
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        centred = sample - np.nanmedian(sample, axis=0)
+        skewness = np.nan_to_num(skew(centred, axis=0, nan_policy="omit"))
     values = {
         "log_samples": np.log10(n_samples) / 5,
         "log_features": np.log10(n_features) / 3,

@@ -3,6 +3,7 @@
 import json
 import os
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -97,6 +98,22 @@ def test_meta_features_are_bounded_and_distance_is_zero_on_itself():
     assert all(0 <= value <= 1.5 for value in features.values())
     assert meta_distance(features, features) == 0
     assert meta_distance(features, {}) == np.inf
+
+
+def test_a_constant_column_has_no_skewness_and_no_warning():
+    # scipy warns of precision loss on a constant column; a user with a
+    # constant feature must not see that from every fit.
+    X = np.column_stack(
+        [np.random.RandomState(0).normal(size=60), np.full(60, 0.1)]
+    )
+    y = np.array([0, 1] * 30)
+    targets = np.full((60, 2), 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with_constant = meta_features(X, y, targets)
+    assert with_constant["skewness"] == pytest.approx(
+        meta_features(X[:, :1], y, targets)["skewness"] / 2, abs=1e-6
+    )
 
 
 def test_second_fit_with_the_same_memory_fits_fewer_models(tmp_path):
