@@ -21,8 +21,8 @@ def _neighbours(X, n_neighbors, rows):
     Distances are computed on standardised columns with missing values
     replaced by the column mean. Only the rows that are asked for are
     searched: a transfer set smaller than ``X`` starts from a fraction of its
-    rows, and on 100,000 rows the search of all of them was a third of
-    ``HPMKDClassifier``'s fit time.
+    rows, and on 100,000 rows x 20 features the brute-force search of all of
+    them took almost half of ``HPMKDClassifier``'s fit time.
     """
     filled = np.where(np.isnan(X), np.nanmean(X, axis=0), X)
     filled = np.nan_to_num(filled)
