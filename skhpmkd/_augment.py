@@ -97,7 +97,8 @@ def interpolate(X, factor, *, n_neighbors=5, random_state):
     if n_new == 0:
         return np.empty((0, X.shape[1]))
     origin, nearest = _origins_and_neighbours(X, n_new, n_neighbors, random_state)
-    partner = nearest[np.arange(n_new), random_state.randint(nearest.shape[1], size=n_new)]
+    choice = random_state.randint(nearest.shape[1], size=n_new)
+    partner = nearest[np.arange(n_new), choice]
     base, other = X[origin], X[partner]
     weight = random_state.uniform(size=(n_new, 1))
     new = base + weight * (other - base)

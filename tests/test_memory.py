@@ -103,9 +103,7 @@ def test_meta_features_are_bounded_and_distance_is_zero_on_itself():
 def test_a_constant_column_has_no_skewness_and_no_warning():
     # scipy warns of precision loss on a constant column; a user with a
     # constant feature must not see that from every fit.
-    X = np.column_stack(
-        [np.random.RandomState(0).normal(size=60), np.full(60, 0.1)]
-    )
+    X = np.column_stack([np.random.RandomState(0).normal(size=60), np.full(60, 0.1)])
     y = np.array([0, 1] * 30)
     targets = np.full((60, 2), 0.5)
     with warnings.catch_warnings():
