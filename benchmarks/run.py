@@ -137,10 +137,6 @@ class Family:
     space: dict = field(default_factory=dict)
 
 
-def _logistic():
-    return imputed_logistic()
-
-
 def _tree():
     return DecisionTreeClassifier(max_depth=5)
 
@@ -172,7 +168,9 @@ def _gbm():
 
 
 FAMILIES = {
-    "logistic": Family(_logistic, {"logisticregression__C": loguniform(1e-3, 1e2)}),
+    "logistic": Family(
+        imputed_logistic, {"logisticregression__C": loguniform(1e-3, 1e2)}
+    ),
     "tree": Family(
         _tree, {"max_depth": randint(2, 9), "min_samples_leaf": randint(1, 41)}
     ),
@@ -679,7 +677,7 @@ def _teacher_trio(seed):
             "forest",
             RandomForestClassifier(n_estimators=200, n_jobs=1, random_state=seed),
         ),
-        ("logistic", _seeded(_logistic(), seed)),
+        ("logistic", _seeded(imputed_logistic(), seed)),
     ]
 
 
