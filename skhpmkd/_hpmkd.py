@@ -144,6 +144,13 @@ def _count_chain_fits(chain, n_splits):
     return fits
 
 
+def _ranked(records):
+    """Search records from best to worst: score, then lower log-loss."""
+    return sorted(
+        records, key=lambda record: (record["score"], -record["log_loss"]), reverse=True
+    )
+
+
 def _is_named_list(teachers):
     return isinstance(teachers, list) and all(
         isinstance(item, tuple) and len(item) == 2 for item in teachers
@@ -198,6 +205,10 @@ class HPMKDClassifier(
         larger configurations lose to any that fits. A float in ``(0, 1)`` is
         a share of the fitted teacher's size: ``0.1`` asks for a student at
         least ten times smaller than the teacher (all of the fused teachers).
+        The refitted student is measured again: when the refit on every
+        training row grows past the bound, the next best configuration within
+        it is refitted instead (one size smaller when none is left), and those
+        refits count in ``n_student_fits_`` and ``search_cost_``.
     max_latency : float, default=None
         Largest ``predict_proba`` time in seconds per 1,000 rows, measured on
         the held-out rows; slower configurations lose to any that meets it.
@@ -261,7 +272,9 @@ class HPMKDClassifier(
     chain_ : ProgressiveChainClassifier or None
         With ``use_chain``, the fitted chain whose last step is ``student_``.
     best_params_ : dict
-        ``student``, ``size``, ``temperature`` and ``alpha`` of the winner.
+        ``student``, ``size``, ``temperature`` and ``alpha`` of the deployed
+        student: the winner, or the best that stays within ``max_student_size``
+        when refitted.
     best_score_ : float
         Its score on the held-out rows.
     search_results_ : dict of ndarray
@@ -281,8 +294,9 @@ class HPMKDClassifier(
     n_teacher_fits_ : int
         Teacher fits (folds and final fits; 0 when cached or frozen).
     n_student_fits_ : int
-        Student fits of the search plus the final refit (with ``use_chain``,
-        every fit of the chain's steps and assistant trials).
+        Student fits of the search plus the final refits (one, unless a refit
+        grew past ``max_student_size``; with ``use_chain``, every fit of the
+        chain's steps and assistant trials).
     search_cost_ : float
         Full-data-equivalent student fits spent, the final refit included.
     meta_features_ : dict
@@ -582,39 +596,17 @@ class HPMKDClassifier(
     def _fit(self, X, y):
         start = time.perf_counter()
         search, X, codes, targets, factor, rng = self._prepare(X, y)
-        space = search.space
         records = search.run()
-        best = search.best
-        self.best_params_ = dict(best["config"])
-        self.best_score_ = best["score"]
-        self.search_results_ = self._results_table(records)
 
         # The winner is refitted on every training row with its own seed, and
         # a transfer set drawn around all of them.
         refit_start = time.perf_counter()
         X_transfer, transfer_targets = self._transfer(X, factor, rng)
-        student = space.build(best["config"])
-        seed_estimator(
-            student, np.random.RandomState(config_seed(search.base_seed_, best["config"]))
-        )
-        if self.use_chain:
-            self.chain_ = self._fit_chain(student, best["config"], X, codes, targets, rng)
-            self.student_ = self.chain_.student_
-            n_refits = _count_chain_fits(self.chain_, self._n_splits(X, codes))
-        else:
-            self.chain_ = None
-            with threadpool_limits(limits=1):
-                self.student_ = fit_config(
-                    student,
-                    np.vstack([X, X_transfer]),
-                    np.vstack([targets, transfer_targets]),
-                    np.concatenate([codes, np.full(len(X_transfer), -1)]),
-                    self.classes_,
-                    best["config"],
-                    self.use_temperature_schedule,
-                    feature_names=getattr(self, "feature_names_in_", None),
-                )
-            n_refits = 1
+        refit_data = (X, codes, targets, X_transfer, transfer_targets, rng)
+        best, n_refits = self._refit_within_bound(search, refit_data)
+        self.best_params_ = dict(best["config"])
+        self.best_score_ = best["score"]
+        self.search_results_ = self._results_table(records)
         self.n_student_fits_ = len(records) + n_refits
         self.n_models_fitted_ = self.n_teacher_fits_ + self.n_student_fits_
         self.search_cost_ = float(search.spent + n_refits)
@@ -631,6 +623,100 @@ class HPMKDClassifier(
         if self.warm_start_memory is not None:
             self._remember(records)
         return targets
+
+    def _refit_within_bound(self, search, refit_data):
+        """Refit the search's winner on every training row, within the size bound.
+
+        The search measures sizes on its fit rows; on every training row and a
+        larger transfer set a student can grow past ``max_student_size_``
+        (fuller boosted trees). The next best configuration the search found
+        within the bounds is then refitted instead; when none stays within,
+        one size smaller of each is scored and refitted, down to the smallest.
+        Sets ``student_`` and ``chain_``; returns the record of the deployed
+        configuration and the number of student fits the refits took.
+        """
+        queue = [search.best] + _ranked(
+            record
+            for record in search.records
+            if record["resource"] == 1.0
+            and record["feasible"]
+            and record is not search.best
+        )
+        n_refits, tried, sizes = 0, [], []
+        while queue:
+            record = queue.pop(0)
+            if record["config"] in tried:
+                continue
+            tried.append(record["config"])
+            student, chain, n_fits = self._refit(search, record["config"], *refit_data)
+            n_refits += n_fits
+            if self.max_student_size_ is None:
+                break
+            sizes.append(model_size(student))
+            if sizes[-1] <= self.max_student_size_:
+                break
+            self._log(
+                f"refit {describe(record['config'])} has size {sizes[-1]} > "
+                f"{self.max_student_size_} on all rows; refitting the next best"
+            )
+            if not queue:
+                queue = self._smaller_configs(search, tried)
+        else:
+            raise ValueError(
+                "No candidate student meets max_student_size="
+                f"{self.max_student_size_} nodes when refitted on all training "
+                f"rows: the smallest of the {len(tried)} refitted configurations "
+                f"has size {min(sizes)}. Loosen max_student_size."
+            )
+        self.student_, self.chain_ = student, chain
+        return record, n_refits
+
+    @staticmethod
+    def _smaller_configs(search, tried):
+        """Score one size smaller of each refitted configuration, best first."""
+        smaller = []
+        for config in tried:
+            if config["size"] is None or config["size"] == 0:
+                continue
+            candidate = search.space.accept({**config, "size": config["size"] - 1})
+            if candidate is not None and candidate not in tried + smaller:
+                smaller.append(candidate)
+        if not smaller:
+            return []
+        results = search.evaluate(smaller, 1.0, "surrogate", len(search.levels))
+        return _ranked(result for result in results if result["feasible"])
+
+    def _refit(
+        self, search, config, X, codes, targets, X_transfer, transfer_targets, rng
+    ):
+        """Fit ``config``'s student on every training row (and the transfer set).
+
+        Returns the student, the chain it ends (with ``use_chain``, else
+        ``None``) and the number of student fits.
+        """
+        student = search.space.build(config)
+        seed_estimator(
+            student, np.random.RandomState(config_seed(search.base_seed_, config))
+        )
+        if self.use_chain:
+            chain = self._fit_chain(student, config, X, codes, targets, rng)
+            return (
+                chain.student_,
+                chain,
+                _count_chain_fits(chain, self._n_splits(X, codes)),
+            )
+        with threadpool_limits(limits=1):
+            student = fit_config(
+                student,
+                np.vstack([X, X_transfer]),
+                np.vstack([targets, transfer_targets]),
+                np.concatenate([codes, np.full(len(X_transfer), -1)]),
+                self.classes_,
+                config,
+                self.use_temperature_schedule,
+                feature_names=getattr(self, "feature_names_in_", None),
+            )
+        return student, None, 1
 
     def _n_splits(self, X, codes):
         return check_cv(self.cv, codes, classifier=True).get_n_splits(X, codes)

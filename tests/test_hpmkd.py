@@ -178,6 +178,48 @@ def test_size_bound_as_a_share_of_the_teacher(three_class):
     assert model_size(model.student_) <= model.max_student_size_
 
 
+def _grown_on_refit(n_samples, bound, random_state):
+    # XGBoost students whose trees fill up when refitted on every row: on
+    # 800 rows, seed 1, the winner within 864 nodes on the search's rows (60
+    # rounds of depth 3) has 884 after the refit; on 400 rows, seed 3, the
+    # smallest student (30 rounds of depth 2) grows from 208 to 210 nodes.
+    X, y = make_classification(
+        n_samples=n_samples, n_features=8, n_informative=5, random_state=1
+    )
+    model = HPMKDClassifier(
+        RandomForestClassifier(n_estimators=30, random_state=0),
+        students=["xgboost"],
+        budget=5,
+        max_student_size=bound,
+        random_state=random_state,
+    )
+    return model, X, y
+
+
+def test_refit_grown_past_the_size_bound_is_replaced():
+    model, X, y = _grown_on_refit(800, 864, 1)
+    model.fit(X, y)
+    assert model_size(model.student_) <= 864
+    # The winner was refitted, found too large, and a smaller one deployed.
+    n_search_fits = len(model.search_results_["score"])
+    assert model.n_student_fits_ == n_search_fits + 2
+    assert model.search_cost_ >= 2
+    results = model.search_results_
+    deployed = [
+        i for i, params in enumerate(results["params"]) if params == model.best_params_
+    ]
+    assert deployed and results["score"][deployed[-1]] == model.best_score_
+    assert results["resource"][deployed[-1]] == 1.0
+
+
+def test_refit_grown_past_every_size_raises():
+    model, X, y = _grown_on_refit(400, 208, 3)
+    with pytest.raises(
+        ValueError, match=r"max_student_size=208 nodes when refitted .* size 210"
+    ):
+        model.fit(X, y)
+
+
 def test_size_share_of_fused_teachers(three_class):
     teachers = [
         ("forest", RandomForestClassifier(n_estimators=5, max_depth=4)),
