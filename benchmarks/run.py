@@ -1190,7 +1190,7 @@ def machine_info():
     }
 
 
-def report(frame, runs):
+def report(frame, runs, n_replaced=0):
     """The markdown report: the runs, the full table and the summaries."""
     table = aggregate(frame)
     run_lines = []
@@ -1205,7 +1205,9 @@ def report(frame, runs):
         "through /proc/self/clear_refs before each fit; native buffers included)",
         "- distilled rows (kd_*, chain, grid) reuse the teacher's out-of-fold targets: "
         "their fit_s excludes the teacher row's fit_s; hpmkd rows fit their own "
-        "teachers\n",
+        "teachers",
+        "- rows repeated by a later run (same data set, seed, method and, per "
+        f"family, family) and replaced by it: {n_replaced}\n",
         "\n## Results (mean over seeds)\n",
         markdown_table(table),
         "\n## Paired comparisons (win = higher test accuracy, tie = 0.5; "
@@ -1225,6 +1227,21 @@ def report(frame, runs):
     return "\n".join(parts)
 
 
+def merge_runs(frames):
+    """Concatenate the rows of several runs, in order.
+
+    A row that a later run repeats (same data set, seed and method, and the
+    same family for the per-family methods) is replaced by the later one, so
+    that each split counts once. Returns the merged frame and the number of
+    rows replaced.
+    """
+    frame = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
+    family = frame["family"].where(frame["method"].isin(PER_FAMILY), "")
+    key = frame[["dataset", "seed", "method"]].assign(family=family.fillna(""))
+    repeated = key.duplicated(keep="last")
+    return frame[~repeated].reset_index(drop=True), int(repeated.sum())
+
+
 def write_report(csv_paths, markdown_path):
     """Merge the CSVs of one or more runs (and their ``.info.json``) into one report."""
     frames, runs = [], []
@@ -1233,8 +1250,8 @@ def write_report(csv_paths, markdown_path):
         info_path = path.with_suffix(".info.json")
         if info_path.exists():
             runs.append(json.loads(info_path.read_text()))
-    frame = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
-    text = report(frame, runs)
+    frame, n_replaced = merge_runs(frames)
+    text = report(frame, runs, n_replaced)
     Path(markdown_path).write_text(text)
     return frame, text
 

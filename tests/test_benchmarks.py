@@ -179,6 +179,28 @@ def test_paired_summary_counts_wins_and_ties():
     assert overall["d_log_loss"] == pytest.approx(-(0.1 + 0.0 - 0.2) / 3)
 
 
+def test_merged_runs_count_each_split_once():
+    run = _module("run")
+
+    def row(seed, method, family, accuracy):
+        return dict(dataset="d", seed=seed, method=method, family=family,
+                    accuracy=accuracy)  # fmt: skip
+
+    first = pd.DataFrame(
+        [row(0, "hpmkd-tenth_size", "xgb", 0.9), row(0, "hard_tuned", "tree", 0.8),
+         row(0, "hard_tuned", "xgb", 0.85), row(1, "hpmkd-tenth_size", "xgb", 0.7)]
+    )  # fmt: skip
+    # A later run repeats seed 0's variant, whose student is now a tree.
+    later = pd.DataFrame([row(0, "hpmkd-tenth_size", "tree", 0.95)])
+    merged, n_replaced = run.merge_runs([first, later])
+    assert n_replaced == 1
+    assert list(merged.columns) == run.COLUMNS
+    variant = merged[merged["method"] == "hpmkd-tenth_size"]
+    assert variant.sort_values("seed")["accuracy"].tolist() == [0.95, 0.7]
+    # Per-family rows of different families are different rows.
+    assert (merged["method"] == "hard_tuned").sum() == 2
+
+
 def test_expected_calibration_error():
     run = _module("run")
     proba = np.array([[0.8, 0.2]] * 10)
