@@ -673,14 +673,23 @@ class HPMKDClassifier(
 
     @staticmethod
     def _smaller_configs(search, tried):
-        """Score one size smaller of each refitted configuration, best first."""
+        """Score the next smaller size of each refitted configuration.
+
+        Sizes the search already scored are skipped (refitted, or out of the
+        bounds). Returns the records within the bounds, best first.
+        """
+        scored = [r["config"] for r in search.records if r["resource"] == 1.0]
         smaller = []
         for config in tried:
-            if config["size"] is None or config["size"] == 0:
-                continue
-            candidate = search.space.accept({**config, "size": config["size"] - 1})
-            if candidate is not None and candidate not in tried + smaller:
-                smaller.append(candidate)
+            if config["size"] is None:
+                continue  # a student given as an estimator has its own size only
+            for size in reversed(range(config["size"])):
+                candidate = search.space.accept({**config, "size": size})
+                if candidate is None or candidate in scored:
+                    continue
+                if candidate not in smaller:
+                    smaller.append(candidate)
+                break
         if not smaller:
             return []
         results = search.evaluate(smaller, 1.0, "surrogate", len(search.levels))
