@@ -2,9 +2,11 @@
 
 The build runs every gallery example and takes minutes, so it carries the
 ``docs`` marker (deselect with ``-m "not docs"``) and is skipped when Sphinx
-is not installed. It runs the same command as a separate CI step would::
+is not installed. It runs the same command as a separate CI step would,
+rerunning examples whose outputs an earlier build left in ``doc/``::
 
-    python -m sphinx -W --keep-going -b html doc doc/_build/html
+    python -m sphinx -W --keep-going -D sphinx_gallery_conf.run_stale_examples=True \
+        -b html doc doc/_build/html
 """
 
 import importlib
@@ -101,6 +103,10 @@ def test_docs_build_offline_without_warnings(tmp_path):
         "sphinx",
         "-W",
         "--keep-going",
+        # Run every example even where doc/auto_examples holds the outputs of
+        # an earlier build of the same script, which sphinx-gallery would reuse.
+        "-D",
+        "sphinx_gallery_conf.run_stale_examples=True",
         "-b",
         "html",
         "-d",
