@@ -144,13 +144,6 @@ def _count_chain_fits(chain, n_splits):
     return fits
 
 
-def _ranked(records):
-    """Search records from best to worst: score, then lower log-loss."""
-    return sorted(
-        records, key=lambda record: (record["score"], -record["log_loss"]), reverse=True
-    )
-
-
 def _is_named_list(teachers):
     return isinstance(teachers, list) and all(
         isinstance(item, tuple) and len(item) == 2 for item in teachers
@@ -635,13 +628,7 @@ class HPMKDClassifier(
         Sets ``student_`` and ``chain_``; returns the record of the deployed
         configuration and the number of student fits the refits took.
         """
-        queue = [search.best] + _ranked(
-            record
-            for record in search.records
-            if record["resource"] == 1.0
-            and record["feasible"]
-            and record is not search.best
-        )
+        queue = search.ranked()
         n_refits, tried, sizes = 0, [], []
         while queue:
             record = queue.pop(0)
@@ -660,7 +647,7 @@ class HPMKDClassifier(
                 f"{self.max_student_size_} on all rows; refitting the next best"
             )
             if not queue:
-                queue = self._smaller_configs(search, tried)
+                queue = search.smaller(tried)
         else:
             raise ValueError(
                 "No candidate student meets max_student_size="
@@ -670,30 +657,6 @@ class HPMKDClassifier(
             )
         self.student_, self.chain_ = student, chain
         return record, n_refits
-
-    @staticmethod
-    def _smaller_configs(search, tried):
-        """Score the next smaller size of each refitted configuration.
-
-        Sizes the search already scored are skipped (refitted, or out of the
-        bounds). Returns the records within the bounds, best first.
-        """
-        scored = [r["config"] for r in search.records if r["resource"] == 1.0]
-        smaller = []
-        for config in tried:
-            if config["size"] is None:
-                continue  # a student given as an estimator has its own size only
-            for size in reversed(range(config["size"])):
-                candidate = search.space.accept({**config, "size": size})
-                if candidate is None or candidate in scored:
-                    continue
-                if candidate not in smaller:
-                    smaller.append(candidate)
-                break
-        if not smaller:
-            return []
-        results = search.evaluate(smaller, 1.0, "surrogate", len(search.levels))
-        return _ranked(result for result in results if result["feasible"])
 
     def _refit(
         self, search, config, X, codes, targets, X_transfer, transfer_targets, rng

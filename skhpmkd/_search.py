@@ -427,13 +427,14 @@ def halving_cost(n_configs, levels):
     return cost
 
 
+def _rank_key(result):
+    """Order of results: within the bounds first, then score, then lower log-loss."""
+    return (result["feasible"], result["score"], -result["log_loss"])
+
+
 def _better(first, second):
     """Whether result ``first`` beats ``second``: feasible, score, then log-loss."""
-    if second is None:
-        return True
-    key_first = (first["feasible"], first["score"], -first["log_loss"])
-    key_second = (second["feasible"], second["score"], -second["log_loss"])
-    return key_first > key_second
+    return second is None or _rank_key(first) > _rank_key(second)
 
 
 class ConfigSearch:
@@ -543,6 +544,46 @@ class ConfigSearch:
                 self.best = result
         return results
 
+    def _full_data_configs(self):
+        """Configurations scored on all the fit rows so far."""
+        return [r["config"] for r in self.records if r["resource"] == 1.0]
+
+    def ranked(self):
+        """Full-data results within the bounds, best first: ``best`` leads.
+
+        Ties keep the order of fitting, as ``best`` does.
+        """
+        full = (r for r in self.records if r["resource"] == 1.0 and r["feasible"])
+        return sorted(full, key=_rank_key, reverse=True)
+
+    def smaller(self, configs):
+        """Score the next smaller size of each configuration, on all the fit rows.
+
+        Sizes already scored are skipped (fitted before, or out of the
+        bounds); a student given as an estimator has its own size only.
+        Returns the new results within the bounds, best first.
+        """
+        scored = self._full_data_configs()
+        smaller = []
+        for config in configs:
+            if config["size"] is None:
+                continue
+            for size in reversed(range(config["size"])):
+                candidate = self.space.accept({**config, "size": size})
+                if candidate is None or candidate in scored:
+                    continue
+                if candidate not in smaller:
+                    smaller.append(candidate)
+                break
+        if not smaller:
+            return []
+        results = self.evaluate(smaller, 1.0, "surrogate", len(self.levels))
+        return sorted(
+            (result for result in results if result["feasible"]),
+            key=_rank_key,
+            reverse=True,
+        )
+
     def _say(self, message):
         if self.log is not None:
             self.log(message)
@@ -630,16 +671,12 @@ class ConfigSearch:
 
     def _propose(self):
         full = [r for r in self.records if r["resource"] == 1.0]
-        done = [r["config"] for r in full]
+        done = self._full_data_configs()
         # Proposals refine around the best full-data configurations, among
         # the students that earned a full-data fit: halving has already
         # ranked the students on cheaper fits.
         promising = {config["student"] for config in done}
-        leaders = sorted(
-            full,
-            key=lambda r: (r["feasible"], r["score"], -r["log_loss"]),
-            reverse=True,
-        )[:_N_LEADERS]
+        leaders = sorted(full, key=_rank_key, reverse=True)[:_N_LEADERS]
         candidates = []
         for leader in leaders:
             for config in self._neighbours(leader["config"]):
@@ -697,7 +734,7 @@ class ConfigSearch:
             name = record["config"]["student"]
             best_of[name] = max(best_of.get(name, -np.inf), record["score"])
         order = sorted(self.space.names, key=lambda name: -best_of.get(name, -np.inf))
-        done = [r["config"] for r in self.records if r["resource"] == 1.0]
+        done = self._full_data_configs()
         for name in order:
             config = self.space.accept(
                 {**self.best["config"], "student": name, "size": 0}

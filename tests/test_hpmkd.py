@@ -17,7 +17,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import get_tags
 
 from skhpmkd import AttentionMultiTeacherClassifier, HPMKDClassifier
-from skhpmkd._search import SearchSpace, default_families, fit_config
+from skhpmkd._search import default_families, fit_config
 from skhpmkd._soft_targets import fit_soft_student
 from skhpmkd.metrics import model_size
 
@@ -218,41 +218,6 @@ def test_refit_grown_past_every_size_raises():
         ValueError, match=r"max_student_size=208 nodes when refitted .* size 210"
     ):
         model.fit(X, y)
-
-
-def test_smaller_sizes_skip_those_already_scored():
-    space = SearchSpace([("xgboost", None), ("dt", None)], (1.0,), (0.5,))
-
-    def config(student, size):
-        return {"student": student, "size": size, "temperature": 1.0, "alpha": 0.5}
-
-    class Search:
-        # The search scored XGBoost at size 3 (refitted, too large) and size 2
-        # (out of the bounds), and the smallest tree (refitted, too large).
-        records = [
-            {"config": config("xgboost", 3), "resource": 1.0, "feasible": True},
-            {"config": config("xgboost", 2), "resource": 1.0, "feasible": False},
-            {"config": config("xgboost", 1), "resource": 1 / 3, "feasible": True},
-            {"config": config("dt", 0), "resource": 1.0, "feasible": True},
-        ]
-        levels = [1 / 3, 1.0]
-
-        def __init__(self):
-            self.space = space
-            self.asked = []
-
-        def evaluate(self, configs, level, stage, rung):
-            self.asked.extend(configs)
-            return [
-                {"config": c, "feasible": True, "score": 0.9, "log_loss": 0.3}
-                for c in configs
-            ]
-
-    search = Search()
-    tried = [config("xgboost", 3), config("dt", 0)]
-    records = HPMKDClassifier._smaller_configs(search, tried)
-    assert search.asked == [config("xgboost", 1)]
-    assert [record["config"] for record in records] == [config("xgboost", 1)]
 
 
 def test_size_share_of_fused_teachers(three_class):

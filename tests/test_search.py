@@ -12,7 +12,9 @@ from skhpmkd._search import (
     FAMILIES,
     N_SIZES,
     TEMPERATURES,
+    ConfigSearch,
     SearchSpace,
+    _better,
     config_seed,
     default_families,
     family_student,
@@ -142,3 +144,83 @@ def test_search_matches_grid_with_an_eighth_of_its_fits():
     assert chosen["score"] == search.best_score_
     assert search.best_score_ >= grid_best["score"] - 0.005
     assert test_accuracy(chosen) >= test_accuracy(grid_best) - 0.005
+
+
+def _config(student, size):
+    return {"student": student, "size": size, "temperature": 1.0, "alpha": 0.5}
+
+
+class _ScoredSearch(ConfigSearch):
+    """A search over given records; ``evaluate`` notes what it is asked to fit."""
+
+    def __init__(self, records):
+        space = SearchSpace([("xgboost", None), ("dt", None)], (1.0,), (0.5,))
+        super().__init__(
+            space,
+            None,
+            None,
+            budget=10,
+            patience=3,
+            warm_configs=[],
+            n_jobs=None,
+            random_state=np.random.RandomState(0),
+        )
+        self.records, self.levels, self.asked = records, [1 / 3, 1.0], []
+        self.best = None
+
+    def evaluate(self, configs, level, stage, rung):
+        self.asked.extend(configs)
+        return [
+            {"config": c, "feasible": True, "score": 0.9, "log_loss": 0.3}
+            for c in configs
+        ]
+
+
+def test_smaller_sizes_skip_those_already_scored():
+    # The search scored XGBoost at size 3 (refitted, too large) and size 2
+    # (out of the bounds), and the smallest tree (refitted, too large).
+    search = _ScoredSearch(
+        [
+            {"config": _config("xgboost", 3), "resource": 1.0, "feasible": True},
+            {"config": _config("xgboost", 2), "resource": 1.0, "feasible": False},
+            {"config": _config("xgboost", 1), "resource": 1 / 3, "feasible": True},
+            {"config": _config("dt", 0), "resource": 1.0, "feasible": True},
+        ]
+    )
+    tried = [_config("xgboost", 3), _config("dt", 0)]
+    records = search.smaller(tried)
+    assert search.asked == [_config("xgboost", 1)]
+    assert [record["config"] for record in records] == [_config("xgboost", 1)]
+
+
+def test_ranked_results_lead_with_the_best():
+    def result(student, size, score, log_loss, feasible=True, resource=1.0):
+        return {
+            "config": _config(student, size),
+            "score": score,
+            "log_loss": log_loss,
+            "feasible": feasible,
+            "resource": resource,
+        }
+
+    records = [
+        result("dt", 0, 0.8, 0.4),
+        result("xgboost", 1, 0.9, 0.3),
+        result("xgboost", 3, 0.95, 0.2, feasible=False),
+        result("xgboost", 2, 0.9, 0.3),  # ties with size 1, fitted later
+        result("dt", 1, 0.99, 0.1, resource=1 / 3),
+        result("xgboost", 0, 0.9, 0.25),
+    ]
+    search = _ScoredSearch([])
+    for record in records:
+        search.records.append(record)
+        if record["resource"] == 1.0 and _better(record, search.best):
+            search.best = record
+    ranked = search.ranked()
+    assert ranked[0] is search.best
+    assert [(r["config"]["student"], r["config"]["size"]) for r in ranked] == [
+        ("xgboost", 0),
+        ("xgboost", 1),
+        ("xgboost", 2),
+        ("dt", 0),
+    ]
