@@ -63,6 +63,30 @@ def _gradient_hessian(margins, q_t, y_onehot, alpha, temperature):
     return grad, np.maximum(hess, _MIN_HESSIAN)
 
 
+def sigmoid(z):
+    """``softmax([0, z])[1]`` element-wise, shifted by the maximum as softmax is.
+
+    Arithmetically the same as the second column of :func:`tempered_softmax`
+    on ``[0, z]`` at temperature 1, without the row reductions.
+    """
+    e = np.exp(-np.abs(z))
+    return np.where(z > 0, 1.0, e) / (1.0 + e)
+
+
+def _binary_gradient_hessian(z, q1, y1, alpha, temperature):
+    """:func:`_gradient_hessian` of the second class when margins are ``[0, z]``.
+
+    The gradient and Hessian of the first class are their negative and equal
+    respectively; a binary booster needs only the second.
+    """
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), z.shape)
+    p = sigmoid(z)
+    p_t = p if temperature == 1.0 else sigmoid(z / temperature)
+    grad = alpha * temperature * (p_t - q1) + (1 - alpha) * (p - y1)
+    hess = alpha * p_t * (1 - p_t) + (1 - alpha) * p * (1 - p)
+    return grad, np.maximum(hess, _MIN_HESSIAN)
+
+
 def mean_kl(teacher_logits, margins, temperature=1.0):
     """Mean ``KL(softmax(t / T) || softmax(z / T))`` over rows."""
     log_q = log_softmax(teacher_logits / temperature, axis=1)
@@ -119,11 +143,9 @@ class KDObjective:
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_pred = np.asarray(y_pred, dtype=float)
         n_classes = self.teacher_logits.shape[1]
-        binary = y_pred.ndim == 1 or y_pred.shape[1] == 1
-        if binary:
-            margins = np.column_stack([np.zeros(len(y_pred)), y_pred.reshape(-1)])
-        else:
-            margins = y_pred.reshape(-1, n_classes)
+        if y_pred.ndim == 1 or y_pred.shape[1] == 1:
+            return self._binary(y_pred, sample_weight)
+        margins = y_pred.reshape(-1, n_classes)
         temperature = self._temperature(margins)
         self.temperatures_.append(temperature)
         grad, hess = _gradient_hessian(
@@ -133,9 +155,33 @@ class KDObjective:
             self.alpha,
             temperature,
         )
-        if sample_weight is not None and np.size(sample_weight):
-            weight = np.asarray(sample_weight, dtype=float)[:, None]
-            grad, hess = grad * weight, hess * weight
-        if binary:
-            return grad[:, 1].reshape(y_pred.shape), hess[:, 1].reshape(y_pred.shape)
+        return _weighted(grad, hess, sample_weight)
+
+    def _binary(self, y_pred, sample_weight):
+        # One margin z per row stands for the margins [0, z]: the second
+        # class's gradient and Hessian, without two-column softmaxes.
+        z = y_pred.reshape(-1)
+        if isinstance(self.schedule, AdaptiveTemperature):
+            temperature = self._temperature(np.column_stack([np.zeros(len(z)), z]))
+        else:
+            temperature = self._temperature(None)
+        self.temperatures_.append(temperature)
+        grad, hess = _binary_gradient_hessian(
+            z,
+            self._tempered_teacher(temperature)[:, 1],
+            self.y_onehot[:, 1],
+            self.alpha,
+            temperature,
+        )
+        grad, hess = _weighted(grad, hess, sample_weight)
+        return grad.reshape(y_pred.shape), hess.reshape(y_pred.shape)
+
+
+def _weighted(grad, hess, sample_weight):
+    """Gradient and Hessian times the per-row ``sample_weight``, if any."""
+    if sample_weight is None or not np.size(sample_weight):
         return grad, hess
+    weight = np.asarray(sample_weight, dtype=float)
+    if grad.ndim == 2:
+        weight = weight[:, None]
+    return grad * weight, hess * weight

@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.special import softmax
 
-from skhpmkd._objective import KDObjective, kd_gradient_hessian, kd_loss
+from skhpmkd._objective import KDObjective, kd_gradient_hessian, kd_loss, sigmoid
 from skhpmkd._schedule import AdaptiveTemperature
 
 
@@ -92,6 +92,47 @@ def test_binary_objective_uses_the_single_margin():
     assert grad.shape == z.shape
     assert_allclose(grad, full_grad[:, 1])
     assert_allclose(hess, full_hess[:, 1])
+
+
+def test_sigmoid_is_the_softmax_of_zero_and_the_margin():
+    z = np.array([-800.0, -30.0, -1.5, -0.0, 0.0, 1e-300, 2.0, 40.0, 800.0])
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        p = sigmoid(z)
+    expected = softmax(np.column_stack([np.zeros_like(z), z]), axis=1)[:, 1]
+    assert_allclose(p, expected, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.5])
+def test_binary_objective_matches_two_columns_with_weights_and_extremes(temperature):
+    rng = np.random.RandomState(2)
+    z = np.concatenate([rng.normal(scale=3.0, size=20), [-700.0, 700.0]])
+    teacher = rng.normal(size=(22, 2))
+    y = np.eye(2)[rng.randint(2, size=22)]
+    y[::5] = 0.0
+    alpha = np.where(y.sum(axis=1) == 0, 1.0, 0.3)
+    weight = rng.uniform(0.5, 2.0, size=22)
+    objective = KDObjective(teacher, y, alpha, np.array([temperature]))
+    with np.errstate(over="raise"):
+        grad, hess = objective(None, z, sample_weight=weight)
+    full_grad, full_hess = kd_gradient_hessian(
+        np.column_stack([np.zeros(22), z]), teacher, y, alpha, temperature
+    )
+    assert np.all(np.isfinite(grad)) and np.all(hess > 0)
+    assert_allclose(grad, full_grad[:, 1] * weight, rtol=1e-12, atol=1e-15)
+    assert_allclose(hess, full_hess[:, 1] * weight, rtol=1e-12, atol=1e-15)
+
+
+def test_binary_adaptive_objective_measures_the_two_class_kl():
+    rng = np.random.RandomState(3)
+    teacher = np.column_stack([np.zeros(10), rng.normal(scale=2.0, size=10)])
+    y = np.zeros((10, 2))
+    binary = KDObjective(teacher, y, np.ones(10), AdaptiveTemperature(4.0, 1.0))
+    columns = KDObjective(teacher, y, np.ones(10), AdaptiveTemperature(4.0, 1.0))
+    for z in (np.zeros(10), 0.5 * teacher[:, 1], teacher[:, 1]):
+        binary(None, z)
+        columns(None, np.column_stack([np.zeros(10), z]))
+    assert binary.temperatures_ == pytest.approx(columns.temperatures_)
+    assert binary.temperatures_[-1] == pytest.approx(1.0)
 
 
 def test_objective_follows_its_schedule_and_pickles():
