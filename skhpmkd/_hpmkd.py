@@ -45,6 +45,7 @@ from ._search import (
     family_student,
     fit_config,
     installed_families,
+    predict_latency,
 )
 from ._size import model_size
 from ._soft_targets import aligned_proba, student_labels
@@ -204,7 +205,10 @@ class HPMKDClassifier(
         refits count in ``n_student_fits_`` and ``search_cost_``.
     max_latency : float, default=None
         Largest ``predict_proba`` time in seconds per 1,000 rows, measured on
-        the held-out rows; slower configurations lose to any that meets it.
+        the held-out rows with one thread; slower configurations lose to any
+        that meets it. As for ``max_student_size``, the refitted student is
+        measured again and replaced by the next best within the bound when it
+        is slower.
     use_chain : bool, default=False
         Fit the winning configuration's student through a
         :class:`ProgressiveChainClassifier` with ``steps="auto"``: assistants
@@ -618,18 +622,19 @@ class HPMKDClassifier(
         return targets
 
     def _refit_within_bound(self, search, refit_data):
-        """Refit the search's winner on every training row, within the size bound.
+        """Refit the search's winner on every training row, within the bounds.
 
-        The search measures sizes on its fit rows; on every training row and a
-        larger transfer set a student can grow past ``max_student_size_``
-        (fuller boosted trees). The next best configuration the search found
-        within the bounds is then refitted instead; when none stays within,
-        one size smaller of each is scored and refitted, down to the smallest.
-        Sets ``student_`` and ``chain_``; returns the record of the deployed
-        configuration and the number of student fits the refits took.
+        The search measures sizes and latencies on its fit rows; on every
+        training row and a larger transfer set a student can grow past
+        ``max_student_size_`` or ``max_latency`` (fuller boosted trees). The
+        next best configuration the search found within the bounds is then
+        refitted instead; when none stays within, one size smaller of each is
+        scored and refitted, down to the smallest. Sets ``student_`` and
+        ``chain_``; returns the record of the deployed configuration and the
+        number of student fits the refits took.
         """
         queue = search.ranked()
-        n_refits, tried, sizes = 0, [], []
+        n_refits, tried, measured = 0, [], []
         while queue:
             record = queue.pop(0)
             if record["config"] in tried:
@@ -637,26 +642,51 @@ class HPMKDClassifier(
             tried.append(record["config"])
             student, chain, n_fits = self._refit(search, record["config"], *refit_data)
             n_refits += n_fits
-            if self.max_student_size_ is None:
+            if self.max_student_size_ is None and self.max_latency is None:
                 break
-            sizes.append(model_size(student))
-            if sizes[-1] <= self.max_student_size_:
+            measured.append(self._deployment_cost(student, search.data["X_val"]))
+            excess = self._excess(*measured[-1])
+            if not excess:
                 break
             self._log(
-                f"refit {describe(record['config'])} has size {sizes[-1]} > "
-                f"{self.max_student_size_} on all rows; refitting the next best"
+                f"refit {describe(record['config'])} has {excess} on all rows; "
+                "refitting the next best"
             )
             if not queue:
                 queue = search.smaller(tried)
         else:
+            sizes, latencies = zip(*measured)
+            bounds, best = [], []
+            if self.max_student_size_ is not None:
+                bounds.append(f"max_student_size={self.max_student_size_} nodes")
+                best.append(f"the smallest has size {min(sizes)}")
+            if self.max_latency is not None:
+                bounds.append(f"max_latency={self.max_latency} s per 1,000 rows")
+                best.append(f"the fastest takes {min(latencies):.3g} s")
+            names = " or ".join(bound.split("=")[0] for bound in bounds)
             raise ValueError(
-                "No candidate student meets max_student_size="
-                f"{self.max_student_size_} nodes when refitted on all training "
-                f"rows: the smallest of the {len(tried)} refitted configurations "
-                f"has size {min(sizes)}. Loosen max_student_size."
+                f"No candidate student meets {' and '.join(bounds)} when refitted "
+                f"on all training rows: of the {len(tried)} refitted "
+                f"configurations, {'; '.join(best)}. Loosen {names}."
             )
         self.student_, self.chain_ = student, chain
         return record, n_refits
+
+    def _deployment_cost(self, student, X_val):
+        """Size and ``predict_proba`` seconds per 1,000 rows (NaN if unbounded)."""
+        if self.max_latency is None:
+            return model_size(student), np.nan
+        with threadpool_limits(limits=1):
+            return model_size(student), predict_latency(student, X_val)
+
+    def _excess(self, size, latency):
+        """Which bound a refitted student exceeds, as text; empty if none."""
+        excess = []
+        if self.max_student_size_ is not None and size > self.max_student_size_:
+            excess.append(f"size {size} > {self.max_student_size_}")
+        if self.max_latency is not None and latency > self.max_latency:
+            excess.append(f"latency {latency:.3g} s > {self.max_latency} s")
+        return " and ".join(excess)
 
     def _refit(
         self, search, config, X, codes, targets, X_transfer, transfer_targets, rng

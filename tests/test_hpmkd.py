@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import get_tags
 
-from skhpmkd import AttentionMultiTeacherClassifier, HPMKDClassifier
+from skhpmkd import AttentionMultiTeacherClassifier, HPMKDClassifier, _hpmkd, _search
 from skhpmkd._search import default_families, fit_config
 from skhpmkd._soft_targets import fit_soft_student
 from skhpmkd.metrics import model_size
@@ -178,7 +178,7 @@ def test_size_bound_as_a_share_of_the_teacher(three_class):
     assert model_size(model.student_) <= model.max_student_size_
 
 
-def _grown_on_refit(n_samples, bound, random_state):
+def _grown_on_refit(n_samples, bound, random_state, bound_name="max_student_size"):
     # XGBoost students whose trees fill up when refitted on every row: on
     # 800 rows, seed 1, the winner within 864 nodes on the search's rows (60
     # rounds of depth 3) has 884 after the refit; on 400 rows, seed 3, the
@@ -190,10 +190,20 @@ def _grown_on_refit(n_samples, bound, random_state):
         RandomForestClassifier(n_estimators=30, random_state=0),
         students=["xgboost"],
         budget=5,
-        max_student_size=bound,
         random_state=random_state,
+        **{bound_name: bound},
     )
     return model, X, y
+
+
+def _latency_of_size(monkeypatch):
+    # Prediction time made a deterministic microsecond per node, in the search
+    # and at the refit alike, so that the latency bound acts as the size bound.
+    def latency(student, X):
+        return model_size(student) * 1e-6
+
+    monkeypatch.setattr(_search, "predict_latency", latency)
+    monkeypatch.setattr(_hpmkd, "predict_latency", latency)
 
 
 def test_refit_grown_past_the_size_bound_is_replaced():
@@ -216,6 +226,27 @@ def test_refit_grown_past_every_size_raises():
     model, X, y = _grown_on_refit(400, 208, 3)
     with pytest.raises(
         ValueError, match=r"max_student_size=208 nodes when refitted .* size 210"
+    ):
+        model.fit(X, y)
+
+
+def test_refit_slower_than_the_latency_bound_is_replaced(monkeypatch):
+    _latency_of_size(monkeypatch)
+    model, X, y = _grown_on_refit(800, 864e-6, 1, "max_latency")
+    model.fit(X, y)
+    assert model_size(model.student_) <= 864
+    n_search_fits = len(model.search_results_["score"])
+    assert model.n_student_fits_ == n_search_fits + 2
+    assert np.all(model.search_results_["latency"] > 0)
+
+
+def test_refit_slower_than_the_bound_at_every_size_raises(monkeypatch):
+    _latency_of_size(monkeypatch)
+    model, X, y = _grown_on_refit(400, 208e-6, 3, "max_latency")
+    with pytest.raises(
+        ValueError,
+        match=r"max_latency=0.000208 s per 1,000 rows when refitted .* fastest "
+        r"takes 0.00021 s\. Loosen max_latency\.",
     ):
         model.fit(X, y)
 
