@@ -1,6 +1,7 @@
 """HPMKDClassifier: fitted attributes, budget, switches, caching, determinism, errors."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -249,6 +250,21 @@ def test_refit_slower_than_the_bound_at_every_size_raises(monkeypatch):
         r"takes 0.00021 s\. Loosen max_latency\.",
     ):
         model.fit(X, y)
+
+
+@pytest.mark.parametrize("student", ["dt", "lightgbm"])
+def test_latency_bound_on_a_dataframe_warns_nothing(student):
+    # The refitted student knows the column names (LightGBM its own sanitised
+    # ones); its latency is measured on rows named as it expects.
+    pytest.importorskip("pandas")
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = HPMKDClassifier(
+        students=[student], budget=3, max_latency=1.0, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X, y)
+    assert list(model.feature_names_in_) == list(X.columns)
 
 
 def test_size_share_of_fused_teachers(three_class):
