@@ -6,11 +6,34 @@ from scipy.special import log_softmax, softmax
 from ._schedule import AdaptiveTemperature
 
 _MIN_HESSIAN = 1e-6
+# NumPy adds up to seven terms of a row one after another (pairwise from
+# eight on), so a column-by-column sum of that many is the same sum.
+_MAX_COLUMNWISE_CLASSES = 7
+
+
+def row_softmax(x):
+    """Row-wise softmax of a 2-D array, as :func:`scipy.special.softmax` does.
+
+    With at most seven columns the row maximum and sum are taken column by
+    column, in the order NumPy adds them, which gives the same values several
+    times faster than reducing along the short axis of every boosting round.
+    """
+    n_columns = x.shape[1]
+    if n_columns > _MAX_COLUMNWISE_CLASSES:
+        return softmax(x, axis=1)
+    peak = x[:, 0].copy()
+    for column in range(1, n_columns):
+        np.maximum(peak, x[:, column], out=peak)
+    shifted = np.exp(x - peak[:, None])
+    total = shifted[:, 0].copy()
+    for column in range(1, n_columns):
+        total += shifted[:, column]
+    return shifted / total[:, None]
 
 
 def tempered_softmax(logits, temperature):
     """Return ``softmax(logits / temperature)`` row-wise."""
-    return softmax(np.asarray(logits, dtype=float) / temperature, axis=1)
+    return row_softmax(np.asarray(logits, dtype=float) / temperature)
 
 
 def kd_loss(margins, teacher_logits, y_onehot, alpha, temperature):
@@ -56,7 +79,7 @@ def _gradient_hessian(margins, q_t, y_onehot, alpha, temperature):
     """:func:`kd_gradient_hessian` given the tempered teacher ``q_t``."""
     alpha = np.asarray(alpha, dtype=float)
     alpha = np.broadcast_to(alpha, (margins.shape[0],))[:, None]
-    p = softmax(margins, axis=1)
+    p = row_softmax(margins)
     p_t = p if temperature == 1.0 else tempered_softmax(margins, temperature)
     grad = alpha * temperature * (p_t - q_t) + (1 - alpha) * (p - y_onehot)
     hess = alpha * p_t * (1 - p_t) + (1 - alpha) * p * (1 - p)

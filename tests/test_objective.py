@@ -8,7 +8,13 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.special import softmax
 
-from skhpmkd._objective import KDObjective, kd_gradient_hessian, kd_loss, sigmoid
+from skhpmkd._objective import (
+    KDObjective,
+    kd_gradient_hessian,
+    kd_loss,
+    row_softmax,
+    sigmoid,
+)
 from skhpmkd._schedule import AdaptiveTemperature
 
 
@@ -92,6 +98,17 @@ def test_binary_objective_uses_the_single_margin():
     assert grad.shape == z.shape
     assert_allclose(grad, full_grad[:, 1])
     assert_allclose(hess, full_hess[:, 1])
+
+
+@pytest.mark.parametrize("n_classes", [2, 4, 7, 8, 10])
+def test_row_softmax_is_scipy_softmax(n_classes):
+    rng = np.random.RandomState(n_classes)
+    x = rng.normal(scale=4.0, size=(50, n_classes))
+    x[0], x[1, 0], x[2] = 800.0, -800.0, -0.0
+    with np.errstate(over="raise", invalid="raise"):
+        p = row_softmax(x)
+    assert_allclose(p, softmax(x, axis=1), rtol=1e-15, atol=0)
+    assert_allclose(p.sum(axis=1), 1.0)
 
 
 def test_sigmoid_is_the_softmax_of_zero_and_the_margin():
