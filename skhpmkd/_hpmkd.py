@@ -38,14 +38,15 @@ from ._search import (
     TEMPERATURES,
     ConfigSearch,
     SearchSpace,
+    bound_excess,
     config_seed,
     default_families,
     default_log,
+    deployment_cost,
     describe,
     family_student,
     fit_config,
     installed_families,
-    predict_latency,
 )
 from ._size import model_size
 from ._soft_targets import aligned_proba, student_labels
@@ -633,6 +634,7 @@ class HPMKDClassifier(
         ``chain_``; returns the record of the deployed configuration and the
         number of student fits the refits took.
         """
+        settings = search.settings
         queue = search.ranked()
         n_refits, tried, measured = 0, [], []
         while queue:
@@ -642,15 +644,19 @@ class HPMKDClassifier(
             tried.append(record["config"])
             student, chain, n_fits = self._refit(search, record["config"], *refit_data)
             n_refits += n_fits
-            if self.max_student_size_ is None and self.max_latency is None:
+            if settings["max_size"] is None and settings["max_latency"] is None:
                 break
-            measured.append(self._deployment_cost(student, search.data["X_val"]))
-            excess = self._excess(*measured[-1])
+            # Measured with one thread, as the search measured it.
+            with threadpool_limits(limits=1):
+                measured.append(
+                    deployment_cost(student, search.data["X_val"], settings)
+                )
+            excess = bound_excess(*measured[-1], settings)
             if not excess:
                 break
             self._log(
-                f"refit {describe(record['config'])} has {excess} on all rows; "
-                "refitting the next best"
+                f"refit {describe(record['config'])} has {' and '.join(excess)} "
+                "on all rows; refitting the next best"
             )
             if not queue:
                 queue = search.smaller(tried)
@@ -671,22 +677,6 @@ class HPMKDClassifier(
             )
         self.student_, self.chain_ = student, chain
         return record, n_refits
-
-    def _deployment_cost(self, student, X_val):
-        """Size and ``predict_proba`` seconds per 1,000 rows (NaN if unbounded)."""
-        if self.max_latency is None:
-            return model_size(student), np.nan
-        with threadpool_limits(limits=1):
-            return model_size(student), predict_latency(student, X_val)
-
-    def _excess(self, size, latency):
-        """Which bound a refitted student exceeds, as text; empty if none."""
-        excess = []
-        if self.max_student_size_ is not None and size > self.max_student_size_:
-            excess.append(f"size {size} > {self.max_student_size_}")
-        if self.max_latency is not None and latency > self.max_latency:
-            excess.append(f"latency {latency:.3g} s > {self.max_latency} s")
-        return " and ".join(excess)
 
     def _refit(
         self, search, config, X, codes, targets, X_transfer, transfer_targets, rng

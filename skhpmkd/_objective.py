@@ -149,12 +149,21 @@ class KDObjective:
         # objective keeps one record of the rounds and no copy of the targets.
         return self
 
-    def _temperature(self, margins):
+    def _next_temperature(self, margins):
+        """This round's temperature, recorded in ``temperatures_``.
+
+        ``margins`` are one per row for a binary booster (standing for
+        ``[0, z]``); only the adaptive schedule looks at them.
+        """
         if isinstance(self.schedule, AdaptiveTemperature):
-            kl = mean_kl(self.teacher_logits, margins)
-            return self.schedule.next(kl)
-        rounds = np.asarray(self.schedule, dtype=float)
-        return float(rounds[min(len(self.temperatures_), len(rounds) - 1)])
+            if margins.ndim == 1:
+                margins = np.column_stack([np.zeros(len(margins)), margins])
+            temperature = self.schedule.next(mean_kl(self.teacher_logits, margins))
+        else:
+            rounds = np.asarray(self.schedule, dtype=float)
+            temperature = float(rounds[min(len(self.temperatures_), len(rounds) - 1)])
+        self.temperatures_.append(temperature)
+        return temperature
 
     def _tempered_teacher(self, temperature):
         # A constant temperature gives the same tempered targets every round.
@@ -169,8 +178,7 @@ class KDObjective:
         if y_pred.ndim == 1 or y_pred.shape[1] == 1:
             return self._binary(y_pred, sample_weight)
         margins = y_pred.reshape(-1, n_classes)
-        temperature = self._temperature(margins)
-        self.temperatures_.append(temperature)
+        temperature = self._next_temperature(margins)
         grad, hess = _gradient_hessian(
             margins,
             self._tempered_teacher(temperature),
@@ -184,11 +192,7 @@ class KDObjective:
         # One margin z per row stands for the margins [0, z]: the second
         # class's gradient and Hessian, without two-column softmaxes.
         z = y_pred.reshape(-1)
-        if isinstance(self.schedule, AdaptiveTemperature):
-            temperature = self._temperature(np.column_stack([np.zeros(len(z)), z]))
-        else:
-            temperature = self._temperature(None)
-        self.temperatures_.append(temperature)
+        temperature = self._next_temperature(z)
         grad, hess = _binary_gradient_hessian(
             z,
             self._tempered_teacher(temperature)[:, 1],

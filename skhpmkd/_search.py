@@ -372,21 +372,35 @@ def evaluate_config(student, data, rows, config, resource, settings):
     else:
         view = _StudentView(fitted, classes)
         result["score"] = float(scorer(view, X_val, classes[y_val]))
-    size_of = settings["size_of"]
-    result["size"] = int(size_of(fitted)) if size_of is not None else -1
-    result["latency"] = (
-        predict_latency(fitted, X_val)
-        if settings["max_latency"] is not None
-        else np.nan
-    )
-    result["feasible"] = bool(
-        (settings["max_size"] is None or result["size"] <= settings["max_size"])
-        and (
-            settings["max_latency"] is None
-            or result["latency"] <= settings["max_latency"]
-        )
-    )
+    result["size"], result["latency"] = deployment_cost(fitted, X_val, settings)
+    result["feasible"] = not bound_excess(result["size"], result["latency"], settings)
     return result
+
+
+def deployment_cost(student, X_val, settings):
+    """Size and ``predict_proba`` seconds per 1,000 rows of a fitted student.
+
+    The latency is measured only under a ``max_latency`` bound (NaN without
+    one), the size only with a ``size_of`` (-1 without one).
+    """
+    size_of = settings["size_of"]
+    size = int(size_of(student)) if size_of is not None else -1
+    if settings["max_latency"] is None:
+        return size, np.nan
+    return size, predict_latency(student, X_val)
+
+
+def bound_excess(size, latency, settings):
+    """The bounds of ``settings`` that ``size`` and ``latency`` exceed, as text.
+
+    Empty when the student is within every bound.
+    """
+    excess = []
+    if settings["max_size"] is not None and size > settings["max_size"]:
+        excess.append(f"size {size} > {settings['max_size']}")
+    if settings["max_latency"] is not None and latency > settings["max_latency"]:
+        excess.append(f"latency {latency:.3g} s > {settings['max_latency']} s")
+    return excess
 
 
 def _evaluate_job(student, data, rows, config, resource, settings):
@@ -436,6 +450,11 @@ def halving_cost(n_configs, levels):
 def _rank_key(result):
     """Order of results: within the bounds first, then score, then lower log-loss."""
     return (result["feasible"], result["score"], -result["log_loss"])
+
+
+def _best_first(results):
+    """The results within the bounds, best first; ties keep their order."""
+    return sorted((r for r in results if r["feasible"]), key=_rank_key, reverse=True)
 
 
 def _better(first, second):
@@ -559,8 +578,7 @@ class ConfigSearch:
 
         Ties keep the order of fitting, as ``best`` does.
         """
-        full = (r for r in self.records if r["resource"] == 1.0 and r["feasible"])
-        return sorted(full, key=_rank_key, reverse=True)
+        return _best_first(r for r in self.records if r["resource"] == 1.0)
 
     def smaller(self, configs):
         """Score the next smaller size of each configuration, on all the fit rows.
@@ -583,12 +601,7 @@ class ConfigSearch:
                 break
         if not smaller:
             return []
-        results = self.evaluate(smaller, 1.0, "surrogate", len(self.levels))
-        return sorted(
-            (result for result in results if result["feasible"]),
-            key=_rank_key,
-            reverse=True,
-        )
+        return _best_first(self.evaluate(smaller, 1.0, "surrogate", len(self.levels)))
 
     def _say(self, message):
         if self.log is not None:
@@ -677,7 +690,7 @@ class ConfigSearch:
 
     def _propose(self):
         full = [r for r in self.records if r["resource"] == 1.0]
-        done = self._full_data_configs()
+        done = [r["config"] for r in full]
         # Proposals refine around the best full-data configurations, among
         # the students that earned a full-data fit: halving has already
         # ranked the students on cheaper fits.

@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import get_tags
 
-from skhpmkd import AttentionMultiTeacherClassifier, HPMKDClassifier, _hpmkd, _search
+from skhpmkd import AttentionMultiTeacherClassifier, HPMKDClassifier, _search
 from skhpmkd._search import default_families, fit_config
 from skhpmkd._soft_targets import fit_soft_student
 from skhpmkd.metrics import model_size
@@ -204,7 +204,6 @@ def _latency_of_size(monkeypatch):
         return model_size(student) * 1e-6
 
     monkeypatch.setattr(_search, "predict_latency", latency)
-    monkeypatch.setattr(_hpmkd, "predict_latency", latency)
 
 
 def test_refit_grown_past_the_size_bound_is_replaced():
