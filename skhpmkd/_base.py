@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
@@ -21,6 +22,7 @@ def allows_nan(*estimators):
     --------
     >>> from sklearn.impute import SimpleImputer
     >>> from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from skhpmkd._base import allows_nan
@@ -41,6 +43,21 @@ def imputed_logistic(C=1.0):
         SimpleImputer(strategy="median"),
         StandardScaler(),
         LogisticRegression(C=C, max_iter=1000),
+    )
+
+
+def imputed_mlp(hidden_units):
+    """Median imputer, standard scaler and a one-hidden-layer perceptron.
+
+    The perceptron student family; its ``hidden_units`` set its size. Adam
+    runs at a learning rate of 0.01, ten times scikit-learn's default: on
+    soft targets of the benchmark's data sets about as accurate, and it
+    stops after about half the epochs.
+    """
+    return make_pipeline(
+        SimpleImputer(strategy="median"),
+        StandardScaler(),
+        MLPClassifier(hidden_layer_sizes=(hidden_units,), learning_rate_init=0.01),
     )
 
 

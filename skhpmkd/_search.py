@@ -31,7 +31,7 @@ from sklearn.metrics import log_loss
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
-from ._base import imputed_logistic
+from ._base import imputed_logistic, imputed_mlp
 from ._frames import with_feature_names
 from ._parallel import parallel_map
 from ._soft_targets import (
@@ -44,7 +44,7 @@ from ._soft_targets import (
 from ._teachers import seed_estimator
 from .metrics import kl_divergence, top1_agreement
 
-FAMILIES = ("lr", "dt", "rf", "hgb", "xgboost", "lightgbm")
+FAMILIES = ("lr", "dt", "rf", "hgb", "xgboost", "lightgbm", "mlp")
 TEMPERATURES = (0.5, 1.0, 2.0, 3.0)
 ALPHAS = (0.3, 0.5, 0.7, 0.9)
 N_SIZES = 4
@@ -87,7 +87,8 @@ def family_student(family, size):
 
     Sizes grow with the level: inverse regularisation for logistic
     regression (its coefficient count is fixed by the data), depth for trees
-    and forests, leaves and rounds for boosting. Library students run one
+    and forests, leaves and rounds for boosting, hidden units for the
+    one-hidden-layer perceptron. Library students run one
     thread each: parallelism comes from the search's workers.
 
     Examples
@@ -134,6 +135,8 @@ def family_student(family, size):
             n_jobs=1,
             verbose=-1,
         )
+    if family == "mlp":
+        return imputed_mlp((8, 16, 32, 64)[size])
     raise ValueError(
         f"Unknown student family {family!r}; the families are {list(FAMILIES)}."
     )

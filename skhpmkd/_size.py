@@ -136,6 +136,12 @@ def _counts(estimator):
         if hasattr(estimator, "final_estimator_"):
             total = total + _counts(estimator.final_estimator_)
         return total
+    if hasattr(estimator, "coefs_"):
+        # A multi-layer perceptron: the weights and biases of every layer.
+        return _Counts(
+            coefficients=sum(int(np.size(layer)) for layer in estimator.coefs_)
+            + sum(int(np.size(layer)) for layer in estimator.intercepts_)
+        )
     if hasattr(estimator, "support_vectors_"):
         return _Counts(
             coefficients=int(
@@ -150,7 +156,7 @@ def _counts(estimator):
         pass
     raise ValueError(
         f"Cannot measure the size of a {type(estimator).__name__}: it is neither "
-        "a tree model, a tree ensemble, a booster nor a linear model."
+        "a tree model, a tree ensemble, a booster, a perceptron nor a linear model."
     )
 
 
@@ -161,7 +167,8 @@ def model_size(estimator):
     LightGBM, HistGradientBoosting, GradientBoosting), including the trees
     inside :class:`~skhpmkd._students.SoftTargetClassifier` and
     :class:`~skhpmkd._students.MarginClassifier` wrappers; linear models count
-    ``coef_.size + intercept_.size``; a pipeline counts its final step, a
+    ``coef_.size + intercept_.size`` and multi-layer perceptrons every weight
+    and bias; a pipeline counts its final step, a
     distiller its ``student_``, fused teachers
     (:class:`~skhpmkd.AttentionMultiTeacherClassifier`) every teacher and a
     :class:`~skhpmkd.PyramidTeacherClassifier` its top teacher and

@@ -21,6 +21,7 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.tree import (
@@ -250,6 +251,22 @@ def _fit_hgb_with_validation(student, X, soft_targets, classes):
     )
 
 
+def _scale_margins(model, temperature):
+    """Multiply the margins of a student fitted at ``temperature`` by it.
+
+    The student learnt margins ``z`` with ``softmax(z) = q^T``; ``T z`` are the
+    margins whose tempered softmax matches the tempered teacher. Logistic
+    regression scales its coefficients, a perceptron its output layer; other
+    students have no margins to scale.
+    """
+    if isinstance(model, LogisticRegression):
+        model.coef_ *= temperature
+        model.intercept_ *= temperature
+    elif isinstance(model, MLPClassifier):
+        model.coefs_[-1] *= temperature
+        model.intercepts_[-1] *= temperature
+
+
 def _accepts_sample_weight(student):
     if isinstance(student, Pipeline):
         return has_fit_parameter(student.steps[-1][1], "sample_weight")
@@ -326,12 +343,9 @@ def fit_soft_student(
         fitted = _fit_tree_regression(student, X, soft_targets, classes)
     elif _accepts_sample_weight(student):
         fitted = _fit_duplicated(student, X, soft_targets, classes)
-        linear = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
-        if isinstance(linear, LogisticRegression) and temperature != 1.0:
-            # The student was fitted at temperature T: its margins times T are
-            # the margins whose tempered softmax matches the tempered teacher.
-            linear.coef_ *= temperature
-            linear.intercept_ *= temperature
+        if temperature != 1.0:
+            final = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
+            _scale_margins(final, temperature)
     else:
         warnings.warn(
             f"{type(student).__name__}.fit takes no sample_weight, so it cannot "
