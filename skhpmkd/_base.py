@@ -22,7 +22,6 @@ def allows_nan(*estimators):
     --------
     >>> from sklearn.impute import SimpleImputer
     >>> from sklearn.linear_model import LogisticRegression
-from sklearn.neural_network import MLPClassifier
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from skhpmkd._base import allows_nan

@@ -183,8 +183,8 @@ class HPMKDClassifier(
         ``HistGradientBoostingClassifier()``.
     students : list of str or classifiers, default=None
         Candidate students: built-in family names (``"lr"``, ``"dt"``,
-        ``"rf"``, ``"hgb"``, ``"xgboost"``, ``"lightgbm"``), each searched over
-        four sizes, or classifiers used at their own size. ``None`` means
+        ``"rf"``, ``"hgb"``, ``"xgboost"``, ``"lightgbm"``, ``"mlp"``), each
+        searched over four sizes, or classifiers used at their own size. ``None`` means
         ``["lr", "dt", "xgboost"]``, with ``"lightgbm"`` (or else ``"hgb"``)
         in place of ``"xgboost"`` when XGBoost is not installed: small models
         that predict fast.

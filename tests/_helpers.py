@@ -3,6 +3,7 @@
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 from tests._instances import light_instance
@@ -34,4 +35,7 @@ STUDENTS = {
     "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(max_iter=5),
     "xgboost": xgboost_student,
     "lightgbm": lightgbm_student,
+    "perceptron": lambda: MLPClassifier(
+        hidden_layer_sizes=(4,), solver="lbfgs", max_iter=2000
+    ),
 }

@@ -12,6 +12,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -399,3 +400,19 @@ def test_logistic_student_in_a_pipeline_is_rescaled_by_temperature_once():
         student(), X, targets, y, np.arange(3), alpha=0.5, temperature=2.0
     )
     np.testing.assert_allclose(searched[-1].coef_, direct[-1].coef_)
+
+
+def test_perceptron_family_is_searched_over_hidden_units(three_class):
+    X, y = three_class
+    model = _light(students=["mlp"], budget=3).fit(X, y)
+    assert model.best_params_["student"] == "mlp"
+    perceptron = model.student_[-1]
+    assert isinstance(perceptron, MLPClassifier)
+    hidden = (8, 16, 32, 64)[model.best_params_["size"]]
+    assert perceptron.hidden_layer_sizes == (hidden,)
+    assert model_size(model.student_) == 8 * hidden + hidden + hidden * 3 + 3
+    proba = model.predict_proba(X)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(model.predict(X)) <= set(y)
+    again = _light(students=["mlp"], budget=3).fit(X, y)
+    assert_array_equal(again.predict_proba(X), proba)

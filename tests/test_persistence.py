@@ -124,6 +124,15 @@ def _distilled(student):
     ).fit(X, y)
 
 
+def _searched(family):
+    return HPMKDClassifier(
+        RandomForestClassifier(n_estimators=10),
+        students=[family],
+        budget=2,
+        random_state=0,
+    ).fit(*_data())
+
+
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("family", list(STUDENTS))
 def test_every_student_family_round_trips(family, method, tmp_path):
@@ -192,6 +201,8 @@ DOCUMENTED_OBJECTS = {
     ),
     "student_ of an XGBClassifier": lambda: _distilled(xgboost_student()).student_,
     "student_ of an LGBMClassifier": lambda: _distilled(lightgbm_student()).student_,
+    'student_ of HPMKDClassifier(students=["lr"])': lambda: _searched("lr").student_,
+    'student_ of HPMKDClassifier(students=["mlp"])': lambda: _searched("mlp").student_,
 }
 
 

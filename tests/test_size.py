@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -92,6 +93,18 @@ def test_linear_models_count_coefficients(data):
     assert model_size(LogisticRegression().fit(X, y)) == 3 * 6 + 3
     binary = LogisticRegression().fit(X, y == 0)
     assert model_size(binary) == capacity(binary) == 6 + 1
+    assert count_leaves(binary) == 0
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_perceptrons_count_weights_and_biases(data):
+    X, y = data
+    # 6 inputs -> 8 hidden units -> 3 outputs, or 1 logistic output for 2 classes.
+    multiclass = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20).fit(X, y)
+    assert model_size(multiclass) == capacity(multiclass) == 6 * 8 + 8 + 8 * 3 + 3
+    binary = make_pipeline(StandardScaler(), MLPClassifier((8, 5), max_iter=20))
+    binary.fit(X, y == 0)
+    assert model_size(binary) == 6 * 8 + 8 + 8 * 5 + 5 + 5 * 1 + 1
     assert count_leaves(binary) == 0
 
 

@@ -7,14 +7,17 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
     RandomForestClassifier,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -136,6 +139,78 @@ def test_logistic_regression_margins_are_scaled_by_temperature():
     duplicated.fit(X_dup, codes, sample_weight=weights)
     assert_allclose(hot.coef_, 2.0 * duplicated.coef_)
     assert_allclose(hot.intercept_, 2.0 * duplicated.intercept_)
+
+
+def _output_layer_gradient(perceptron, X, Q):
+    """Gradient of the soft-target cross-entropy plus the L2 penalty with
+    respect to a one-hidden-layer perceptron's output weights and biases."""
+    hidden = np.maximum(X @ perceptron.coefs_[0] + perceptron.intercepts_[0], 0.0)
+    margins = hidden @ perceptron.coefs_[1] + perceptron.intercepts_[1]
+    row_weight = Q.sum(axis=1, keepdims=True)
+    if margins.shape[1] == 1:
+        # One logistic output: the margin of the second class against the first.
+        Q = Q[:, 1:]
+        p = 1.0 / (1.0 + np.exp(-margins))
+    else:
+        p = softmax(margins, axis=1)
+    # d/dz of sum_k -Q_k log p_k is (sum_k Q_k) p - Q, for both output layers.
+    residual = row_weight * p - Q
+    grad_coef = hidden.T @ residual + perceptron.alpha * perceptron.coefs_[1]
+    return np.concatenate([grad_coef.ravel(), residual.sum(axis=0)])
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_duplication_minimises_the_soft_label_loss_of_a_perceptron(n_classes):
+    X, y, teacher = _task(n_classes=n_classes)
+    X = StandardScaler().fit_transform(X)
+    Q = soft_target_matrix(teacher, y, alpha=0.6, temperature=1.0)
+    # The engine drops the negligible weights; the reference sees the same ones.
+    Q[Q < MIN_TARGET_WEIGHT] = 0.0
+    perceptron = MLPClassifier(
+        hidden_layer_sizes=(5,),
+        solver="lbfgs",
+        alpha=1e-2,
+        max_iter=20_000,
+        max_fun=100_000,
+        random_state=0,
+    )
+    fits = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for alpha in (0.6, 0.8):
+            fits[alpha], _ = fit_soft_student(
+                clone(perceptron), X, teacher, y, np.arange(n_classes), alpha=alpha
+            )
+    # The gradient of the summed soft-label loss at the fit on alpha = 0.6
+    # vanishes (to lbfgs's stopping rule); at the fit on slightly different
+    # targets (alpha = 0.8) it does not, so the check can fail.
+    assert np.max(np.abs(_output_layer_gradient(fits[0.6], X, Q))) < 1.0
+    assert np.max(np.abs(_output_layer_gradient(fits[0.8], X, Q))) > 10.0
+
+
+def test_perceptron_output_layer_is_scaled_by_temperature():
+    X, y, teacher = _task()
+    X = StandardScaler().fit_transform(X)
+    perceptron = MLPClassifier(hidden_layer_sizes=(4,), max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        hot, _ = fit_soft_student(
+            clone(perceptron), X, teacher, y, np.arange(3), alpha=1.0, temperature=2.0
+        )
+        X_dup, codes, weights = duplicate_rows(
+            X, soft_target_matrix(teacher, y, 1.0, 2.0)
+        )
+        duplicated = clone(perceptron).fit(X_dup, codes, sample_weight=weights)
+    assert_allclose(hot.coefs_[0], duplicated.coefs_[0])
+    assert_allclose(hot.intercepts_[0], duplicated.intercepts_[0])
+    assert_allclose(hot.coefs_[1], 2.0 * duplicated.coefs_[1])
+    assert_allclose(hot.intercepts_[1], 2.0 * duplicated.intercepts_[1])
+    # Tempered back, the deployed student predicts what it was fitted to.
+    assert_allclose(
+        softmax(np.log(hot.predict_proba(X)) / 2.0, axis=1),
+        duplicated.predict_proba(X),
+        rtol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])
