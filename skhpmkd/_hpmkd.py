@@ -184,10 +184,10 @@ class HPMKDClassifier(
     students : list of str or classifiers, default=None
         Candidate students: built-in family names (``"lr"``, ``"dt"``,
         ``"rf"``, ``"hgb"``, ``"xgboost"``, ``"lightgbm"``, ``"mlp"``), each
-        searched over four sizes, or classifiers used at their own size. ``None`` means
-        ``["lr", "dt", "xgboost"]``, with ``"lightgbm"`` (or else ``"hgb"``)
-        in place of ``"xgboost"`` when XGBoost is not installed: small models
-        that predict fast.
+        searched over four sizes, or classifiers used at their own size.
+        ``None`` means ``["lr", "dt", "xgboost"]``, with ``"lightgbm"`` (or
+        else ``"hgb"``) in place of ``"xgboost"`` when XGBoost is not
+        installed: small models that predict fast.
     budget : float, default=10
         Full-data student fits the search may spend, the final refit
         included; a fit on a share of the rows counts as that share.

@@ -88,8 +88,8 @@ def family_student(family, size):
     Sizes grow with the level: inverse regularisation for logistic
     regression (its coefficient count is fixed by the data), depth for trees
     and forests, leaves and rounds for boosting, hidden units for the
-    one-hidden-layer perceptron. Library students run one
-    thread each: parallelism comes from the search's workers.
+    one-hidden-layer perceptron. Library students run one thread each:
+    parallelism comes from the search's workers.
 
     Examples
     --------
