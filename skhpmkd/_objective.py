@@ -81,7 +81,17 @@ def _gradient_hessian(margins, q_t, y_onehot, alpha, temperature):
     alpha = np.broadcast_to(alpha, (margins.shape[0],))[:, None]
     p = row_softmax(margins)
     p_t = p if temperature == 1.0 else tempered_softmax(margins, temperature)
-    grad = alpha * temperature * (p_t - q_t) + (1 - alpha) * (p - y_onehot)
+    return _kd_terms(p, p_t, q_t, y_onehot, alpha, temperature)
+
+
+def _kd_terms(p, p_t, q_t, y, alpha, temperature):
+    """The KD gradient and diagonal Hessian from the probabilities they involve.
+
+    ``p`` and ``p_t`` are the student's probabilities at temperature 1 and
+    ``T``, ``q_t`` the tempered teacher's, ``y`` the one-hot labels; every
+    argument broadcasts against the others.
+    """
+    grad = alpha * temperature * (p_t - q_t) + (1 - alpha) * (p - y)
     hess = alpha * p_t * (1 - p_t) + (1 - alpha) * p * (1 - p)
     return grad, np.maximum(hess, _MIN_HESSIAN)
 
@@ -105,9 +115,7 @@ def _binary_gradient_hessian(z, q1, y1, alpha, temperature):
     alpha = np.broadcast_to(np.asarray(alpha, dtype=float), z.shape)
     p = sigmoid(z)
     p_t = p if temperature == 1.0 else sigmoid(z / temperature)
-    grad = alpha * temperature * (p_t - q1) + (1 - alpha) * (p - y1)
-    hess = alpha * p_t * (1 - p_t) + (1 - alpha) * p * (1 - p)
-    return grad, np.maximum(hess, _MIN_HESSIAN)
+    return _kd_terms(p, p_t, q1, y1, alpha, temperature)
 
 
 def mean_kl(teacher_logits, margins, temperature=1.0):
