@@ -572,16 +572,16 @@ class ConfigSearch:
                 self.best = result
         return results
 
-    def _full_data_configs(self):
-        """Configurations scored on all the fit rows so far."""
-        return [r["config"] for r in self.records if r["resource"] == 1.0]
+    def _full_data(self):
+        """Results scored on all the fit rows so far."""
+        return [r for r in self.records if r["resource"] == 1.0]
 
     def ranked(self):
         """Full-data results within the bounds, best first: ``best`` leads.
 
         Ties keep the order of fitting, as ``best`` does.
         """
-        return _best_first(r for r in self.records if r["resource"] == 1.0)
+        return _best_first(self._full_data())
 
     def smaller(self, configs):
         """Score the next smaller size of each configuration, on all the fit rows.
@@ -590,7 +590,7 @@ class ConfigSearch:
         bounds); a student given as an estimator has its own size only.
         Returns the new results within the bounds, best first.
         """
-        scored = self._full_data_configs()
+        scored = [r["config"] for r in self._full_data()]
         smaller = []
         for config in configs:
             if config["size"] is None:
@@ -692,7 +692,7 @@ class ConfigSearch:
         return [step for step in steps if step is not None]
 
     def _propose(self):
-        full = [r for r in self.records if r["resource"] == 1.0]
+        full = self._full_data()
         done = [r["config"] for r in full]
         # Proposals refine around the best full-data configurations, among
         # the students that earned a full-data fit: halving has already
@@ -756,7 +756,7 @@ class ConfigSearch:
             name = record["config"]["student"]
             best_of[name] = max(best_of.get(name, -np.inf), record["score"])
         order = sorted(self.space.names, key=lambda name: -best_of.get(name, -np.inf))
-        done = self._full_data_configs()
+        done = [r["config"] for r in self._full_data()]
         for name in order:
             config = self.space.accept(
                 {**self.best["config"], "student": name, "size": 0}
