@@ -38,11 +38,7 @@ def imputed_logistic(C=1.0):
 
     The logistic student family and the default logistic teacher.
     """
-    return make_pipeline(
-        SimpleImputer(strategy="median"),
-        StandardScaler(),
-        LogisticRegression(C=C, max_iter=1000),
-    )
+    return _imputed_and_scaled(LogisticRegression(C=C, max_iter=1000))
 
 
 def imputed_mlp(hidden_units):
@@ -53,11 +49,14 @@ def imputed_mlp(hidden_units):
     soft targets of the benchmark's data sets about as accurate, and it
     stops after about half the epochs.
     """
-    return make_pipeline(
-        SimpleImputer(strategy="median"),
-        StandardScaler(),
-        MLPClassifier(hidden_layer_sizes=(hidden_units,), learning_rate_init=0.01),
+    return _imputed_and_scaled(
+        MLPClassifier(hidden_layer_sizes=(hidden_units,), learning_rate_init=0.01)
     )
+
+
+def _imputed_and_scaled(estimator):
+    """``estimator`` behind a median imputer and a standard scaler."""
+    return make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), estimator)
 
 
 def _allows_nan(estimator):

@@ -662,18 +662,19 @@ class HPMKDClassifier(
                 queue = search.smaller(tried)
         else:
             sizes, latencies = zip(*measured)
-            bounds, best = [], []
+            names, bounds, best = [], [], []
             if self.max_student_size_ is not None:
+                names.append("max_student_size")
                 bounds.append(f"max_student_size={self.max_student_size_} nodes")
                 best.append(f"the smallest has size {min(sizes)}")
             if self.max_latency is not None:
+                names.append("max_latency")
                 bounds.append(f"max_latency={self.max_latency} s per 1,000 rows")
                 best.append(f"the fastest takes {min(latencies):.3g} s")
-            names = " or ".join(bound.split("=")[0] for bound in bounds)
             raise ValueError(
                 f"No candidate student meets {' and '.join(bounds)} when refitted "
                 f"on all training rows: of the {len(tried)} refitted "
-                f"configurations, {'; '.join(best)}. Loosen {names}."
+                f"configurations, {'; '.join(best)}. Loosen {' or '.join(names)}."
             )
         self.student_, self.chain_ = student, chain
         return record, n_refits
