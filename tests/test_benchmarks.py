@@ -109,6 +109,28 @@ def test_only_variants_keeps_just_their_rows(tmp_path):
     )
 
 
+def test_shared_teacher_budget_variants_spend_their_budget(tmp_path):
+    out = tmp_path / "budgets.csv"
+    variants = ["hpmkd-shared_teacher", "hpmkd-shared_teacher_budget2"]
+    arguments = [*TINY_SPLIT, "--only-variants", *variants, "--out", str(out)]
+    _run_script("run.py", arguments, timeout=120)
+    frame = pd.read_csv(out).set_index("method")
+    assert frame.index.tolist() == [
+        "hpmkd-shared_teacher", "hard_tuned@shared", "hpmkd-shared_teacher_budget2"
+    ]  # fmt: skip
+    assert frame.loc[variants, "note"].str.startswith("shared teacher").all()
+    # Budget 2 is one search fit (or a few on row subsets) and the refit,
+    # against the default 10; the rows count student fits only.
+    assert frame.loc["hpmkd-shared_teacher_budget2", "n_fits"] < (
+        frame.loc["hpmkd-shared_teacher", "n_fits"]
+    )
+    markdown = out.with_suffix(".md").read_text()
+    assert (
+        "| hpmkd-shared_teacher_budget2 vs hpmkd-shared_teacher | all | 1 |" in markdown
+    )
+    assert "hpmkd-shared_teacher_budget2 vs hpmkd |" not in markdown
+
+
 def test_only_deepbridge_keeps_just_its_row(tmp_path):
     # A venv whose python fails: the harness records the failure as the row.
     python = tmp_path / "venv" / "bin" / "python"
