@@ -190,7 +190,11 @@ class HPMKDClassifier(
         installed: small models that predict fast.
     budget : float, default=10
         Full-data student fits the search may spend, the final refit
-        included; a fit on a share of the rows counts as that share.
+        included; a fit on a share of the rows counts as that share. Every
+        student gets a look: when the budget cannot carry one configuration
+        of each through successive halving, each is scored on the smallest
+        row subset and only the best on all the rows, so a very small budget
+        can be exceeded (``search_cost_`` says by how much).
     scoring : str, callable or None, default=None
         What "best" means on the held-out rows: ``None`` is accuracy, any
         other value a scikit-learn scorer. Ties go to the lower log-loss.

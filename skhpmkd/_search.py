@@ -629,7 +629,15 @@ class ConfigSearch:
         others = [c for c in self.space.configs if c not in configs]
         extra = self.random_state.permutation(len(others))[: n_configs - len(configs)]
         configs += [others[i] for i in sorted(extra)]
-        for rung, level in enumerate(self.levels):
+        rungs = list(enumerate(self.levels))
+        screening = n_configs < len(names) and len(rungs) > 1
+        if screening:
+            # Too small a budget to carry every student up the rungs: each is
+            # still scored on the smallest subset, and the best goes straight
+            # to all the rows.
+            configs = [self.space.center(name) for name in names]
+            rungs = [rungs[0], rungs[-1]]
+        for rung, level in rungs:
             start = time.perf_counter()
             results = self.evaluate(configs, level, "halving", rung)
             ranked = sorted(
@@ -647,7 +655,7 @@ class ConfigSearch:
                 f"{len(self._rows[level])} rows in {time.perf_counter() - start:.1f} s, "
                 f"best {top['score']:.4f} ({describe(configs[ranked[0]])})"
             )
-            keep = max(1, int(math.ceil(len(configs) / ETA)))
+            keep = 1 if screening else max(1, int(math.ceil(len(configs) / ETA)))
             configs = [configs[i] for i in sorted(ranked[:keep])]
 
     def _surrogate_model(self):

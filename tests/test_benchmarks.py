@@ -119,8 +119,8 @@ def test_shared_teacher_budget_variants_spend_their_budget(tmp_path):
         "hpmkd-shared_teacher", "hard_tuned@shared", "hpmkd-shared_teacher_budget2"
     ]  # fmt: skip
     assert frame.loc[variants, "note"].str.startswith("shared teacher").all()
-    # Budget 2 is one search fit (or a few on row subsets) and the refit,
-    # against the default 10; the rows count student fits only.
+    # Budget 2 is a few fits on a row subset, one on all the rows and the
+    # refit, against the default 10; the rows count student fits only.
     assert frame.loc["hpmkd-shared_teacher_budget2", "n_fits"] < (
         frame.loc["hpmkd-shared_teacher", "n_fits"]
     )

@@ -91,6 +91,27 @@ def test_models_are_counted_and_budget_is_kept(fitted):
     assert fitted.search_cost_ <= fitted.budget + 0.5
 
 
+def test_small_budget_still_scores_every_student(three_class):
+    # Budget 2 cannot carry one configuration per student through successive
+    # halving: each student is scored once on the smallest row subset, and
+    # only the best of them on all the rows.
+    model = _light(students=["lr", "dt", "xgboost"], budget=2).fit(*three_class)
+    results = model.search_results_
+    screened = results["resource"] < 1
+    assert sorted(results["param_student"][screened]) == ["dt", "lr", "xgboost"]
+    assert len(set(results["resource"][screened])) == 1
+    assert list(results["stage"]) == ["halving"] * 4
+    best = max(
+        np.flatnonzero(screened),
+        key=lambda i: (results["score"][i], -results["log_loss"][i]),
+    )
+    (full,) = np.flatnonzero(~screened)
+    assert results["params"][full] == results["params"][best]
+    assert model.best_params_ == results["params"][best]
+    # Three fits on a third of the rows and one on all of them, then the refit.
+    assert model.search_cost_ == pytest.approx(3 / 3 + 1 + 1)
+
+
 def test_binary_task_does_not_search_temperature():
     X, y = load_breast_cancer(return_X_y=True)
     model = _light().fit(X, y)
