@@ -641,13 +641,7 @@ class ConfigSearch:
             start = time.perf_counter()
             results = self.evaluate(configs, level, "halving", rung)
             ranked = sorted(
-                range(len(results)),
-                key=lambda i: (
-                    results[i]["feasible"],
-                    results[i]["score"],
-                    -results[i]["log_loss"],
-                ),
-                reverse=True,
+                range(len(results)), key=lambda i: _rank_key(results[i]), reverse=True
             )
             top = results[ranked[0]]
             self._say(
