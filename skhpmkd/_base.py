@@ -60,6 +60,9 @@ def _imputed_and_scaled(estimator):
 
 
 def _allows_nan(estimator):
+    if not hasattr(estimator, "fit"):
+        # Not an estimator: fit says so, after the input checks.
+        return False
     if not isinstance(estimator, Pipeline):
         return get_tags(estimator).input_tags.allow_nan
     for _, step in estimator.steps:
@@ -78,6 +81,10 @@ class SoftTargetOutputMixin:
     Subclasses list the models that see ``X`` in ``_input_estimators``; ``X``
     may hold NaN only when all of them accept it.
     """
+
+    # Their ``fit_transform`` gives out-of-fold soft targets: used as a
+    # teacher, such an estimator is fitted once, not cross-fitted.
+    _fit_transform_gives_soft_targets = True
 
     def _finite_mode(self):
         """``ensure_all_finite`` for ``validate_data``."""

@@ -235,6 +235,9 @@ class ProgressiveChainClassifier(
     ----------
     teacher_ : classifier
         The teacher fitted on all training rows (or the frozen teacher).
+        Unless frozen, it was fitted on the class codes
+        ``0..n_classes-1``, not the labels: its ``predict`` returns codes
+        (``classes_[code]`` is the label).
     student_ : classifier
         The last step fitted on all training rows; ``predict_proba`` columns
         follow ``classes_``. It predicts the original labels, except an
@@ -419,9 +422,11 @@ class ProgressiveChainClassifier(
                     f"has {n_steps} steps."
                 )
             for value in self.temperature:
-                if not (isinstance(value, Real) and value > 0):
+                number = isinstance(value, Real) and not isinstance(value, bool)
+                if not (number and 0 < value < np.inf):
                     raise ValueError(
-                        f"Every temperature must be a positive number, got {value!r}."
+                        "Every temperature must be a positive finite number, got "
+                        f"{value!r}."
                     )
             return [float(value) for value in self.temperature]
         return [float(self.temperature)] * n_steps
@@ -566,13 +571,21 @@ class ProgressiveChainClassifier(
         rng = check_random_state(self.random_state)
         teacher = seed_estimator(clone(self._resolved_teacher()), rng)
         steps = [(name, seed_estimator(clone(step), rng)) for name, step in steps]
+        # Resolved once: a one-shot iterable of splits serves both uses.
+        cv = check_cv(self.cv, codes, classifier=True)
         self.teacher_, teacher_oof = fit_teacher(
-            teacher, X, codes, self.classes_, cv=self.cv, n_jobs=self.n_jobs
+            teacher,
+            X,
+            codes,
+            self.classes_,
+            cv=cv,
+            n_jobs=self.n_jobs,
+            feature_names=getattr(self, "feature_names_in_", None),
         )
         self.teacher_accuracy_ = float(
             np.mean(np.argmax(teacher_oof, axis=1) == codes)
         )
-        splits = list(check_cv(self.cv, codes, classifier=True).split(X, codes))
+        splits = list(cv.split(X, codes))
         _check_partition(splits, len(codes))
         if self._is_auto():
             stages = self._auto(steps[0][1], X, codes, splits, teacher_oof)

@@ -83,11 +83,14 @@ class TemperatureScheduledDistiller(
     teacher : classifier, default=None
         Unfitted classifier with ``predict_proba`` (fitted on a clone) or a
         pre-fitted one wrapped in :class:`~sklearn.frozen.FrozenEstimator`.
-        ``None`` means ``HistGradientBoostingClassifier()``. A classifier that
-        is also a transformer, such as :class:`AttentionMultiTeacherClassifier`,
-        gives its out-of-fold soft targets through ``fit_transform``.
+        ``None`` means ``HistGradientBoostingClassifier()``. An skhpmkd
+        estimator, such as :class:`AttentionMultiTeacherClassifier`, gives its
+        out-of-fold soft targets through ``fit_transform``; any other
+        classifier is cross-fitted (or, with ``oob_score``, uses out-of-bag
+        predictions).
     student : classifier, default=None
-        The model to deploy. ``None`` means ``DecisionTreeClassifier(max_depth=5)``.
+        The model to deploy; it needs ``predict_proba``. ``None`` means
+        ``DecisionTreeClassifier(max_depth=5)``.
     temperature : float, default=1.0
         Distillation temperature; the first round's for annealing schedules.
     alpha : float, default=0.5
@@ -121,6 +124,9 @@ class TemperatureScheduledDistiller(
     ----------
     teacher_ : classifier
         The teacher fitted on all training rows (or the frozen teacher).
+        Unless frozen, it was fitted on the class codes
+        ``0..n_classes-1``, not the labels: its ``predict`` returns codes
+        (``classes_[code]`` is the label).
     student_ : classifier
         The fitted student; ``predict_proba`` columns follow ``classes_``. It
         predicts the original labels, except an XGBoost student, which
@@ -165,7 +171,7 @@ class TemperatureScheduledDistiller(
 
     _parameter_constraints: dict = {
         "teacher": [None, HasMethods(["fit", "predict_proba"])],
-        "student": [None, HasMethods(["fit", "predict"])],
+        "student": [None, HasMethods(["fit", "predict_proba"])],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "schedule": [StrOptions(set(SCHEDULES))],
@@ -223,7 +229,13 @@ class TemperatureScheduledDistiller(
         teacher = seed_estimator(clone(teacher), rng)
         student = seed_estimator(clone(student), rng)
         self.teacher_, train_targets = fit_teacher(
-            teacher, X, codes, self.classes_, cv=self.cv, n_jobs=self.n_jobs
+            teacher,
+            X,
+            codes,
+            self.classes_,
+            cv=self.cv,
+            n_jobs=self.n_jobs,
+            feature_names=getattr(self, "feature_names_in_", None),
         )
 
         X_all, targets, y_all = X, train_targets, codes
@@ -262,6 +274,13 @@ class TemperatureScheduledDistiller(
                 transfer_rows(X, self.augment, self.augment_method, random_state=rng)
             )
         if X_unlabeled is not None:
+            names = getattr(self, "feature_names_in_", None)
+            columns = getattr(X_unlabeled, "columns", None)
+            if names is not None and columns is not None and list(columns) != list(names):
+                raise ValueError(
+                    f"X_unlabeled has columns {list(columns)}, but X has columns "
+                    f"{list(names)}."
+                )
             X_unlabeled = check_array(
                 X_unlabeled, ensure_all_finite=self._finite_mode(), dtype=float
             )

@@ -27,7 +27,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 from threadpoolctl import threadpool_limits
 
-from ._base import SoftTargetOutputMixin
+from ._base import SoftTargetOutputMixin, allows_nan
 from ._augment import AUGMENT_METHODS, transfer_rows
 from ._distiller import default_teacher, encode_target
 from ._memory import load_records, nearest_configs, save_records
@@ -89,9 +89,11 @@ def auto_augment_factor(n_rows):
     return float(np.clip(factor, _MIN_AUTO_AUGMENT, _MAX_AUTO_AUGMENT))
 
 
-def _fit_teacher_targets(teacher, X, y, classes, cv, n_jobs):
+def _fit_teacher_targets(teacher, X, y, classes, cv, n_jobs, feature_names):
     """Module-level, so that ``joblib.Memory`` can cache it across fits."""
-    return fit_teacher(teacher, X, y, classes, cv=cv, n_jobs=n_jobs)
+    return fit_teacher(
+        teacher, X, y, classes, cv=cv, n_jobs=n_jobs, feature_names=feature_names
+    )
 
 
 def _count_teacher_fits(teacher, n_splits):
@@ -111,9 +113,17 @@ class _PrecomputedTeacher(ClassifierMixin, BaseEstimator):
     computed once, instead of cross-fitting the teacher again.
     """
 
+    _fit_transform_gives_soft_targets = True
+
     def __init__(self, teacher=None, targets=None):
         self.teacher = teacher
         self.targets = targets
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The wrapped teacher is frozen; whether it takes NaN is its own tag.
+        tags.input_tags.allow_nan = allows_nan(getattr(self.teacher, "estimator", None))
+        return tags
 
     def fit_transform(self, X, y):
         if len(X) != len(self.targets):
@@ -193,8 +203,11 @@ class HPMKDClassifier(
         included; a fit on a share of the rows counts as that share. Every
         student gets a look: when the budget cannot carry one configuration
         of each through successive halving, each is scored on the smallest
-        row subset and only the best on all the rows, so a very small budget
-        can be exceeded (``search_cost_`` says by how much).
+        row subset (all the rows when they are too few to subset) and only
+        the best on all the rows, so a very small budget can be exceeded
+        (``search_cost_`` says by how much); so can any budget when no
+        configuration scored meets ``max_student_size`` or ``max_latency``
+        and smaller students are tried.
     scoring : str, callable or None, default=None
         What "best" means on the held-out rows: ``None`` is accuracy, any
         other value a scikit-learn scorer. Ties go to the lower log-loss.
@@ -246,11 +259,13 @@ class HPMKDClassifier(
     warm_start_memory : str or path-like, default=None
         JSON file of (dataset meta-features, configuration, score) records.
         Its best configurations for the most similar earlier dataset seed the
-        search; the search's full-data results are appended, atomically. It is
-        read with :mod:`json`, never unpickled.
+        search; the search's full-data results are appended, atomically (fits
+        that save at once take turns through ``<file>.lock``). It is read
+        with :mod:`json`, never unpickled.
     memory : str, joblib.Memory or None, default=None
         Caches the teachers' fit and out-of-fold probabilities across fits,
-        as :class:`~sklearn.pipeline.Pipeline` does with its transformers.
+        as :class:`~sklearn.pipeline.Pipeline` does with its transformers;
+        it hits only with ``random_state`` set, which fixes the teachers' seeds.
     n_jobs : int, default=None
         Number of teacher and student fits run in parallel.
     random_state : int, RandomState instance or None, default=None
@@ -268,6 +283,9 @@ class HPMKDClassifier(
         predicts their codes ``0..n_classes-1``.
     teacher_ : classifier
         The teacher (or the fused teachers) fitted on all training rows.
+        Unless frozen, it was fitted on the class codes
+        ``0..n_classes-1``, not the labels: its ``predict`` returns codes
+        (``classes_[code]`` is the label).
     max_student_size_ : int or None
         The size bound the search applied, in nodes plus coefficients: a
         float ``max_student_size`` times the teacher's size, rounded down.
@@ -286,7 +304,9 @@ class HPMKDClassifier(
         ``"surrogate"``), ``rung`` (fidelity level), ``resource`` (share of
         rows), ``n_rows``, ``n_rounds``, ``score``, ``accuracy``,
         ``log_loss``, ``agreement`` and ``kl`` (fidelity to the teacher on
-        the held-out rows), ``size``, ``latency`` and ``fit_time``.
+        the held-out rows), ``size`` (-1 when unknown and unbounded),
+        ``latency`` (NaN without ``max_latency``), ``fit_time`` and
+        ``feasible`` (within the bounds).
     fidelity_ : dict
         ``agreement`` (top-1) and ``kl`` (mean ``KL(teacher || student)``)
         between the teacher's out-of-fold probabilities and the student on
@@ -405,8 +425,11 @@ class HPMKDClassifier(
         self.random_state = random_state
         self.verbose = verbose
 
-    def _teacher(self):
-        """The teacher to fit: one classifier, or the fused named teachers."""
+    def _teacher(self, cv=None):
+        """The teacher to fit: one classifier, or the fused named teachers.
+
+        ``cv`` is the fit's splitter, for the fused teachers.
+        """
         teachers = self.teachers
         if teachers is None:
             return default_teacher()
@@ -421,7 +444,9 @@ class HPMKDClassifier(
             return teachers[0][1]
         from ._multi_teacher import AttentionMultiTeacherClassifier
 
-        return AttentionMultiTeacherClassifier(teachers, cv=self.cv, n_jobs=self.n_jobs)
+        return AttentionMultiTeacherClassifier(
+            teachers, cv=self.cv if cv is None else cv, n_jobs=self.n_jobs
+        )
 
     def _students(self):
         """Named candidate students: ``(name, None)`` for built-in families."""
@@ -479,13 +504,14 @@ class HPMKDClassifier(
             return X_new, np.empty((0, len(self.classes_)))
         return X_new, teacher_proba(self.teacher_, X_new, self.classes_)
 
-    def _fit_teacher(self, X, codes, rng):
-        teacher = seed_estimator(clone(self._teacher()), rng)
+    def _fit_teacher(self, X, codes, cv, rng):
+        teacher = seed_estimator(clone(self._teacher(cv)), rng)
         memory = check_memory(self.memory)
         cached = memory.cache(_fit_teacher_targets, ignore=["n_jobs"])
-        args = (teacher, X, codes, self.classes_, self.cv, self.n_jobs)
+        names = getattr(self, "feature_names_in_", None)
+        args = (teacher, X, codes, self.classes_, cv, self.n_jobs, names)
         hit = memory.location is not None and cached.check_call_in_cache(*args)
-        n_splits = self._n_splits(X, codes)
+        n_splits = cv.get_n_splits(X, codes)
         start = time.perf_counter()
         self.teacher_, targets = cached(*args)
         self.n_teacher_fits_ = 0 if hit else _count_teacher_fits(teacher, n_splits)
@@ -502,6 +528,13 @@ class HPMKDClassifier(
         rows = np.arange(len(codes))
         counts = np.bincount(codes)
         n_val = max(len(counts), int(round(self.validation_fraction * len(codes))))
+        if n_val >= len(codes):
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} holds out {n_val} of "
+                f"the {len(codes)} training rows (at least one per class), leaving "
+                "none to fit the students on; give more rows or a smaller "
+                "validation_fraction."
+            )
         stratify = codes if counts.min() >= 2 and len(codes) - n_val >= len(counts) else None
         return train_test_split(
             rows,
@@ -549,6 +582,7 @@ class HPMKDClassifier(
             "size_of": model_size,
             "max_size": self.max_student_size_,
             "max_latency": self.max_latency,
+            "feature_names": getattr(self, "feature_names_in_", None),
         }
 
     def _prepare(self, X, y):
@@ -560,7 +594,9 @@ class HPMKDClassifier(
         self.classes_, codes = encode_target(self, y)
         X = np.asarray(X, dtype=float)
         rng = check_random_state(self.random_state)
-        targets = self._fit_teacher(X, codes, rng)
+        # Resolved once: a one-shot iterable of splits serves every use.
+        cv = check_cv(self.cv, codes, classifier=True)
+        targets = self._fit_teacher(X, codes, cv, rng)
         self.max_student_size_ = self._size_bound()
         self.meta_features_ = meta_features(X, codes, targets)
 
@@ -593,18 +629,18 @@ class HPMKDClassifier(
             random_state=rng,
             log=default_log if self.verbose else None,
         )
-        return search, X, codes, targets, factor, rng
+        return search, X, codes, targets, factor, rng, cv
 
     def _fit(self, X, y):
         start = time.perf_counter()
-        search, X, codes, targets, factor, rng = self._prepare(X, y)
+        search, X, codes, targets, factor, rng, cv = self._prepare(X, y)
         records = search.run()
 
         # The winner is refitted on every training row with its own seed, and
         # a transfer set drawn around all of them.
         refit_start = time.perf_counter()
         X_transfer, transfer_targets = self._transfer(X, factor, rng)
-        refit_data = (X, codes, targets, X_transfer, transfer_targets, rng)
+        refit_data = (X, codes, targets, X_transfer, transfer_targets, rng, cv)
         best, n_refits = self._refit_within_bound(search, refit_data)
         self.best_params_ = dict(best["config"])
         self.best_score_ = best["score"]
@@ -663,7 +699,7 @@ class HPMKDClassifier(
                 "on all rows; refitting the next best"
             )
             if not queue:
-                queue = search.smaller(tried)
+                queue = search.smaller(tried) or search.smallest(tried)
         else:
             sizes, latencies = zip(*measured)
             names, bounds, best = [], [], []
@@ -684,7 +720,7 @@ class HPMKDClassifier(
         return record, n_refits
 
     def _refit(
-        self, search, config, X, codes, targets, X_transfer, transfer_targets, rng
+        self, search, config, X, codes, targets, X_transfer, transfer_targets, rng, cv
     ):
         """Fit ``config``'s student on every training row (and the transfer set).
 
@@ -696,11 +732,11 @@ class HPMKDClassifier(
             student, np.random.RandomState(config_seed(search.base_seed_, config))
         )
         if self.use_chain:
-            chain = self._fit_chain(student, config, X, codes, targets, rng)
+            chain = self._fit_chain(student, config, X, codes, targets, cv, rng)
             return (
                 chain.student_,
                 chain,
-                _count_chain_fits(chain, self._n_splits(X, codes)),
+                _count_chain_fits(chain, cv.get_n_splits(X, codes)),
             )
         with threadpool_limits(limits=1):
             student = fit_config(
@@ -715,10 +751,7 @@ class HPMKDClassifier(
             )
         return student, None, 1
 
-    def _n_splits(self, X, codes):
-        return check_cv(self.cv, codes, classifier=True).get_n_splits(X, codes)
-
-    def _fit_chain(self, student, config, X, codes, targets, rng):
+    def _fit_chain(self, student, config, X, codes, targets, cv, rng):
         from ._chain import ProgressiveChainClassifier
 
         chain = ProgressiveChainClassifier(
@@ -727,7 +760,7 @@ class HPMKDClassifier(
             auto_student=student,
             temperature=config["temperature"],
             alpha=config["alpha"],
-            cv=self.cv,
+            cv=cv,
             random_state=rng.randint(np.iinfo(np.int32).max),
             n_jobs=self.n_jobs,
         )

@@ -4,12 +4,16 @@ The file holds ``{"format": ..., "version": 1, "records": [...]}``; each record
 is ``{"meta_features": {...}, "config": {...}, "score": float}``. It is read
 with :mod:`json` only (never unpickled, so a shared file cannot run code) and
 rewritten atomically: a temporary file in the same directory, then
-:func:`os.replace`, so a reader never sees half a file.
+:func:`os.replace`, so a reader never sees half a file. Writers take turns
+through an exclusive lock on ``<file>.lock`` (on POSIX systems), so fits
+that save at the same time keep each other's records.
 """
 
+import contextlib
 import json
 import math
 import os
+import stat
 import tempfile
 from numbers import Real
 
@@ -73,24 +77,56 @@ def load_records(path):
     return [_check_record(record, path) for record in records]
 
 
+@contextlib.contextmanager
+def _exclusive(path):
+    """Hold an exclusive lock on ``<path>.lock``; no lock where fcntl is missing."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(f"{path}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _file_mode(path):
+    """The mode of ``path``, or the one a new file gets under the umask."""
+    if os.path.exists(path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def save_records(path, new_records):
     """Append records to a memory file, atomically; keep the newest ``MAX_RECORDS``.
+
+    Concurrent writers take turns (see the module docstring); the file keeps
+    its permissions.
 
     Returns
     -------
     n_records : int
         Number of records the file holds afterwards.
     """
-    records = load_records(path) + [
-        _check_record(record, path) for record in new_records
-    ]
-    records = records[-MAX_RECORDS:]
+    new_records = [_check_record(record, path) for record in new_records]
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
+    with _exclusive(path):
+        return _append(path, new_records, directory)
+
+
+def _append(path, new_records, directory):
+    records = (load_records(path) + new_records)[-MAX_RECORDS:]
     handle, temporary = tempfile.mkstemp(
         dir=directory, prefix=".skhpmkd-memory-", suffix=".json"
     )
     try:
+        os.chmod(temporary, _file_mode(path))
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             json.dump(
                 {"format": FORMAT, "version": VERSION, "records": records},

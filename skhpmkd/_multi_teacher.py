@@ -33,6 +33,7 @@ from ._attention import (
     uniform_weights,
 )
 from ._distiller import encode_target
+from ._frames import with_feature_names
 from ._parallel import parallel_map
 from ._teachers import (
     _fit_fold,
@@ -78,7 +79,7 @@ def check_named_estimators(owner, pairs, role):
     owner._validate_names(names)
     owner._check_estimators_are_instances([estimator for _, estimator in pairs])
     for name, estimator in pairs:
-        if not is_classifier(estimator) or not hasattr(estimator, "fit"):
+        if not hasattr(estimator, "fit") or not is_classifier(estimator):
             raise ValueError(
                 f"The {role[:-1]} {name!r} ({type(estimator).__name__}) is not a "
                 "classifier."
@@ -116,12 +117,13 @@ def _teacher_job(teacher, X, y, classes, cv, train, test):
     return _fit_fold(teacher, X, y, train, test, len(classes))
 
 
-def fit_teachers(teachers, X, y, classes, *, cv=5, n_jobs=None):
+def fit_teachers(teachers, X, y, classes, *, cv=5, n_jobs=None, feature_names=None):
     """Fit every teacher and return them with their out-of-fold probabilities.
 
     All folds of all cross-fitted teachers, and their final fits, run in one
     parallel call on the same splits; out-of-bag and self-cross-fitting
     teachers are one job each; frozen teachers are only asked to predict.
+    Teachers see the rows with ``feature_names`` as column names, if given.
 
     Returns
     -------
@@ -131,19 +133,20 @@ def fit_teachers(teachers, X, y, classes, *, cv=5, n_jobs=None):
     """
     jobs, owners = [], []
     splits = None
+    named_X = with_feature_names(X, feature_names)
     for index, teacher in enumerate(teachers):
         if isinstance(teacher, FrozenEstimator):
             continue
         if _yields_soft_targets(teacher) or _uses_oob(teacher):
-            jobs.append((teacher, X, y, classes, cv, None, None))
+            jobs.append((teacher, named_X, y, classes, cv, None, None))
             owners.append((index, "whole", None))
             continue
         if splits is None:
             splits = shared_splits(cv, X, y)
         for train, test in splits:
-            jobs.append((clone(teacher), X, y, classes, None, train, test))
+            jobs.append((clone(teacher), named_X, y, classes, None, train, test))
             owners.append((index, "fold", test))
-        jobs.append((teacher, X, y, classes, None, None, None))
+        jobs.append((teacher, named_X, y, classes, None, None, None))
         owners.append((index, "full", None))
     results = parallel_map(_teacher_job, jobs, n_jobs)
 
@@ -151,7 +154,9 @@ def fit_teachers(teachers, X, y, classes, *, cv=5, n_jobs=None):
     probas = np.zeros((len(teachers), len(y), len(classes)))
     for index, teacher in enumerate(teachers):
         if isinstance(teacher, FrozenEstimator):
-            fitted[index], probas[index] = fit_teacher(teacher, X, y, classes)
+            fitted[index], probas[index] = fit_teacher(
+                teacher, X, y, classes, feature_names=feature_names
+            )
     for (index, kind, test), result in zip(owners, results):
         if kind == "whole":
             fitted[index], probas[index] = result
@@ -184,7 +189,7 @@ class AttentionMultiTeacherClassifier(
     teachers : list of (str, estimator) tuples, default=None
         Named classifiers with ``predict_proba``, unfitted (fitted on clones)
         or pre-fitted and wrapped in :class:`~sklearn.frozen.FrozenEstimator`.
-        Their parameters are reachable as ``teachers__<name>__<param>``.
+        Their parameters are reachable as ``<name>__<param>``.
         ``None`` means a standardised logistic regression, a 100-tree random
         forest and a 50-round histogram gradient boosting model.
     weighting : {"attention", "uniform", "camkd", "entropy"}, default="attention"
@@ -214,7 +219,8 @@ class AttentionMultiTeacherClassifier(
         Caches the teachers' fits and out-of-fold probabilities, as
         :class:`~sklearn.pipeline.Pipeline` caches its transformers: refitting
         with another ``weighting`` or ``attention_l2`` on the same data then
-        reuses them. ``None`` caches nothing; a string is a cache directory.
+        reuses them, when ``random_state`` fixes the teachers' seeds. ``None``
+        caches nothing; a string is a cache directory.
     random_state : int, RandomState instance or None, default=None
         Seeds the teachers' unset ``random_state`` parameters.
     n_jobs : int, default=None
@@ -223,7 +229,10 @@ class AttentionMultiTeacherClassifier(
     Attributes
     ----------
     teachers_ : list of classifiers
-        The teachers fitted on all rows (frozen teachers as given).
+        The teachers fitted on all rows (frozen teachers as given). The
+        others were fitted on the class codes ``0..n_classes-1``, not the
+        labels: their ``predict`` returns codes (``classes_[code]`` is the
+        label).
     named_teachers_ : :class:`~sklearn.utils.Bunch`
         The fitted teachers by name.
     teacher_names_ : list of str
@@ -351,7 +360,13 @@ class AttentionMultiTeacherClassifier(
         teachers = [seed_estimator(clone(estimator), rng) for _, estimator in named]
         cached_fit = check_memory(self.memory).cache(fit_teachers, ignore=["n_jobs"])
         self.teachers_, probas = cached_fit(
-            teachers, X, codes, self.classes_, cv=self.cv, n_jobs=self.n_jobs
+            teachers,
+            X,
+            codes,
+            self.classes_,
+            cv=self.cv,
+            n_jobs=self.n_jobs,
+            feature_names=getattr(self, "feature_names_in_", None),
         )
         self.teacher_names_ = [name for name, _ in named]
         self.named_teachers_ = Bunch(**dict(zip(self.teacher_names_, self.teachers_)))

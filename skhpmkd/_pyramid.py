@@ -16,13 +16,14 @@ from sklearn.base import (
 )
 from sklearn.dummy import DummyClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import SoftTargetOutputMixin
 from ._distiller import default_teacher, encode_target
-from ._frames import take_rows
+from ._frames import take_rows, with_feature_names
 from ._multi_teacher import shared_splits
 from ._parallel import parallel_map
 from ._soft_targets import aligned_proba
@@ -184,7 +185,9 @@ class PyramidTeacherClassifier(
     Attributes
     ----------
     teacher_ : classifier
-        The level-0 teacher fitted on all rows.
+        The level-0 teacher fitted on all rows. Unless frozen, it was fitted
+        on the class codes ``0..n_classes-1``, not the labels: its
+        ``predict`` returns codes (``classes_[code]`` is the label).
     groups_ : list of list of ndarray
         Class labels of each group, level by level (``groups_[0]`` is the
         first level below the teacher).
@@ -272,19 +275,23 @@ class PyramidTeacherClassifier(
         self.classes_, codes = encode_target(self, y)
         n_classes = len(self.classes_)
         rng = check_random_state(self.random_state)
+        # Resolved once: a one-shot iterable of splits serves both uses.
+        cv = check_cv(self.cv, codes, classifier=True)
         self.teacher_, top_proba = fit_teacher(
             seed_estimator(clone(teacher), rng),
             X,
             codes,
             self.classes_,
-            cv=self.cv,
+            cv=cv,
             n_jobs=self.n_jobs,
+            feature_names=getattr(self, "feature_names_in_", None),
         )
         self.confusion_ = soft_confusion(top_proba, codes, n_classes)
         groups = build_pyramid(self.confusion_, self.n_levels, self.n_groups)
         parents = self._parents(groups, n_classes)
 
-        splits = shared_splits(self.cv, X, codes)
+        splits = shared_splits(cv, X, codes)
+        named_X = with_feature_names(X, getattr(self, "feature_names_in_", None))
         jobs, owners = [], []
         for level, level_groups in enumerate(groups):
             for index, group in enumerate(level_groups):
@@ -297,10 +304,10 @@ class PyramidTeacherClassifier(
                     fold_rows = np.intersect1d(train, rows)
                     local = local_y[fold_rows]
                     jobs.append(
-                        (clone(model), X, local, fold_rows, test, len(group))
+                        (clone(model), named_X, local, fold_rows, test, len(group))
                     )
                     owners.append((level, index, test))
-                jobs.append((model, X, local_y[rows], rows, None, len(group)))
+                jobs.append((model, named_X, local_y[rows], rows, None, len(group)))
                 owners.append((level, index, None))
         results = parallel_map(_fit_specialist, jobs, self.n_jobs)
 

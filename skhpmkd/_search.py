@@ -216,7 +216,7 @@ class SearchSpace:
             alpha = float(config["alpha"])
         except (TypeError, ValueError):
             return None
-        if not (temperature > 0 and math.isfinite(alpha)):
+        if not (0 < temperature < math.inf and math.isfinite(alpha)):
             return None
         return {
             "student": name,
@@ -353,6 +353,7 @@ def evaluate_config(student, data, rows, config, resource, settings):
         classes,
         config,
         settings["schedule"],
+        feature_names=settings.get("feature_names"),
     )
     fit_time = time.perf_counter() - start
     X_val, y_val = data["X_val"], data["y_val"]
@@ -387,7 +388,14 @@ def deployment_cost(student, X_val, settings):
     one), the size only with a ``size_of`` (-1 without one).
     """
     size_of = settings["size_of"]
-    size = int(size_of(student)) if size_of is not None else -1
+    try:
+        size = int(size_of(student)) if size_of is not None else -1
+    except ValueError:
+        # A student of unknown size (naive Bayes, nearest neighbours) is
+        # fine unless a size bound needs its size.
+        if settings["max_size"] is not None:
+            raise
+        size = -1
     if settings["max_latency"] is None:
         return size, np.nan
     return size, predict_latency(student, X_val)
@@ -606,6 +614,26 @@ class ConfigSearch:
             return []
         return _best_first(self.evaluate(smaller, 1.0, "surrogate", len(self.levels)))
 
+    def smallest(self, configs):
+        """Score the smallest size of each student not in ``configs``, on all the fit rows.
+
+        For the students the search never took to all the rows; each is tried
+        at the best configuration's temperature and alpha. Returns the new
+        results within the bounds, best first.
+        """
+        tried = {config["student"] for config in configs}
+        scored = [r["config"] for r in self._full_data()]
+        candidates = []
+        for name in self.space.names:
+            candidate = self.space.accept({**self.best["config"], "student": name, "size": 0})
+            if name not in tried and candidate is not None and candidate not in scored:
+                candidates.append(candidate)
+        if not candidates:
+            return []
+        return _best_first(
+            self.evaluate(candidates, 1.0, "surrogate", len(self.levels))
+        )
+
     def _say(self, message):
         if self.log is not None:
             self.log(message)
@@ -630,13 +658,13 @@ class ConfigSearch:
         extra = self.random_state.permutation(len(others))[: n_configs - len(configs)]
         configs += [others[i] for i in sorted(extra)]
         rungs = list(enumerate(self.levels))
-        screening = n_configs < len(names) and len(rungs) > 1
+        screening = n_configs < len(names)
         if screening:
             # Too small a budget to carry every student up the rungs: each is
             # still scored on the smallest subset, and the best goes straight
-            # to all the rows.
+            # to all the rows (with a single rung, each is scored on all).
             configs = [self.space.center(name) for name in names]
-            rungs = [rungs[0], rungs[-1]]
+            rungs = [rungs[0], rungs[-1]] if len(rungs) > 1 else rungs
         for rung, level in rungs:
             start = time.perf_counter()
             results = self.evaluate(configs, level, "halving", rung)
@@ -776,11 +804,17 @@ class ConfigSearch:
             )
             if result["feasible"]:
                 return
+        full = self._full_data()
+        bounds, best = [], []
+        if self.settings["max_size"] is not None:
+            bounds.append(f"max_student_size={self.settings['max_size']} nodes")
+            best.append(f"the smallest has size {min(r['size'] for r in full)}")
+        if self.settings["max_latency"] is not None:
+            bounds.append(f"max_latency={self.settings['max_latency']} s per 1,000 rows")
+            best.append(f"the fastest takes {min(r['latency'] for r in full):.3g} s")
         raise ValueError(
-            "No candidate student meets the bounds: size at most "
-            f"{self.settings['max_size']} nodes (max_student_size) and "
-            f"max_latency={self.settings['max_latency']}; the smallest fitted one "
-            f"has size {min(r['size'] for r in self.records)}."
+            f"No candidate student meets {' and '.join(bounds)}: of the students "
+            f"scored on all the fit rows, {'; '.join(best)}."
         )
 
 

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 from scipy.special import softmax
+from sklearn import get_config
 from sklearn.base import is_classifier
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -20,6 +21,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -159,7 +161,9 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
         logits, onehot(y, n_classes), row_alpha(y, settings["alpha"]), schedule
     )
     soft_targets = soft_target_matrix(teacher_proba, y, settings["alpha"], 1.0)
-    fit_codes = np.where(y >= 0, y, np.argmax(soft_targets, axis=1))
+    fit_codes = _codes_with_every_class(
+        np.where(y >= 0, y, np.argmax(soft_targets, axis=1)), soft_targets
+    )
     student.set_params(objective=objective)
     if _is_xgboost(student):
         student.fit(X, fit_codes)
@@ -197,6 +201,30 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     return deployed, list(objective.temperatures_)
 
 
+def _codes_with_every_class(codes, soft_targets):
+    """``codes`` in which every class appears at least once.
+
+    XGBoost and LightGBM take the number of classes from the labels ``fit``
+    gets, which the KD objective itself does not read. A class missing from
+    ``codes`` takes the row that gives it the most weight among rows whose
+    class appears more than once.
+    """
+    n_classes = soft_targets.shape[1]
+    missing = np.setdiff1d(np.arange(n_classes), codes)
+    if not missing.size:
+        return codes
+    if len(codes) < n_classes:
+        raise ValueError(
+            f"A boosted student needs at least one row per class; got "
+            f"{len(codes)} rows for {n_classes} classes."
+        )
+    codes = codes.copy()
+    for code in missing:
+        spare = np.flatnonzero(np.bincount(codes, minlength=n_classes)[codes] > 1)
+        codes[spare[np.argmax(soft_targets[spare, code])]] = code
+    return codes
+
+
 def _fit_tree_regression(student, X, soft_targets, classes):
     regressor_class = _REGRESSOR_OF[type(student)]
     valid = regressor_class().get_params()
@@ -213,6 +241,8 @@ def _fit_duplicated(student, X, soft_targets, classes):
     X_dup, codes, weights = duplicate_rows(X, soft_targets)
     labels = classes[codes]
     if isinstance(student, Pipeline):
+        if get_config()["enable_metadata_routing"]:
+            return _routed_pipeline_fit(student, X_dup, labels, weights)
         final = student.steps[-1][0]
         return student.fit(X_dup, labels, **{f"{final}__sample_weight": weights})
     if isinstance(student, HistGradientBoostingClassifier) and _hgb_early_stops(
@@ -220,6 +250,24 @@ def _fit_duplicated(student, X, soft_targets, classes):
     ):
         return _fit_hgb_with_validation(student, X, soft_targets, classes)
     return student.fit(X_dup, labels, sample_weight=weights)
+
+
+def _routed_pipeline_fit(pipeline, X, y, weights):
+    """Fit ``pipeline`` with the weights for its final step, under routing.
+
+    With metadata routing on, a pipeline passes ``sample_weight`` to the
+    steps that request it: the final step does, every earlier step that
+    takes it and has no request of its own does not.
+    """
+    *transformers, (_, final) = pipeline.steps
+    for _, step in transformers:
+        if not hasattr(step, "set_fit_request"):
+            continue
+        requests = step.get_metadata_routing().fit.requests
+        if "sample_weight" in requests and requests["sample_weight"] is None:
+            step.set_fit_request(sample_weight=False)
+    final.set_fit_request(sample_weight=True)
+    return pipeline.fit(X, y, sample_weight=weights)
 
 
 def _hgb_early_stops(student, n_rows):
@@ -349,7 +397,9 @@ def fit_soft_student(
     else:
         warnings.warn(
             f"{type(student).__name__}.fit takes no sample_weight, so it cannot "
-            "learn soft targets; it is trained on the teacher's argmax labels "
+            "learn soft targets; it is trained on their most likely class (the "
+            "label on labelled rows when alpha <= 0.5, the teacher's on transfer "
+            "rows) "
             "instead.",
             UserWarning,
         )
@@ -365,11 +415,11 @@ def aligned_proba(estimator, X, labels):
     gets the column names the estimator was fitted with.
     """
     X = with_feature_names(X, getattr(estimator, "feature_names_in_", None))
-    proba = np.asarray(estimator.predict_proba(X), dtype=float)
+    seen = np.asarray(estimator.classes_)
+    proba = _checked_proba(estimator, estimator.predict_proba(X), (len(X), len(seen)))
     # Models that compute in float32 (XGBoost) give rows that sum to one only
     # to about 1e-8; scikit-learn's metrics check the sum in float64.
     proba /= proba.sum(axis=1, keepdims=True)
-    seen = np.asarray(estimator.classes_)
     labels = np.asarray(labels)
     if len(seen) == len(labels):
         return proba
@@ -383,3 +433,25 @@ def student_labels(student, classes):
     if _is_xgboost(student):
         return np.arange(len(classes))
     return np.asarray(classes)
+
+
+def _checked_proba(estimator, proba, shape):
+    """``proba`` as floats; raise unless it holds ``shape`` probability rows."""
+    if isinstance(estimator, FrozenEstimator):
+        estimator = estimator.estimator
+    name = type(estimator).__name__
+    proba = np.asarray(proba, dtype=float)
+    if proba.shape != shape:
+        raise ValueError(
+            f"{name}.predict_proba returned an array of shape {proba.shape}; "
+            f"expected {shape}, one column per class in its classes_."
+        )
+    bad = ~np.isfinite(proba) | (proba < 0)
+    if bad.any():
+        raise ValueError(
+            f"{name}.predict_proba returned {float(proba[bad][0])}; probabilities "
+            "must be finite and non-negative."
+        )
+    if np.any(proba.sum(axis=1) <= 0):
+        raise ValueError(f"{name}.predict_proba returned a row of zeros.")
+    return proba

@@ -3,7 +3,7 @@
 import warnings
 
 import numpy as np
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 
@@ -39,6 +39,23 @@ def check_frozen_classes(teacher, classes):
         )
 
 
+def check_frozen_features(teacher, feature_names):
+    """Raise if a pre-fitted teacher saw other columns than ``feature_names``.
+
+    Rows without column names (``feature_names=None``) are given the
+    teacher's names, so only two lists of names can disagree.
+    """
+    teacher_names = getattr(teacher, "feature_names_in_", None)
+    if teacher_names is None or feature_names is None:
+        return
+    if list(teacher_names) != list(feature_names):
+        raise ValueError(
+            f"The pre-fitted teacher was fitted on columns {list(teacher_names)}, "
+            f"but X has columns {list(feature_names)}; give X the teacher's "
+            "columns, in the same order."
+        )
+
+
 def teacher_proba(teacher, X, classes):
     """Teacher probabilities with columns in ``classes`` order.
 
@@ -46,16 +63,19 @@ def teacher_proba(teacher, X, classes):
     fitted here saw the codes ``0..n_classes-1``.
     """
     if isinstance(teacher, FrozenEstimator):
-        names = getattr(teacher, "feature_names_in_", None)
-        proba = teacher.predict_proba(with_feature_names(X, names))
-        proba = np.asarray(proba, dtype=float)
         order = np.argsort(np.asarray(teacher.classes_))
-        return proba[:, order]
+        return aligned_proba(teacher, X, np.asarray(teacher.classes_))[:, order]
     return aligned_proba(teacher, X, np.arange(len(classes)))
 
 
 def _yields_soft_targets(teacher):
-    return is_classifier(teacher) and hasattr(teacher, "fit_transform")
+    """Whether ``fit_transform`` gives the teacher's out-of-fold soft targets.
+
+    Only skhpmkd's estimators mark themselves so; other classifiers with a
+    ``fit_transform`` (linear discriminant analysis, voting and stacking
+    ensembles) are cross-fitted like any classifier.
+    """
+    return getattr(teacher, "_fit_transform_gives_soft_targets", False)
 
 
 def _uses_oob(teacher):
@@ -84,7 +104,7 @@ def _out_of_bag(teacher, X, y, n_classes):
     return oob / oob.sum(axis=1, keepdims=True)
 
 
-def fit_teacher(teacher, X, y, classes, *, cv=5, n_jobs=None):
+def fit_teacher(teacher, X, y, classes, *, cv=5, n_jobs=None, feature_names=None):
     """Fit a teacher and return it with its soft targets on the training rows.
 
     Parameters
@@ -101,6 +121,8 @@ def fit_teacher(teacher, X, y, classes, *, cv=5, n_jobs=None):
         Splitter for the out-of-fold predictions.
     n_jobs : int, default=None
         Number of fits run in parallel.
+    feature_names : ndarray of str or None, default=None
+        Column names of ``X`` (an array), given to the teacher with the rows.
 
     Returns
     -------
@@ -113,7 +135,9 @@ def fit_teacher(teacher, X, y, classes, *, cv=5, n_jobs=None):
     n_classes = len(classes)
     if isinstance(teacher, FrozenEstimator):
         check_frozen_classes(teacher, classes)
+        check_frozen_features(teacher, feature_names)
         return teacher, teacher_proba(teacher, X, classes)
+    X = with_feature_names(X, feature_names)
     teacher = clone(teacher)
     if _yields_soft_targets(teacher):
         soft_targets = np.asarray(teacher.fit_transform(X, y), dtype=float)

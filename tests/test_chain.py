@@ -288,3 +288,32 @@ def test_cross_family_chain_with_xgboost_student(data):
     ]
     assert set(chain.predict(X)) <= set(y)
     assert chain.stages_[0]["size"] == 3 * 8 + 3
+
+
+def test_a_listed_temperature_must_be_finite():
+    X, y = make_classification(n_samples=60, random_state=0)
+    chain = ProgressiveChainClassifier(
+        [("s", LogisticRegression())], temperature=[np.inf], cv=3
+    )
+    with pytest.raises(ValueError, match="positive finite number, got inf"):
+        chain.fit(X, y)
+
+
+def test_a_one_shot_iterable_of_splits_serves_the_whole_fit():
+    from sklearn.model_selection import StratifiedKFold
+
+    from skhpmkd import HPMKDClassifier, PyramidTeacherClassifier
+
+    X, y = make_classification(n_samples=150, n_classes=3, n_informative=4,
+                               random_state=0)
+    models = [
+        ProgressiveChainClassifier([("s", DecisionTreeClassifier(max_depth=3))]),
+        PyramidTeacherClassifier(LogisticRegression()),
+        HPMKDClassifier(LogisticRegression(), students=["dt"], budget=2),
+    ]
+    for model in models:
+        splits = StratifiedKFold(3).split(X, y)  # a generator, used up once read
+        model.set_params(cv=splits, random_state=0).fit(X, y)
+        reused = model.set_params(cv=list(StratifiedKFold(3).split(X, y)))
+        expected = clone(reused).fit(X, y).predict_proba(X)
+        np.testing.assert_allclose(model.predict_proba(X), expected)

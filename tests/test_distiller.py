@@ -338,3 +338,21 @@ def test_frozen_teacher_fitted_on_a_dataframe_keeps_its_feature_names(four_class
         distiller = _light(teacher=FrozenEstimator(teacher)).fit(frame, y)
         distiller.transform(frame)
     assert_array_equal(distiller.feature_names_in_, frame.columns)
+
+
+def test_unlabelled_rows_must_have_the_training_columns():
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(n_samples=80, n_features=4, random_state=0)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    distiller = TemperatureScheduledDistiller(random_state=0, cv=3)
+    with pytest.raises(ValueError, match=r"X_unlabeled has columns \['d', 'c', 'b', 'a'\]"):
+        distiller.fit(frame, y, X_unlabeled=frame[list("dcba")])
+    distiller.fit(frame, y, X_unlabeled=frame)
+
+
+def test_a_student_without_predict_proba_is_refused_before_fitting():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = make_classification(n_samples=60, random_state=0)
+    with pytest.raises(InvalidParameterError, match="'student' parameter"):
+        TemperatureScheduledDistiller(student=LinearSVC()).fit(X, y)

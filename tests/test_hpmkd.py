@@ -389,7 +389,7 @@ def test_default_teacher_and_students_accept_missing_values(three_class):
 
 
 def test_unreachable_size_bound_raises(three_class):
-    with pytest.raises(ValueError, match="No candidate student meets the bounds"):
+    with pytest.raises(ValueError, match="No candidate student meets max_student_size=1"):
         _light(students=["dt"], max_student_size=1, budget=2).fit(*three_class)
 
 
@@ -437,3 +437,65 @@ def test_perceptron_family_is_searched_over_hidden_units(three_class):
     assert set(model.predict(X)) <= set(y)
     again = _light(students=["mlp"], budget=3).fit(X, y)
     assert_array_equal(again.predict_proba(X), proba)
+
+
+def test_rows_too_few_to_subset_still_score_every_student():
+    # Without a transfer set, 140 fit rows give a single fidelity level; a
+    # budget of 2 still scores each student once, on all of them.
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    model = _light(students=["dt", "lr", "xgboost"], budget=2, augment=0.0)
+    model.fit(X, y)
+    assert set(model.search_results_["param_student"]) == {"dt", "lr", "xgboost"}
+
+
+def test_the_refit_falls_back_to_a_student_left_on_a_row_subset():
+    # dt wins the search but grows past the bound on all rows; lr, scored on
+    # a third of the rows only, is within it and must be found.
+    rng = np.random.RandomState(6)
+    X = rng.uniform(-1, 1, size=(600, 3))
+    y = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(int)
+    flip = rng.rand(600) < 0.01
+    y[flip] = 1 - y[flip]
+    model = HPMKDClassifier(
+        DecisionTreeClassifier(random_state=0),
+        students=["dt", "lr"],
+        budget=4,
+        augment=0,
+        max_student_size=11,
+        random_state=6,
+    ).fit(X, y)
+    assert model_size(model.student_) <= 11
+
+
+def test_a_student_of_unknown_size_needs_a_size_bound_only_to_be_measured(
+    three_class,
+):
+    model = _light(students=["lr", GaussianNB()], budget=2).fit(*three_class)
+    assert model.score(*three_class) > 0.7
+    with pytest.raises(ValueError, match="Cannot measure the size of a GaussianNB"):
+        _light(students=[GaussianNB()], budget=2, max_student_size=50).fit(
+            *three_class
+        )
+
+
+def test_the_chain_takes_nan_when_the_teacher_does(three_class):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = three_class
+    X = X.copy()
+    X[::7, 0] = np.nan
+    model = _light(
+        teachers=HistGradientBoostingClassifier(max_iter=20),
+        students=["dt"],
+        budget=2,
+        use_chain=True,
+    ).fit(X, y)
+    assert model.score(X, y) > 0.7
+
+
+def test_too_few_rows_for_the_validation_fraction_are_named():
+    X, y = make_classification(n_samples=40, random_state=0)
+    with pytest.raises(ValueError, match="validation_fraction=0.99 holds out 40 of"):
+        _light(validation_fraction=0.99).fit(X, y)

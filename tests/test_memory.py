@@ -33,8 +33,11 @@ def test_records_round_trip_through_plain_json(tmp_path):
     content = json.loads(path.read_text())
     assert content["format"] == FORMAT
     assert [r["score"] for r in load_records(path)] == [0.8, 0.9]
-    # The temporary file of the atomic write is gone.
-    assert os.listdir(tmp_path) == ["memory.json"]
+    # The temporary file of the atomic write is gone; the writers' lock stays.
+    assert sorted(os.listdir(tmp_path)) in (
+        ["memory.json"],
+        ["memory.json", "memory.json.lock"],
+    )
 
 
 def test_a_pickle_is_rejected_not_loaded(tmp_path):
@@ -66,7 +69,9 @@ def test_a_failed_write_keeps_the_old_file(tmp_path):
     with pytest.raises(ValueError):
         save_records(path, [_record(float("nan"))])
     assert [r["score"] for r in load_records(path)] == [0.8]
-    assert os.listdir(tmp_path) == ["memory.json"]
+    assert [name for name in os.listdir(tmp_path) if name.endswith(".json")] == [
+        "memory.json"
+    ]
 
 
 def test_nearest_configs_prefers_close_tasks_then_high_scores():
@@ -136,3 +141,31 @@ def test_second_fit_with_the_same_memory_fits_fewer_models(tmp_path):
     n_full = int(np.sum(cold.search_results_["resource"] == 1.0))
     n_warm_full = int(np.sum(warm.search_results_["resource"] == 1.0))
     assert len(load_records(path)) == n_full + n_warm_full
+
+
+def test_saving_keeps_the_file_mode(tmp_path):
+    path = tmp_path / "memory.json"
+    save_records(path, [_record(0.5)])
+    os.chmod(path, 0o664)
+    save_records(path, [_record(0.6)])
+    assert os.stat(path).st_mode & 0o777 == 0o664
+
+
+def _append_many(path, n):
+    for i in range(n):
+        save_records(path, [_record(i / n)])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the lock uses fcntl")
+def test_concurrent_writers_keep_every_record(tmp_path):
+    import multiprocessing
+
+    path = str(tmp_path / "memory.json")
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_append_many, args=(path, 25)) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert [writer.exitcode for writer in writers] == [0, 0]
+    assert len(load_records(path)) == 50

@@ -58,6 +58,10 @@ def test_space_skips_nothing_and_accepts_nearest_values():
     assert mapped == {"student": "dt", "size": 2, "temperature": 2.0, "alpha": 0.7}
     assert space.accept({"student": "rf", "size": 0, "temperature": 1, "alpha": 0.5}) is None
     assert space.accept({"student": "dt", "size": 9, "temperature": 1, "alpha": 0.5}) is None
+    # json.load reads "Infinity" from a memory file; it maps to nothing.
+    for temperature in (float("inf"), float("nan"), 0):
+        config = {"student": "dt", "size": 1, "temperature": temperature, "alpha": 0.5}
+        assert space.accept(config) is None
     encoded = space.encode(space.configs[:3], [1 / 9, 1 / 3, 1.0])
     assert encoded.shape == (3, 2 + 4)
     assert np.all(np.isfinite(encoded))

@@ -313,7 +313,7 @@ def test_every_family_returns_probabilities_in_class_order(student, classes):
 
 def test_student_without_sample_weight_warns_and_uses_argmax():
     X, y, teacher = _task()
-    with pytest.warns(UserWarning, match="argmax"):
+    with pytest.warns(UserWarning, match="trained on their most likely class"):
         fitted, _ = fit_soft_student(
             KNeighborsClassifier(3), X, teacher, y, np.array(["x", "y", "z"])
         )
@@ -358,3 +358,43 @@ def test_xgboost_student_is_a_plain_xgboost_model():
     assert isinstance(fitted, xgboost.XGBClassifier)
     assert fitted.get_params()["objective"] == "multi:softprob"
     assert_allclose(temperatures, [2.0, 1.75, 1.25, 1.0])
+
+
+def test_a_pipeline_student_learns_soft_targets_under_metadata_routing():
+    # With routing on, the pipeline passes sample_weight only to the steps
+    # that ask for it: the final step does, the scaler must not be asked.
+    from sklearn import config_context
+
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    proba = np.column_stack([1 - y, y]) * 0.6 + 0.2
+    plain = fit_soft_student(
+        make_pipeline(StandardScaler(), LogisticRegression()), X, proba, y, [0, 1]
+    )[0]
+    with config_context(enable_metadata_routing=True):
+        routed = fit_soft_student(
+            make_pipeline(StandardScaler(), LogisticRegression()), X, proba, y, [0, 1]
+        )[0]
+    assert_allclose(routed.predict_proba(X), plain.predict_proba(X))
+
+
+@pytest.mark.parametrize("family", ["xgboost", "lightgbm"])
+def test_a_booster_fits_when_a_class_has_no_training_row(family):
+    # XGBoost and LightGBM count the classes in the labels they get; a class
+    # seen only through the teacher's soft targets must still be counted.
+    if family == "xgboost":
+        from xgboost import XGBClassifier as Booster
+    else:
+        from lightgbm import LGBMClassifier as Booster
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    y = np.where(X[:, 0] > 0, 0, 2)
+    proba = np.full((60, 3), 0.1)
+    proba[np.arange(60), y] = 0.8
+    student, _ = fit_soft_student(
+        Booster(n_estimators=5, verbose=-1) if family == "lightgbm"
+        else Booster(n_estimators=5),
+        X, proba, y, np.array([0, 1, 2]),
+    )
+    predicted = student.predict_proba(X)
+    assert predicted.shape == (60, 3)
+    assert_allclose(predicted.sum(axis=1), 1.0, rtol=1e-6)

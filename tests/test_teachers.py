@@ -1,0 +1,156 @@
+"""How teachers are fitted and asked: cross-fitting, columns, probability checks."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.compose import make_column_transformer
+from sklearn.datasets import load_wine
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from skhpmkd import (
+    AttentionMultiTeacherClassifier,
+    HPMKDClassifier,
+    ProgressiveChainClassifier,
+    PyramidTeacherClassifier,
+    TemperatureScheduledDistiller,
+)
+
+
+@pytest.fixture(scope="module")
+def wine():
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    return X, y.to_numpy()
+
+
+@pytest.mark.parametrize(
+    "teacher",
+    [
+        LinearDiscriminantAnalysis(),
+        VotingClassifier(
+            [
+                ("lr", make_pipeline(StandardScaler(), LogisticRegression())),
+                ("nb", GaussianNB()),
+            ],
+            voting="soft",
+        ),
+    ],
+    ids=["lda", "voting"],
+)
+def test_a_classifier_that_transforms_is_cross_fitted(wine, teacher):
+    # Its fit_transform gives features, not soft targets: the targets must be
+    # the out-of-fold probabilities, as for any other classifier.
+    X, y = wine
+    X = X.to_numpy()
+    distiller = TemperatureScheduledDistiller(
+        teacher, DecisionTreeClassifier(max_depth=3, random_state=0), cv=3
+    )
+    targets = distiller.fit_transform(X, y)
+    expected = cross_val_predict(
+        teacher, X, y, cv=StratifiedKFold(3), method="predict_proba"
+    )
+    # The targets are clipped at 1e-12 away from zero.
+    assert_allclose(targets, expected, atol=1e-9)
+
+
+def _named_column_pipeline(estimator, columns):
+    """A pipeline that picks its columns by name: it needs a DataFrame."""
+    return make_pipeline(
+        make_column_transformer((StandardScaler(), columns)), estimator
+    )
+
+
+def test_teachers_specialists_and_students_see_the_column_names(wine):
+    X, y = wine
+    columns = ["alcohol", "flavanoids", "color_intensity", "proline"]
+    teacher = _named_column_pipeline(LogisticRegression(max_iter=2000), columns)
+    student = _named_column_pipeline(LogisticRegression(max_iter=2000), columns)
+    models = [
+        TemperatureScheduledDistiller(teacher, student, cv=3),
+        ProgressiveChainClassifier([("s", student)], teacher=teacher, cv=3),
+        AttentionMultiTeacherClassifier(
+            [("a", teacher), ("b", RandomForestClassifier(20, random_state=0))], cv=3
+        ),
+        PyramidTeacherClassifier(teacher, cv=3),
+        HPMKDClassifier(teacher, students=[student], budget=2, cv=3, augment=0.0),
+    ]
+    for model in models:
+        model.set_params(random_state=0).fit(X, y)
+        assert model.score(X, y) > 0.8, type(model).__name__
+        fitted = getattr(model, "teacher_", None) or model.teachers_[0]
+        assert list(fitted.feature_names_in_) == list(X.columns)
+
+
+def test_a_frozen_teacher_with_other_columns_is_refused(wine):
+    X, y = wine
+    teacher = FrozenEstimator(LogisticRegression(max_iter=5000).fit(X, y))
+    reordered = X[X.columns[::-1]]
+    with pytest.raises(ValueError, match="fitted on columns .* but X has columns"):
+        TemperatureScheduledDistiller(teacher, cv=3).fit(reordered, y)
+    # The same columns in the same order work; so do unnamed rows.
+    assert TemperatureScheduledDistiller(teacher, cv=3).fit(X, y).score(X, y) > 0.9
+    assert TemperatureScheduledDistiller(teacher, cv=3).fit(X.to_numpy(), y)
+
+
+class _BadProba(DecisionTreeClassifier):
+    """A tree whose ``predict_proba`` breaks in the way ``kind`` says."""
+
+    def __init__(self, kind="nan", max_depth=None):
+        super().__init__(max_depth=max_depth)
+        self.kind = kind
+
+    def predict_proba(self, X):
+        proba = super().predict_proba(X)
+        if self.kind == "nan":
+            proba[0, 0] = np.nan
+        elif self.kind == "negative":
+            proba[0] = [-0.5, 1.0, 0.5]
+        elif self.kind == "zeros":
+            proba[0] = 0.0
+        else:
+            proba = proba[:, :2]
+        return proba
+
+
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("nan", "returned nan; probabilities must be finite and non-negative"),
+        ("negative", "returned -0.5; probabilities must be finite"),
+        ("zeros", "returned a row of zeros"),
+        ("columns", r"returned an array of shape \(\d+, 2\); expected \(\d+, 3\)"),
+    ],
+)
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda teacher: TemperatureScheduledDistiller(teacher, cv=3),
+        lambda teacher: AttentionMultiTeacherClassifier(
+            [("bad", teacher), ("lr", LogisticRegression(max_iter=2000))], cv=3
+        ),
+        lambda teacher: PyramidTeacherClassifier(teacher, cv=3),
+    ],
+    ids=["distiller", "multi", "pyramid"],
+)
+def test_a_teacher_that_returns_no_probabilities_is_named(wine, kind, message, build):
+    X, y = wine
+    with pytest.raises(ValueError, match=f"_BadProba.predict_proba {message}"):
+        build(_BadProba(kind, max_depth=3)).fit(X.to_numpy(), y)
+
+
+def test_a_string_among_named_teachers_is_reported(wine):
+    X, y = wine
+    teachers = [("a", "rf"), ("b", LogisticRegression())]
+    for model in (
+        AttentionMultiTeacherClassifier(teachers),
+        HPMKDClassifier(teachers, budget=2),
+    ):
+        with pytest.raises(ValueError, match=r"The teacher 'a' \(str\) is not a"):
+            model.fit(X, y)
