@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._base import SoftTargetOutputMixin
 from ._augment import AUGMENT_METHODS, transfer_rows
+from ._frames import same_columns
 from ._schedule import SCHEDULES
 from ._soft_targets import (
     aligned_proba,
@@ -276,7 +277,7 @@ class TemperatureScheduledDistiller(
         if X_unlabeled is not None:
             names = getattr(self, "feature_names_in_", None)
             columns = getattr(X_unlabeled, "columns", None)
-            if names is not None and columns is not None and list(columns) != list(names):
+            if not same_columns(names, columns):
                 raise ValueError(
                     f"X_unlabeled has columns {list(columns)}, but X has columns "
                     f"{list(names)}."

@@ -15,6 +15,13 @@ def with_feature_names(X, feature_names):
     return pd.DataFrame(X, columns=feature_names)
 
 
+def same_columns(names, other_names):
+    """Whether two lists of column names agree; ``None`` (no names) agrees with any."""
+    if names is None or other_names is None:
+        return True
+    return list(names) == list(other_names)
+
+
 def take_rows(X, rows):
     """Rows of an array or, by position, of a DataFrame."""
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]

@@ -47,6 +47,7 @@ from ._search import (
     family_student,
     fit_config,
     installed_families,
+    unmet_bounds,
 )
 from ._size import model_size
 from ._soft_targets import aligned_proba, student_labels
@@ -701,16 +702,7 @@ class HPMKDClassifier(
             if not queue:
                 queue = search.smaller(tried) or search.smallest(tried)
         else:
-            sizes, latencies = zip(*measured)
-            names, bounds, best = [], [], []
-            if self.max_student_size_ is not None:
-                names.append("max_student_size")
-                bounds.append(f"max_student_size={self.max_student_size_} nodes")
-                best.append(f"the smallest has size {min(sizes)}")
-            if self.max_latency is not None:
-                names.append("max_latency")
-                bounds.append(f"max_latency={self.max_latency} s per 1,000 rows")
-                best.append(f"the fastest takes {min(latencies):.3g} s")
+            names, bounds, best = unmet_bounds(*zip(*measured), settings)
             raise ValueError(
                 f"No candidate student meets {' and '.join(bounds)} when refitted "
                 f"on all training rows: of the {len(tried)} refitted "

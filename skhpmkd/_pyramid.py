@@ -275,6 +275,7 @@ class PyramidTeacherClassifier(
         self.classes_, codes = encode_target(self, y)
         n_classes = len(self.classes_)
         rng = check_random_state(self.random_state)
+        names = getattr(self, "feature_names_in_", None)
         # Resolved once: a one-shot iterable of splits serves both uses.
         cv = check_cv(self.cv, codes, classifier=True)
         self.teacher_, top_proba = fit_teacher(
@@ -284,14 +285,14 @@ class PyramidTeacherClassifier(
             self.classes_,
             cv=cv,
             n_jobs=self.n_jobs,
-            feature_names=getattr(self, "feature_names_in_", None),
+            feature_names=names,
         )
         self.confusion_ = soft_confusion(top_proba, codes, n_classes)
         groups = build_pyramid(self.confusion_, self.n_levels, self.n_groups)
         parents = self._parents(groups, n_classes)
 
         splits = shared_splits(cv, X, codes)
-        named_X = with_feature_names(X, getattr(self, "feature_names_in_", None))
+        named_X = with_feature_names(X, names)
         jobs, owners = [], []
         for level, level_groups in enumerate(groups):
             for index, group in enumerate(level_groups):

@@ -414,6 +414,24 @@ def bound_excess(size, latency, settings):
     return excess
 
 
+def unmet_bounds(sizes, latencies, settings):
+    """For an error when no student meets the bounds of ``settings``.
+
+    Returns the parameter names of the bounds, the bounds as text and, for
+    each, the best that ``sizes`` or ``latencies`` reached, as text.
+    """
+    names, bounds, best = [], [], []
+    if settings["max_size"] is not None:
+        names.append("max_student_size")
+        bounds.append(f"max_student_size={settings['max_size']} nodes")
+        best.append(f"the smallest has size {min(sizes)}")
+    if settings["max_latency"] is not None:
+        names.append("max_latency")
+        bounds.append(f"max_latency={settings['max_latency']} s per 1,000 rows")
+        best.append(f"the fastest takes {min(latencies):.3g} s")
+    return names, bounds, best
+
+
 def _evaluate_job(student, data, rows, config, resource, settings):
     # Students are small and fitted many times: one thread each avoids the
     # OpenMP oversubscription that makes HGB many times slower on busy cores.
@@ -584,6 +602,14 @@ class ConfigSearch:
         """Results scored on all the fit rows so far."""
         return [r for r in self.records if r["resource"] == 1.0]
 
+    def _full_data_configs(self):
+        """Configurations scored on all the fit rows so far."""
+        return [r["config"] for r in self._full_data()]
+
+    def _smallest_config(self, name):
+        """``name``'s smallest size at the best configuration's T and alpha."""
+        return self.space.accept({**self.best["config"], "student": name, "size": 0})
+
     def ranked(self):
         """Full-data results within the bounds, best first: ``best`` leads.
 
@@ -598,7 +624,7 @@ class ConfigSearch:
         bounds); a student given as an estimator has its own size only.
         Returns the new results within the bounds, best first.
         """
-        scored = [r["config"] for r in self._full_data()]
+        scored = self._full_data_configs()
         smaller = []
         for config in configs:
             if config["size"] is None:
@@ -622,10 +648,10 @@ class ConfigSearch:
         results within the bounds, best first.
         """
         tried = {config["student"] for config in configs}
-        scored = [r["config"] for r in self._full_data()]
+        scored = self._full_data_configs()
         candidates = []
         for name in self.space.names:
-            candidate = self.space.accept({**self.best["config"], "student": name, "size": 0})
+            candidate = self._smallest_config(name)
             if name not in tried and candidate is not None and candidate not in scored:
                 candidates.append(candidate)
         if not candidates:
@@ -786,11 +812,9 @@ class ConfigSearch:
             name = record["config"]["student"]
             best_of[name] = max(best_of.get(name, -np.inf), record["score"])
         order = sorted(self.space.names, key=lambda name: -best_of.get(name, -np.inf))
-        done = [r["config"] for r in self._full_data()]
+        done = self._full_data_configs()
         for name in order:
-            config = self.space.accept(
-                {**self.best["config"], "student": name, "size": 0}
-            )
+            config = self._smallest_config(name)
             if config in done:
                 continue
             (result,) = self.evaluate([config], 1.0, "surrogate", len(self.levels))
@@ -805,13 +829,9 @@ class ConfigSearch:
             if result["feasible"]:
                 return
         full = self._full_data()
-        bounds, best = [], []
-        if self.settings["max_size"] is not None:
-            bounds.append(f"max_student_size={self.settings['max_size']} nodes")
-            best.append(f"the smallest has size {min(r['size'] for r in full)}")
-        if self.settings["max_latency"] is not None:
-            bounds.append(f"max_latency={self.settings['max_latency']} s per 1,000 rows")
-            best.append(f"the fastest takes {min(r['latency'] for r in full):.3g} s")
+        _, bounds, best = unmet_bounds(
+            [r["size"] for r in full], [r["latency"] for r in full], self.settings
+        )
         raise ValueError(
             f"No candidate student meets {' and '.join(bounds)}: of the students "
             f"scored on all the fit rows, {'; '.join(best)}."

@@ -399,8 +399,7 @@ def fit_soft_student(
             f"{type(student).__name__}.fit takes no sample_weight, so it cannot "
             "learn soft targets; it is trained on their most likely class (the "
             "label on labelled rows when alpha <= 0.5, the teacher's on transfer "
-            "rows) "
-            "instead.",
+            "rows) instead.",
             UserWarning,
         )
         fitted = student.fit(X, classes[np.argmax(soft_targets, axis=1)])

@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 
-from ._frames import take_rows, with_feature_names
+from ._frames import same_columns, take_rows, with_feature_names
 from ._parallel import parallel_map
 from ._soft_targets import aligned_proba
 
@@ -46,9 +46,7 @@ def check_frozen_features(teacher, feature_names):
     teacher's names, so only two lists of names can disagree.
     """
     teacher_names = getattr(teacher, "feature_names_in_", None)
-    if teacher_names is None or feature_names is None:
-        return
-    if list(teacher_names) != list(feature_names):
+    if not same_columns(teacher_names, feature_names):
         raise ValueError(
             f"The pre-fitted teacher was fitted on columns {list(teacher_names)}, "
             f"but X has columns {list(feature_names)}; give X the teacher's "
