@@ -268,6 +268,11 @@ class PrecomputedTeacher(ClassifierMixin, BaseEstimator):
         Its out-of-fold probabilities of exactly the rows passed to ``fit``.
     """
 
+    # skhpmkd reads the soft targets from ``fit_transform`` only for
+    # estimators marked so; without the mark the teacher would be
+    # cross-fitted, each fold predicting with the teacher fitted on all rows.
+    _fit_transform_gives_soft_targets = True
+
     def __init__(self, teacher=None, soft_targets=None):
         self.teacher = teacher
         self.soft_targets = soft_targets

@@ -91,6 +91,20 @@ def test_tiny_run_writes_the_table_and_the_csv(tmp_path):
     assert len(datasets.synthetic_names()) == 8
 
 
+def test_shared_teacher_gives_its_cached_out_of_fold_targets():
+    """The KD rows distil the cached out-of-fold targets, not in-sample ones."""
+    from skhpmkd._teachers import fit_teacher
+
+    run = _module("run")
+    split = run.make_split(_module("_datasets").load("synth_300_2c"), seed=0)
+    run.fit_shared_teacher(split, cv=2)
+    classes = np.arange(split.n_classes)
+    _, targets = fit_teacher(split.precomputed(), split.X_train, split.y_train, classes)
+    np.testing.assert_array_equal(targets, split.soft_targets)
+    in_sample = split.teacher.predict_proba(split.X_train)
+    assert not np.allclose(targets, in_sample)
+
+
 def test_only_variants_keeps_just_their_rows(tmp_path):
     out = tmp_path / "variant.csv"
     arguments = [
