@@ -132,6 +132,9 @@ class TemperatureScheduledDistiller(
         The fitted student; ``predict_proba`` columns follow ``classes_``. It
         predicts the original labels, except an XGBoost student, which
         predicts their codes ``0..n_classes-1``.
+        An XGBoost or LightGBM student given a column name it refuses
+        (``[``, ``]`` or ``<`` for XGBoost, JSON characters for LightGBM) is
+        fitted on the bare array and has no ``feature_names_in_``.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     temperatures_ : ndarray of shape (n_rounds,)

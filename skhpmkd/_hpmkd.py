@@ -282,6 +282,9 @@ class HPMKDClassifier(
         ``LogisticRegression``, or a :class:`~skhpmkd._students.SoftTargetClassifier`).
         It predicts the original labels, except an XGBoost student, which
         predicts their codes ``0..n_classes-1``.
+        An XGBoost or LightGBM student given a column name it refuses
+        (``[``, ``]`` or ``<`` for XGBoost, JSON characters for LightGBM) is
+        fitted on the bare array and has no ``feature_names_in_``.
     teacher_ : classifier
         The teacher (or the fused teachers) fitted on all training rows.
         Unless frozen, it was fitted on the class codes

@@ -148,8 +148,24 @@ def is_round_based(student):
     return _is_xgboost(student) or _is_lightgbm(student)
 
 
+# Characters that XGBoost and LightGBM refuse in a column name.
+_REFUSED_IN_NAMES = {"xgboost": set("[]<"), "lightgbm": set('",:[]{}')}
+
+
+def _booster_rows(student, X):
+    """``X``, as a bare array if the booster refuses one of its column names.
+
+    The student then has no ``feature_names_in_`` and is given arrays.
+    """
+    refused = _REFUSED_IN_NAMES[_top_module(student)]
+    if any(refused & set(str(name)) for name in getattr(X, "columns", ())):
+        return X.to_numpy()
+    return X
+
+
 def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     n_classes = len(classes)
+    X = _booster_rows(student, X)
     logits = teacher_logits(teacher_proba, settings["standardize"])
     schedule = make_schedule(
         settings["schedule"],
@@ -364,7 +380,8 @@ def fit_soft_student(
         Standardise the teacher logits per row before the temperature.
     feature_names : ndarray of str, default=None
         Column names the student is fitted with, so that the deployed student
-        checks the columns of the DataFrames it is given.
+        checks the columns of the DataFrames it is given; XGBoost and LightGBM
+        students that refuse one of the names get the bare array.
 
     Returns
     -------

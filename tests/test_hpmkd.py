@@ -288,6 +288,21 @@ def test_latency_bound_on_a_dataframe_warns_nothing(student):
     assert list(model.feature_names_in_) == list(X.columns)
 
 
+@pytest.mark.parametrize("student", ["xgboost", "lightgbm"])
+def test_boosters_take_column_names_they_refuse_in_their_own_fit(student):
+    # XGBoost refuses "[", "]" and "<" in column names, LightGBM JSON
+    # characters; such a booster is fitted on the bare array instead.
+    pytest.importorskip("pandas")
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :6].rename(columns=lambda name: f"{name} [cm] <:")
+    model = HPMKDClassifier(students=[student], budget=2, random_state=0)
+    model.fit(X, y)
+    assert list(model.feature_names_in_) == list(X.columns)
+    assert not hasattr(model.student_, "feature_names_in_")
+    assert model.score(X, y) > 0.9
+    assert_allclose(model.predict_proba(X), model.student_.predict_proba(X.to_numpy()))
+
+
 def test_size_share_of_fused_teachers(three_class):
     teachers = [
         ("forest", RandomForestClassifier(n_estimators=5, max_depth=4)),
