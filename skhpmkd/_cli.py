@@ -39,7 +39,9 @@ def make_teacher(name):
         return XGBClassifier(n_estimators=300, max_depth=6, learning_rate=0.1)
     from lightgbm import LGBMClassifier
 
-    return LGBMClassifier(n_estimators=300, num_leaves=31, learning_rate=0.1, verbose=-1)
+    return LGBMClassifier(
+        n_estimators=300, num_leaves=31, learning_rate=0.1, verbose=-1
+    )
 
 
 def load_dataset(name):
@@ -138,7 +140,11 @@ def _measure(proba, y_codes, teacher_pred, n_classes):
     return {
         "accuracy": float(np.mean(np.argmax(proba, axis=1) == y_codes)),
         "log_loss": float(
-            log_loss(y_codes, proba / proba.sum(axis=1, keepdims=True), labels=range(n_classes))
+            log_loss(
+                y_codes,
+                proba / proba.sum(axis=1, keepdims=True),
+                labels=range(n_classes),
+            )
         ),
         "agreement": float(np.mean(np.argmax(proba, axis=1) == teacher_pred)),
     }
@@ -168,24 +174,65 @@ def print_table(rows, file):
         cells.append([fmt.format(row[name]) for name, fmt in columns])
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     for line in cells:
-        print("  ".join(cell.rjust(width) for cell, width in zip(line, widths)), file=file)
+        print(
+            "  ".join(cell.rjust(width) for cell, width in zip(line, widths)), file=file
+        )
+
+
+def _has_skops():
+    try:
+        import skops.io  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def check_output(path):
+    """Raise before any fit if the student cannot be saved to ``path``.
+
+    Raises
+    ------
+    CLIError
+        ``path`` is a directory, its nearest existing folder is not a
+        writable directory, or it ends in ``.skops`` without skops installed.
+    """
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        raise CLIError(f"--output {path!r} is a directory; give a file name.")
+    folder = os.path.dirname(path)
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        raise CLIError(
+            f"--output {path!r} cannot be written: {folder!r} is not writable."
+        )
+    if path.endswith(".skops") and not _has_skops():
+        raise CLIError(
+            f"--output {path!r} asks for the skops format, but skops is not "
+            "installed; install it with: pip install skops"
+        )
 
 
 def save_student(student, path, encoder=None):
-    """Save with joblib, and with skops next to it when skops is installed."""
+    """Save the student (after ``encoder``, if any) and return the paths.
+
+    A ``.skops`` path gets the skops format only; any other path gets joblib,
+    with a skops copy next to it when skops is installed.
+    """
     model = student
     if encoder is not None:
         from sklearn.pipeline import make_pipeline
 
         model = make_pipeline(encoder, student)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    joblib.dump(model, path)
-    saved = [os.path.abspath(path)]
-    try:
-        import skops.io
-    except ImportError:
-        return saved
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    saved = []
+    if not path.endswith(".skops"):
+        joblib.dump(model, path)
+        saved.append(os.path.abspath(path))
+        if not _has_skops():
+            return saved
+    import skops.io
+
     skops_path = os.path.splitext(path)[0] + ".skops"
     skops.io.dump(model, skops_path)
     saved.append(os.path.abspath(skops_path))
@@ -251,9 +298,11 @@ def run(X, y, args, *, encoder=None, out=None):
             f"(--max-student-size {args.max_student_size}).",
             file=out,
         )
+    teacher_fits = hpmkd.n_teacher_fits_
     print(
-        f"The student's fit time includes its {hpmkd.n_teacher_fits_} cross-fitted "
-        f"teacher fits and {hpmkd.n_student_fits_} student fits.",
+        f"The student's fit time includes {teacher_fits} teacher "
+        f"fit{'s' if teacher_fits != 1 else ''} for its soft targets and "
+        f"{hpmkd.n_student_fits_} student fits.",
         file=out,
     )
     saved = save_student(student, args.output, encoder)
@@ -265,6 +314,36 @@ def run(X, y, args, *, encoder=None, out=None):
         )
     print("Saved the student to " + " and ".join(saved), file=out)
     return hpmkd
+
+
+def check_target(y, name):
+    """Raise unless ``y`` holds class labels that a stratified split can take.
+
+    Raises
+    ------
+    CLIError
+        Continuous values, a single class, or a class with a single row.
+    """
+    from sklearn.utils.multiclass import type_of_target
+
+    if type_of_target(y) == "continuous":
+        example = next(value for value in y if float(value) != int(float(value)))
+        raise CLIError(
+            f"The target column {name!r} holds continuous values (e.g. {float(example)}); "
+            "skhpmkd distils classifiers, so give a column of class labels."
+        )
+    labels, counts = np.unique(y, return_counts=True)
+    if len(labels) < 2:
+        raise CLIError(
+            f"The target column {name!r} holds a single class; "
+            "distillation needs at least two."
+        )
+    if counts.min() < 2:
+        raise CLIError(
+            f"The class {labels.tolist()[np.argmin(counts)]!r} of the target column "
+            f"{name!r} has a single row; the train/test split needs at least two "
+            "rows of every class."
+        )
 
 
 def _students(value):
@@ -322,7 +401,12 @@ def build_parser():
             "teacher's size (a float in (0, 1), e.g. 0.1 for ten times smaller)",
         )
         sub.add_argument("--test-size", type=float, default=0.25)
-        sub.add_argument("--output", default="student.joblib")
+        sub.add_argument(
+            "--output",
+            default="student.joblib",
+            help="file for the student: joblib, with a .skops copy next to it "
+            "when skops is installed; a name ending in .skops gets skops only",
+        )
         sub.add_argument("--random-state", type=int, default=0)
         sub.add_argument("--n-jobs", type=int, default=None)
         sub.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -333,19 +417,21 @@ def main(argv=None):
     """Entry point of the ``skhpmkd`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.teacher in ("xgboost", "lightgbm") and args.teacher not in installed_families():
-        parser.error(f"--teacher {args.teacher} needs {args.teacher}, which is not installed")
+    if (
+        args.teacher in ("xgboost", "lightgbm")
+        and args.teacher not in installed_families()
+    ):
+        parser.error(
+            f"--teacher {args.teacher} needs {args.teacher}, which is not installed"
+        )
     try:
+        check_output(args.output)
         if args.command == "demo":
             X, y, _ = load_dataset(args.dataset)
             encoder = None
         else:
             X, y, _, encoder = read_csv(args.csv, args.target)
-            if len(np.unique(y)) < 2:
-                raise CLIError(
-                    f"The target column {args.target!r} holds a single class; "
-                    "distillation needs at least two."
-                )
+            check_target(y, args.target)
         run(X, y, args, encoder=encoder)
     except ValueError as error:
         print(f"skhpmkd: error: {error}", file=sys.stderr)

@@ -17,7 +17,14 @@ def test_demo_prints_the_table_and_saves_the_student(tmp_path, capsys):
     assert main(["demo", "--dataset", "wine", *LIGHT, "--output", str(output)]) == 0
     out = capsys.readouterr().out
     assert "teacher (RandomForestClassifier)" in out
-    for column in ("accuracy", "log_loss", "agreement", "size", "latency", "models_fitted"):
+    for column in (
+        "accuracy",
+        "log_loss",
+        "agreement",
+        "size",
+        "latency",
+        "models_fitted",
+    ):
         assert column in out
     assert f"Saved the student to {output}" in out
     student = joblib.load(output)
@@ -56,7 +63,9 @@ def test_distill_encodes_text_columns_and_saves_a_pipeline(tmp_path, capsys):
     path = tmp_path / "data.csv"
     pd.DataFrame({"x": x, "colour": colour, "label": label}).to_csv(path, index=False)
     output = tmp_path / "out" / "model.joblib"
-    code = main(["distill", str(path), "--target", "label", *LIGHT, "--output", str(output)])
+    code = main(
+        ["distill", str(path), "--target", "label", *LIGHT, "--output", str(output)]
+    )
     assert code == 0
     model = joblib.load(output)
     frame = pd.DataFrame({"x": [1.0, 1.0], "colour": ["red", "green"]})
@@ -83,6 +92,43 @@ def test_distill_reports_bad_files_clearly(tmp_path, capsys, content, message):
     path.write_text(content)
     assert main(["distill", str(path), "--target", "label", *LIGHT]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_distill_refuses_a_continuous_target_and_a_one_row_class(tmp_path, capsys):
+    pytest.importorskip("pandas")
+    path = tmp_path / "data.csv"
+    path.write_text("a,label\n" + "".join(f"{i},{i / 7:.3f}\n" for i in range(1, 40)))
+    assert main(["distill", str(path), "--target", "label", *LIGHT]) == 2
+    assert "holds continuous values (e.g. 0.143)" in capsys.readouterr().err
+    path.write_text(
+        "a,label\n" + "".join(f"{i},{'x' if i else 'y'}\n" for i in range(40))
+    )
+    assert main(["distill", str(path), "--target", "label", *LIGHT]) == 2
+    assert "The class 'y' of the target column 'label' has a single row" in (
+        capsys.readouterr().err
+    )
+
+
+def test_output_is_checked_before_the_fit(tmp_path, capsys, monkeypatch):
+    fitted = []
+    monkeypatch.setattr("skhpmkd._cli.run", lambda *args, **kwargs: fitted.append(1))
+    assert main(["demo", *LIGHT, "--output", str(tmp_path)]) == 2
+    assert "is a directory; give a file name" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["demo", *LIGHT, "--output", str(blocker / "sub" / "s.joblib")]) == 2
+    assert "cannot be written" in capsys.readouterr().err
+    assert fitted == []
+
+
+def test_a_skops_output_gets_skops_only(tmp_path, capsys):
+    sio = pytest.importorskip("skops.io")
+    output = tmp_path / "student.skops"
+    assert main(["demo", "--dataset", "wine", *LIGHT, "--output", str(output)]) == 0
+    assert f"Saved the student to {output}\n" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["student.skops"]
+    student = sio.load(output, trusted=sio.get_untrusted_types(file=output))
+    assert hasattr(student, "predict_proba")
 
 
 def test_missing_file_and_bad_family(tmp_path, capsys):
