@@ -195,9 +195,9 @@ class ProgressiveChainClassifier(
         The chain after the teacher, the student last. Each estimator needs
         ``fit`` and ``predict_proba``; steps are reachable through
         ``get_params`` and ``set_params`` by name, as in a ``Pipeline``. Any
-        order is allowed, including the seeds' cross-family order
-        (:func:`~skhpmkd._chain.cross_family_steps`); ``stages_`` reports the
-        measured capacity of each step. ``"auto"`` builds the chain from
+        order is allowed, including the seeds' cross-family order (logistic
+        regression, decision tree, random forest, gradient boosting, then
+        XGBoost); ``stages_`` reports the measured capacity of each step. ``"auto"`` builds the chain from
         ``auto_student`` by measurement, and ``None`` means ``"auto"``: on the
         tasks we measured, fixed assistants did not beat direct distillation,
         so by default an assistant is kept only when it helps.
