@@ -354,6 +354,7 @@ class ProgressiveChainClassifier(
         Returns
         -------
         params : dict
+            Parameter names mapped to their values.
         """
         return self._get_params("steps", deep=deep)
 
@@ -368,6 +369,7 @@ class ProgressiveChainClassifier(
         Returns
         -------
         self : ProgressiveChainClassifier
+            The chain.
         """
         self._set_params("steps", **params)
         return self

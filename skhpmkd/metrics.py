@@ -84,6 +84,7 @@ def top1_agreement(p_true, p_pred, *, sample_weight=None):
     Returns
     -------
     agreement : float
+        Share of rows, in [0, 1], weighted by ``sample_weight``.
 
     Examples
     --------
@@ -132,6 +133,7 @@ def centroid(teacher_probas, *, weights=None):
     Returns
     -------
     centroid : ndarray of shape (n_samples, n_classes)
+        The weighted mean of the teachers' rows; each row sums to one.
 
     Examples
     --------
@@ -198,6 +200,7 @@ def centroid_fidelity(
     Returns
     -------
     kl : float
+        Mean KL divergence from the centroid to the student, in nats.
 
     Examples
     --------
@@ -224,6 +227,7 @@ def teacher_diversity(teacher_probas, *, weights=None, sample_weight=None):
     Returns
     -------
     kl : ndarray of shape (n_teachers,)
+        Mean KL divergence of each teacher from the centroid, in nats.
 
     Examples
     --------
