@@ -27,12 +27,12 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 from threadpoolctl import threadpool_limits
 
-from ._base import SoftTargetOutputMixin, allows_nan
 from ._augment import AUGMENT_METHODS, transfer_rows
+from ._base import SoftTargetOutputMixin, allows_nan
 from ._distiller import default_teacher, encode_target
-from ._memory import load_records, nearest_configs, save_records
-from ._meta_features import meta_features
 from ._frames import with_feature_names
+from ._memory import load_records, nearest_configs, save_records, scoring_name
+from ._meta_features import meta_features
 from ._search import (
     ALPHAS,
     TEMPERATURES,
@@ -261,8 +261,9 @@ class HPMKDClassifier(
         JSON file of (dataset meta-features, configuration, score) records.
         Its best configurations for the most similar earlier dataset seed the
         search; the search's full-data results are appended, atomically (fits
-        that save at once take turns through ``<file>.lock``). It is read
-        with :mod:`json`, never unpickled.
+        that save at once take turns through ``<file>.lock``). Records made
+        with another ``scoring`` are not used (a callable scorer is known by
+        its name). It is read with :mod:`json`, never unpickled.
     memory : str, joblib.Memory or None, default=None
         Caches the teachers' fit and out-of-fold probabilities across fits,
         as :class:`~sklearn.pipeline.Pipeline` does with its transformers;
@@ -561,6 +562,7 @@ class HPMKDClassifier(
             max_distance=_WARM_START_DISTANCE,
             n_configs=_WARM_START_CONFIGS,
             accept=space.accept,
+            scoring=scoring_name(self.scoring),
         )
 
     def _size_bound(self):
@@ -768,6 +770,7 @@ class HPMKDClassifier(
                 "meta_features": self.meta_features_,
                 "config": record["config"],
                 "score": float(record["score"]),
+                "scoring": scoring_name(self.scoring),
             }
             for record in records
             if record["resource"] == 1.0 and record["feasible"]

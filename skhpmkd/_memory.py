@@ -1,7 +1,8 @@
 """Persistent optimisation memory: plain JSON records that warm-start searches.
 
 The file holds ``{"format": ..., "version": 1, "records": [...]}``; each record
-is ``{"meta_features": {...}, "config": {...}, "score": float}``. It is read
+is ``{"meta_features": {...}, "config": {...}, "score": float, "scoring": str}``
+(a record without ``"scoring"`` was scored by accuracy). It is read
 with :mod:`json` only (never unpickled, so a shared file cannot run code) and
 rewritten atomically: a temporary file in the same directory, then
 :func:`os.replace`, so a reader never sees half a file. Writers take turns
@@ -23,6 +24,7 @@ FORMAT = "skhpmkd-optimisation-memory"
 VERSION = 1
 MAX_RECORDS = 5_000
 CONFIG_KEYS = ("student", "size", "temperature", "alpha")
+DEFAULT_SCORING = "accuracy"
 
 
 def _check_record(record, path):
@@ -32,6 +34,7 @@ def _check_record(record, path):
         and isinstance(record.get("config"), dict)
         and set(CONFIG_KEYS) <= set(record["config"])
         and isinstance(record.get("score"), Real)
+        and isinstance(record.get("scoring", DEFAULT_SCORING), str)
         and all(isinstance(v, Real) for v in record["meta_features"].values())
     )
     if not ok:
@@ -144,11 +147,38 @@ def _append(path, new_records, directory):
     return len(records)
 
 
-def nearest_configs(records, meta_features, *, max_distance, n_configs, accept):
+def scoring_name(scoring):
+    """The name a search's ``scoring`` is recorded under.
+
+    ``None`` is accuracy; a string is its own name; a scikit-learn scorer is
+    named by its ``repr`` (the metric and its arguments); any other callable
+    by its module and qualified name.
+    """
+    if scoring is None:
+        return DEFAULT_SCORING
+    if isinstance(scoring, str):
+        return scoring
+    if hasattr(scoring, "_score_func"):
+        return repr(scoring)
+    name = getattr(scoring, "__qualname__", type(scoring).__qualname__)
+    return f"{getattr(scoring, '__module__', '')}.{name}"
+
+
+def nearest_configs(
+    records,
+    meta_features,
+    *,
+    max_distance,
+    n_configs,
+    accept,
+    scoring=DEFAULT_SCORING,
+):
     """Best remembered configurations of the most similar earlier tasks.
 
     Records are ranked by meta-feature distance, then by score; configurations
     are deduplicated and filtered by ``accept`` (the current search space).
+    Records scored otherwise than by ``scoring`` are ignored: their scores do
+    not compare.
 
     Parameters
     ----------
@@ -163,6 +193,8 @@ def nearest_configs(records, meta_features, *, max_distance, n_configs, accept):
     accept : callable
         ``accept(config) -> config or None``: the configuration mapped into
         the current search space, or ``None`` when it has no place there.
+    scoring : str, default="accuracy"
+        Name of the current search's scoring (see :func:`scoring_name`).
 
     Returns
     -------
@@ -171,6 +203,8 @@ def nearest_configs(records, meta_features, *, max_distance, n_configs, accept):
     ranked = []
     for record in records:
         distance = meta_distance(meta_features, record["meta_features"])
+        if record.get("scoring", DEFAULT_SCORING) != scoring:
+            continue
         if distance <= max_distance and math.isfinite(record["score"]):
             ranked.append((distance, -record["score"], len(ranked), record["config"]))
     ranked.sort(key=lambda item: item[:3])

@@ -11,7 +11,13 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 
 from skhpmkd import HPMKDClassifier
-from skhpmkd._memory import FORMAT, load_records, nearest_configs, save_records
+from skhpmkd._memory import (
+    FORMAT,
+    load_records,
+    nearest_configs,
+    save_records,
+    scoring_name,
+)
 from skhpmkd._meta_features import META_FEATURES, meta_distance, meta_features
 
 
@@ -53,7 +59,18 @@ def test_a_pickle_is_rejected_not_loaded(tmp_path):
         ([], "is not an skhpmkd optimisation memory"),
         ({"format": FORMAT, "version": 99, "records": []}, "has version 99"),
         ({"format": FORMAT, "version": 1, "records": {}}, "has no list of records"),
-        ({"format": FORMAT, "version": 1, "records": [{"score": 1}]}, "malformed record"),
+        (
+            {"format": FORMAT, "version": 1, "records": [{"score": 1}]},
+            "malformed record",
+        ),
+        (
+            {
+                "format": FORMAT,
+                "version": 1,
+                "records": [{**_record(0.5), "scoring": 3}],
+            },
+            "malformed record",
+        ),
     ],
 )
 def test_malformed_memory_files_raise(tmp_path, content, message):
@@ -95,8 +112,35 @@ def test_nearest_configs_prefers_close_tasks_then_high_scores():
     assert [c["student"] for c in only_dt] == ["dt"]
 
 
+def test_nearest_configs_use_records_of_the_same_scoring_only():
+    records = [
+        {**_record(0.99, student="f1"), "scoring": "f1_macro"},
+        _record(0.80, student="old"),  # written before records had a scoring
+        {**_record(0.70, student="acc"), "scoring": "accuracy"},
+    ]
+    target = {name: 0.5 for name in META_FEATURES}
+    kwargs = {"max_distance": 0.1, "n_configs": 5, "accept": lambda c: c}
+    by_accuracy = nearest_configs(records, target, **kwargs)
+    assert [c["student"] for c in by_accuracy] == ["old", "acc"]
+    by_f1 = nearest_configs(records, target, scoring="f1_macro", **kwargs)
+    assert [c["student"] for c in by_f1] == ["f1"]
+
+
+def test_scoring_names():
+    from sklearn.metrics import f1_score, make_scorer
+
+    assert scoring_name(None) == "accuracy"
+    assert scoring_name("roc_auc") == "roc_auc"
+    assert scoring_name(make_scorer(f1_score, average="macro")).startswith(
+        "make_scorer(f1_score"
+    )
+    assert scoring_name(_record) == f"{__name__}._record"
+
+
 def test_meta_features_are_bounded_and_distance_is_zero_on_itself():
-    X, y = make_classification(n_samples=200, n_classes=3, n_informative=4, random_state=0)
+    X, y = make_classification(
+        n_samples=200, n_classes=3, n_informative=4, random_state=0
+    )
     targets = np.full((200, 3), 1 / 3)
     features = meta_features(X, y, targets)
     assert set(features) == set(META_FEATURES)
@@ -141,6 +185,9 @@ def test_second_fit_with_the_same_memory_fits_fewer_models(tmp_path):
     n_full = int(np.sum(cold.search_results_["resource"] == 1.0))
     n_warm_full = int(np.sum(warm.search_results_["resource"] == 1.0))
     assert len(load_records(path)) == n_full + n_warm_full
+    assert {record["scoring"] for record in load_records(path)} == {"accuracy"}
+    other = HPMKDClassifier(**params, scoring="neg_log_loss").fit(X, y)
+    assert not other.warm_started_
 
 
 def test_saving_keeps_the_file_mode(tmp_path):
