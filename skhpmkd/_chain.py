@@ -197,10 +197,11 @@ class ProgressiveChainClassifier(
         ``get_params`` and ``set_params`` by name, as in a ``Pipeline``. Any
         order is allowed, including the seeds' cross-family order (logistic
         regression, decision tree, random forest, gradient boosting, then
-        XGBoost); ``stages_`` reports the measured capacity of each step. ``"auto"`` builds the chain from
-        ``auto_student`` by measurement, and ``None`` means ``"auto"``: on the
-        tasks we measured, fixed assistants did not beat direct distillation,
-        so by default an assistant is kept only when it helps.
+        XGBoost); ``stages_`` reports the measured capacity of each step.
+        ``"auto"`` builds the chain from ``auto_student`` by measurement,
+        and ``None`` means ``"auto"``: on the tasks we measured, fixed
+        assistants did not beat direct distillation, so by default an
+        assistant is kept only when it helps.
     teacher : classifier, default=None
         Unfitted classifier with ``predict_proba`` (fitted on a clone) or a
         pre-fitted one wrapped in :class:`~sklearn.frozen.FrozenEstimator`.

@@ -329,8 +329,9 @@ def check_target(y, name):
     if type_of_target(y) == "continuous":
         example = next(value for value in y if float(value) != int(float(value)))
         raise CLIError(
-            f"The target column {name!r} holds continuous values (e.g. {float(example)}); "
-            "skhpmkd distils classifiers, so give a column of class labels."
+            f"The target column {name!r} holds continuous values (e.g. "
+            f"{float(example)}); skhpmkd distils classifiers, so give a column "
+            "of class labels."
         )
     labels, counts = np.unique(y, return_counts=True)
     if len(labels) < 2:
