@@ -765,12 +765,13 @@ class HPMKDClassifier(
         return chain.fit(with_feature_names(X, names), self.classes_[codes])
 
     def _remember(self, records):
+        scoring = scoring_name(self.scoring)
         new = [
             {
                 "meta_features": self.meta_features_,
                 "config": record["config"],
                 "score": float(record["score"]),
-                "scoring": scoring_name(self.scoring),
+                "scoring": scoring,
             }
             for record in records
             if record["resource"] == 1.0 and record["feasible"]

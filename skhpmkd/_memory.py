@@ -202,9 +202,9 @@ def nearest_configs(
     """
     ranked = []
     for record in records:
-        distance = meta_distance(meta_features, record["meta_features"])
         if record.get("scoring", DEFAULT_SCORING) != scoring:
             continue
+        distance = meta_distance(meta_features, record["meta_features"])
         if distance <= max_distance and math.isfinite(record["score"]):
             ranked.append((distance, -record["score"], len(ranked), record["config"]))
     ranked.sort(key=lambda item: item[:3])
