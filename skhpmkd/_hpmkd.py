@@ -224,8 +224,9 @@ class HPMKDClassifier(
         refits count in ``n_student_fits_`` and ``search_cost_``.
     max_latency : float, default=None
         Largest ``predict_proba`` time in seconds per 1,000 rows, measured on
-        the held-out rows with one thread; slower configurations lose to any
-        that meets it. As for ``max_student_size``, the refitted student is
+        the held-out rows with one thread, one student at a time (not beside
+        the search's parallel fits, so ``n_jobs`` does not change it); slower
+        configurations lose to any that meets it. As for ``max_student_size``, the refitted student is
         measured again and replaced by the next best within the bound when it
         is slower.
     use_chain : bool, default=False
@@ -693,10 +694,7 @@ class HPMKDClassifier(
             if settings["max_size"] is None and settings["max_latency"] is None:
                 break
             # Measured with one thread, as the search measured it.
-            with threadpool_limits(limits=1):
-                measured.append(
-                    deployment_cost(student, search.data["X_val"], settings)
-                )
+            measured.append(deployment_cost(student, search.data["X_val"], settings))
             excess = bound_excess(*measured[-1], settings)
             if not excess:
                 break

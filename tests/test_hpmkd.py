@@ -273,6 +273,23 @@ def test_refit_slower_than_the_bound_at_every_size_raises(monkeypatch):
         model.fit(X, y)
 
 
+def test_latency_is_timed_in_this_process_between_batches(monkeypatch, three_class):
+    # Workers fit in parallel; a latency timed in a worker would be slowed by
+    # the others' fits. Each scored student is timed here instead, so the
+    # bound means the same with any n_jobs (the patch reaches no worker).
+    timed = []
+
+    def latency(student, X):
+        timed.append(student)
+        return 1e-6
+
+    monkeypatch.setattr(_search, "predict_latency", latency)
+    model = _light(n_jobs=2, max_latency=1.0).fit(*three_class)
+    n_scored = len(model.search_results_["score"])
+    assert len(timed) == n_scored + 1  # and the refitted student
+    assert_array_equal(model.search_results_["latency"], 1e-6)
+
+
 @pytest.mark.parametrize("student", ["dt", "lightgbm"])
 def test_latency_bound_on_a_dataframe_warns_nothing(student):
     # The refitted student knows the column names (LightGBM its own sanitised
