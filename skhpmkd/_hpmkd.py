@@ -31,7 +31,13 @@ from ._augment import AUGMENT_METHODS, transfer_rows
 from ._base import SoftTargetOutputMixin, allows_nan
 from ._distiller import default_teacher, encode_target
 from ._frames import with_feature_names
-from ._memory import load_records, nearest_configs, save_records, scoring_name
+from ._memory import (
+    load_records,
+    nearest_configs,
+    save_records,
+    scoring_name,
+    unsearched_students,
+)
 from ._meta_features import meta_features
 from ._search import (
     ALPHAS,
@@ -261,7 +267,8 @@ class HPMKDClassifier(
     warm_start_memory : str or path-like, default=None
         JSON file of (dataset meta-features, configuration, score) records.
         Its best configurations for the most similar earlier dataset seed the
-        search; the search's full-data results are appended, atomically (fits
+        search, with a first look at each student the remembered searches did
+        not have; the search's full-data results are appended, atomically (fits
         that save at once take turns through ``<file>.lock``). Records made
         with another ``scoring`` are not used (a callable scorer is known by
         its name). It is read with :mod:`json`, never unpickled.
@@ -557,14 +564,24 @@ class HPMKDClassifier(
         if self.warm_start_memory is None:
             return []
         records = load_records(self.warm_start_memory)
-        return nearest_configs(
+        similar = dict(
+            max_distance=_WARM_START_DISTANCE, scoring=scoring_name(self.scoring)
+        )
+        warm = nearest_configs(
             records,
             self.meta_features_,
-            max_distance=_WARM_START_DISTANCE,
             n_configs=_WARM_START_CONFIGS,
             accept=space.accept,
-            scoring=scoring_name(self.scoring),
+            **similar,
         )
+        if not warm:
+            return []
+        # Students the remembered searches did not have get a look of their
+        # own, after the best remembered configuration.
+        unsearched = unsearched_students(
+            records, self.meta_features_, space.names, **similar
+        )
+        return warm[:1] + [space.center(name) for name in unsearched] + warm[1:]
 
     def _size_bound(self):
         """``max_student_size`` in nodes; a float is a share of the teacher's size."""
@@ -666,7 +683,7 @@ class HPMKDClassifier(
             f"fitted in {time.perf_counter() - start:.1f} s"
         )
         if self.warm_start_memory is not None:
-            self._remember(records)
+            self._remember(records, search.space.names)
         return targets
 
     def _refit_within_bound(self, search, refit_data):
@@ -762,7 +779,7 @@ class HPMKDClassifier(
         names = getattr(self, "feature_names_in_", None)
         return chain.fit(with_feature_names(X, names), self.classes_[codes])
 
-    def _remember(self, records):
+    def _remember(self, records, students):
         scoring = scoring_name(self.scoring)
         new = [
             {
@@ -770,6 +787,7 @@ class HPMKDClassifier(
                 "config": record["config"],
                 "score": float(record["score"]),
                 "scoring": scoring,
+                "students": list(students),
             }
             for record in records
             if record["resource"] == 1.0 and record["feasible"]

@@ -1,8 +1,11 @@
 """Persistent optimisation memory: plain JSON records that warm-start searches.
 
 The file holds ``{"format": ..., "version": 1, "records": [...]}``; each record
-is ``{"meta_features": {...}, "config": {...}, "score": float, "scoring": str}``
-(a record without ``"scoring"`` was scored by accuracy). It is read
+is ``{"meta_features": {...}, "config": {...}, "score": float, "scoring": str,
+"students": [str, ...]}``: the task, a configuration, its score, the scoring
+that gave it and the students its search chose from. A record without
+``"scoring"`` was scored by accuracy; one without ``"students"`` counts as a
+search of its own student only. It is read
 with :mod:`json` only (never unpickled, so a shared file cannot run code) and
 rewritten atomically: a temporary file in the same directory, then
 :func:`os.replace`, so a reader never sees half a file. Writers take turns
@@ -35,6 +38,8 @@ def _check_record(record, path):
         and set(CONFIG_KEYS) <= set(record["config"])
         and isinstance(record.get("score"), Real)
         and isinstance(record.get("scoring", DEFAULT_SCORING), str)
+        and isinstance(record.get("students", []), list)
+        and all(isinstance(name, str) for name in record.get("students", []))
         and all(isinstance(v, Real) for v in record["meta_features"].values())
     )
     if not ok:
@@ -200,13 +205,12 @@ def nearest_configs(
     -------
     configs : list of dict
     """
-    ranked = []
-    for record in records:
-        if record.get("scoring", DEFAULT_SCORING) != scoring:
-            continue
-        distance = meta_distance(meta_features, record["meta_features"])
-        if distance <= max_distance and math.isfinite(record["score"]):
-            ranked.append((distance, -record["score"], len(ranked), record["config"]))
+    ranked = [
+        (distance, -record["score"], index, record["config"])
+        for index, (distance, record) in enumerate(
+            _similar(records, meta_features, max_distance, scoring)
+        )
+    ]
     ranked.sort(key=lambda item: item[:3])
     configs = []
     for *_, config in ranked:
@@ -216,3 +220,34 @@ def nearest_configs(
         if len(configs) == n_configs:
             break
     return configs
+
+
+def unsearched_students(
+    records, meta_features, names, *, max_distance, scoring=DEFAULT_SCORING
+):
+    """The students of ``names`` no search of a similar earlier task chose from.
+
+    A warm start tries these too: the memory cannot tell how they would do.
+    The records considered are those :func:`nearest_configs` draws from.
+
+    Returns
+    -------
+    names : list of str
+        In the order of ``names``.
+    """
+    searched = set()
+    for _, record in _similar(records, meta_features, max_distance, scoring):
+        searched.update(record.get("students", [record["config"]["student"]]))
+    return [name for name in names if name not in searched]
+
+
+def _similar(records, meta_features, max_distance, scoring):
+    """(distance, record) of the records of ``scoring`` within ``max_distance``."""
+    similar = []
+    for record in records:
+        if record.get("scoring", DEFAULT_SCORING) != scoring:
+            continue
+        distance = meta_distance(meta_features, record["meta_features"])
+        if distance <= max_distance and math.isfinite(record["score"]):
+            similar.append((distance, record))
+    return similar

@@ -17,6 +17,7 @@ from skhpmkd._memory import (
     nearest_configs,
     save_records,
     scoring_name,
+    unsearched_students,
 )
 from skhpmkd._meta_features import META_FEATURES, meta_distance, meta_features
 
@@ -126,6 +127,24 @@ def test_nearest_configs_use_records_of_the_same_scoring_only():
     assert [c["student"] for c in by_f1] == ["f1"]
 
 
+def test_unsearched_students_are_those_no_similar_search_had():
+    records = [
+        {**_record(0.9, student="dt"), "students": ["dt", "lr"]},
+        _record(0.8, student="rf"),  # written before records named the students
+        {**_record(0.9, distance_marker=0.5, student="dt"), "students": ["xgboost"]},
+        {**_record(0.9, student="dt"), "students": ["mlp"], "scoring": "f1_macro"},
+    ]
+    target = {name: 0.5 for name in META_FEATURES}
+    names = ["xgboost", "lr", "mlp", "rf", "dt"]
+    assert unsearched_students(records, target, names, max_distance=0.1) == [
+        "xgboost",
+        "mlp",
+    ]
+    assert unsearched_students(
+        records, target, names, max_distance=0.1, scoring="f1_macro"
+    ) == ["xgboost", "lr", "rf", "dt"]
+
+
 def test_scoring_names():
     from sklearn.metrics import f1_score, make_scorer
 
@@ -186,6 +205,7 @@ def test_second_fit_with_the_same_memory_fits_fewer_models(tmp_path):
     n_warm_full = int(np.sum(warm.search_results_["resource"] == 1.0))
     assert len(load_records(path)) == n_full + n_warm_full
     assert {record["scoring"] for record in load_records(path)} == {"accuracy"}
+    assert all(r["students"] == ["dt", "lr", "rf"] for r in load_records(path))
     other = HPMKDClassifier(**params, scoring="neg_log_loss").fit(X, y)
     assert not other.warm_started_
 
@@ -216,3 +236,33 @@ def test_concurrent_writers_keep_every_record(tmp_path):
         writer.join()
     assert [writer.exitcode for writer in writers] == [0, 0]
     assert len(load_records(path)) == 50
+
+
+def test_a_warm_start_looks_at_students_the_memory_never_searched(tmp_path):
+    # The memory was made with decision trees only; a later search with more
+    # students must still try them, not only refine the remembered trees.
+    X, y = make_classification(
+        n_samples=1_000, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
+    path = tmp_path / "hpmkd-memory.json"
+    params = dict(
+        teachers=RandomForestClassifier(n_estimators=30, max_depth=8),
+        augment=0.5,
+        cv=3,
+        warm_start_memory=str(path),
+        random_state=0,
+    )
+    HPMKDClassifier(**params, students=["dt"]).fit(X, y)
+    warm = HPMKDClassifier(**params, students=["dt", "lr", "rf"]).fit(X, y)
+    assert warm.warm_started_
+    results = warm.search_results_
+    first = [
+        params["student"]
+        for params, stage in zip(results["params"], results["stage"])
+        if stage == "warm_start"
+    ]
+    assert first[0] == "dt" and {"lr", "rf"} <= set(first)
+    # The same students again: the memory now covers them, only its best
+    # configurations are fitted first.
+    again = HPMKDClassifier(**params, students=["dt", "lr", "rf"]).fit(X, y)
+    assert list(again.search_results_["stage"]).count("warm_start") <= 2
