@@ -221,7 +221,9 @@ class HPMKDClassifier(
     max_student_size : int or float, default=None
         Largest deployable student, in tree nodes plus coefficients
         (:func:`~skhpmkd.metrics.model_size`, measured on the fitted model);
-        larger configurations lose to any that fits. A float in ``(0, 1)`` is
+        larger configurations lose to any that fits, and a student too large
+        at every size halving tried is also scored at its smallest size. A
+        float in ``(0, 1)`` is
         a share of the fitted teacher's size: ``0.1`` asks for a student at
         least ten times smaller than the teacher (all of the fused teachers).
         The refitted student is measured again: when the refit on every

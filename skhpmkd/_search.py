@@ -716,7 +716,17 @@ class ConfigSearch:
             rungs = [rungs[0], rungs[-1]] if len(rungs) > 1 else rungs
         for rung, level in rungs:
             start = time.perf_counter()
+            n_planned = len(configs)
             results = self.evaluate(configs, level, "halving", rung)
+            if rung == rungs[0][0]:
+                shrunk = self._shrunk(configs, results)
+                if shrunk:
+                    self._say(
+                        "over the bounds at every size tried, scored at their "
+                        f"smallest: {', '.join(c['student'] for c in shrunk)}"
+                    )
+                    configs = configs + shrunk
+                    results = results + self.evaluate(shrunk, level, "halving", rung)
             ranked = sorted(
                 range(len(results)), key=lambda i: _rank_key(results[i]), reverse=True
             )
@@ -726,8 +736,27 @@ class ConfigSearch:
                 f"{len(self._rows[level])} rows in {time.perf_counter() - start:.1f} s, "
                 f"best {top['score']:.4f} ({describe(configs[ranked[0]])})"
             )
-            keep = 1 if screening else max(1, int(math.ceil(len(configs) / ETA)))
+            keep = 1 if screening else max(1, int(math.ceil(n_planned / ETA)))
             configs = [configs[i] for i in sorted(ranked[:keep])]
+
+    def _shrunk(self, configs, results):
+        """Smallest sizes of the students whose every result exceeds the bounds.
+
+        A student whose middle size is too large may still fit the bounds
+        when smaller; without this look halving would drop it unseen.
+        """
+        over = {}
+        for config, result in zip(configs, results):
+            name = config["student"]
+            over[name] = over.get(name, True) and not result["feasible"]
+        shrunk = []
+        for config in configs:
+            name = config["student"]
+            if over.pop(name, False) and config["size"] is not None:
+                smallest = self.space.accept({**config, "size": 0})
+                if smallest not in configs:
+                    shrunk.append(smallest)
+        return shrunk
 
     def _surrogate_model(self):
         X = self.space.encode(

@@ -7,7 +7,7 @@ import joblib
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_breast_cancer, make_classification
+from sklearn.datasets import load_breast_cancer, make_classification, make_moons
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -183,6 +183,34 @@ def test_size_constraint_is_respected(three_class):
     model = _light(students=["dt"], max_student_size=15, budget=3).fit(*three_class)
     assert model_size(model.student_) <= 15
     assert model.best_params_["size"] == 0
+
+
+def test_a_student_too_large_at_its_middle_size_is_scored_smaller():
+    # XGBoost's middle size (60 trees of depth 3) exceeds the bound, its
+    # smallest (30 trees of depth 2) does not; on two moons it beats the
+    # linear student, which it could not if halving dropped it unseen.
+    X, y = make_moons(n_samples=1_500, noise=0.3, random_state=0)
+    model = HPMKDClassifier(
+        RandomForestClassifier(n_estimators=50, random_state=0),
+        students=["lr", "xgboost"],
+        max_student_size=250,
+        budget=3,
+        random_state=0,
+    ).fit(X, y)
+    results = model.search_results_
+    halving = [
+        (params["student"], params["size"], size)
+        for params, size, stage in zip(
+            results["params"], results["size"], results["stage"]
+        )
+        if stage == "halving"
+    ]
+    assert ("xgboost", 1) in [(name, size) for name, size, _ in halving]
+    assert any(
+        name == "xgboost" and size == 0 and n <= 250 for name, size, n in halving
+    )
+    assert model.best_params_["student"] == "xgboost"
+    assert model_size(model.student_) <= 250
 
 
 def test_size_bound_as_a_share_of_the_teacher(three_class):
@@ -421,7 +449,9 @@ def test_default_teacher_and_students_accept_missing_values(three_class):
 
 
 def test_unreachable_size_bound_raises(three_class):
-    with pytest.raises(ValueError, match="No candidate student meets max_student_size=1"):
+    with pytest.raises(
+        ValueError, match="No candidate student meets max_student_size=1"
+    ):
         _light(students=["dt"], max_student_size=1, budget=2).fit(*three_class)
 
 
@@ -507,9 +537,7 @@ def test_a_student_of_unknown_size_needs_a_size_bound_only_to_be_measured(
     model = _light(students=["lr", GaussianNB()], budget=2).fit(*three_class)
     assert model.score(*three_class) > 0.7
     with pytest.raises(ValueError, match="Cannot measure the size of a GaussianNB"):
-        _light(students=[GaussianNB()], budget=2, max_student_size=50).fit(
-            *three_class
-        )
+        _light(students=[GaussianNB()], budget=2, max_student_size=50).fit(*three_class)
 
 
 def test_the_chain_takes_nan_when_the_teacher_does(three_class):
