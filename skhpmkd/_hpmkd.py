@@ -223,9 +223,9 @@ class HPMKDClassifier(
         (:func:`~skhpmkd.metrics.model_size`, measured on the fitted model);
         larger configurations lose to any that fits, and a student too large
         at every size halving tried is also scored at its smallest size. A
-        float in ``(0, 1)`` is
-        a share of the fitted teacher's size: ``0.1`` asks for a student at
-        least ten times smaller than the teacher (all of the fused teachers).
+        float in ``(0, 1)`` is a share of the fitted teacher's size: ``0.1``
+        asks for a student at least ten times smaller than the teacher (all
+        of the fused teachers).
         The refitted student is measured again: when the refit on every
         training row grows past the bound, the next best configuration within
         it is refitted instead (one size smaller when none is left), and those
@@ -234,9 +234,9 @@ class HPMKDClassifier(
         Largest ``predict_proba`` time in seconds per 1,000 rows, measured on
         the held-out rows with one thread, one student at a time (not beside
         the search's parallel fits, so ``n_jobs`` does not change it); slower
-        configurations lose to any that meets it. As for ``max_student_size``, the refitted student is
-        measured again and replaced by the next best within the bound when it
-        is slower.
+        configurations lose to any that meets it. As for
+        ``max_student_size``, the refitted student is measured again and
+        replaced by the next best within the bound when it is slower.
     use_chain : bool, default=False
         Fit the winning configuration's student through a
         :class:`ProgressiveChainClassifier` with ``steps="auto"``: assistants

@@ -72,6 +72,22 @@ def test_a_pickle_is_rejected_not_loaded(tmp_path):
             },
             "malformed record",
         ),
+        (
+            {
+                "format": FORMAT,
+                "version": 1,
+                "records": [{**_record(0.5), "students": "dt"}],
+            },
+            "malformed record",
+        ),
+        (
+            {
+                "format": FORMAT,
+                "version": 1,
+                "records": [{**_record(0.5), "students": ["dt", 3]}],
+            },
+            "malformed record",
+        ),
     ],
 )
 def test_malformed_memory_files_raise(tmp_path, content, message):
