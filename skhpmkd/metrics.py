@@ -5,7 +5,11 @@ compared (tree nodes plus coefficients).
 """
 
 import numpy as np
-from sklearn.utils.validation import check_array, check_consistent_length
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_consistent_length,
+)
 
 from ._size import model_size
 
@@ -34,12 +38,24 @@ def _check_pair(p, q):
             f"and {q.shape[1]}."
         )
     for name, values in (("first", p), ("second", q)):
-        if np.any(values < 0) or not np.allclose(values.sum(axis=1), 1.0, atol=1e-6):
-            raise ValueError(
-                f"The {name} argument must hold probability rows: non-negative "
-                "values that sum to 1."
-            )
+        _check_probability_rows(values, f"The {name} argument")
     return p, q
+
+
+def _check_probability_rows(values, what):
+    if np.any(values < 0) or not np.allclose(values.sum(axis=1), 1.0, atol=1e-6):
+        raise ValueError(
+            f"{what} must hold probability rows: non-negative values that sum to 1."
+        )
+
+
+def _row_weights(sample_weight, n_samples):
+    """Validated row weights: finite, non-negative, one per row, not all zero."""
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(
+        sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
+    )
 
 
 def kl_divergence(p_true, p_pred, *, sample_weight=None):
@@ -58,6 +74,10 @@ def kl_divergence(p_true, p_pred, *, sample_weight=None):
     -------
     kl : float
         Weighted mean of ``sum_k p_true[k] log(p_true[k] / p_pred[k])``, in nats.
+        As :func:`sklearn.metrics.log_loss` does, ``p_pred`` is clipped at
+        ``1e-12``: a class the prediction gives probability 0 where
+        ``p_true[k] > 0`` costs ``p_true[k] log(p_true[k] / 1e-12)`` (at most
+        27.7 nats) instead of an infinite divergence.
 
     Examples
     --------
@@ -66,9 +86,8 @@ def kl_divergence(p_true, p_pred, *, sample_weight=None):
     0.5108
     """
     p, q = _check_pair(p_true, p_pred)
-    ratio = np.log(np.clip(p, _EPS, None)) - np.log(np.clip(q, _EPS, None))
-    per_row = np.sum(np.where(p > 0, p * ratio, 0.0), axis=1)
-    return float(np.average(per_row, weights=sample_weight))
+    weights = _row_weights(sample_weight, len(p))
+    return float(np.average(_row_kl(p, q), weights=weights))
 
 
 def top1_agreement(p_true, p_pred, *, sample_weight=None):
@@ -93,8 +112,9 @@ def top1_agreement(p_true, p_pred, *, sample_weight=None):
     0.5
     """
     p, q = _check_pair(p_true, p_pred)
+    weights = _row_weights(sample_weight, len(p))
     same = np.argmax(p, axis=1) == np.argmax(q, axis=1)
-    return float(np.average(same, weights=sample_weight))
+    return float(np.average(same, weights=weights))
 
 
 def _check_teachers(teacher_probas):
@@ -110,12 +130,13 @@ def _check_teachers(teacher_probas):
             "Every teacher needs probabilities of the same shape; got shapes "
             f"{sorted(shapes)}."
         )
-    for proba in probas:
-        _check_pair(proba, proba)
+    for i, proba in enumerate(probas):
+        _check_probability_rows(proba, f"Teacher {i}")
     return np.asarray(probas)
 
 
 def _row_kl(p, q):
+    """``KL(p || q)`` of each row (last axis), ``q`` clipped at ``_EPS``."""
     ratio = np.log(np.clip(p, _EPS, None)) - np.log(np.clip(q, _EPS, None))
     return np.sum(np.where(p > 0, p * ratio, 0.0), axis=-1)
 
@@ -145,7 +166,14 @@ def centroid(teacher_probas, *, weights=None):
     n_teachers, n_samples, _ = probas.shape
     if weights is None:
         weights = np.full(n_teachers, 1.0 / n_teachers)
-    weights = np.broadcast_to(np.asarray(weights, dtype=float), (n_samples, n_teachers))
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape not in ((n_teachers,), (n_samples, n_teachers)):
+        raise ValueError(
+            f"weights must have shape ({n_teachers},) or ({n_samples}, "
+            f"{n_teachers}) for {n_teachers} teachers and {n_samples} rows; got "
+            f"shape {weights.shape}."
+        )
+    weights = np.broadcast_to(weights, (n_samples, n_teachers))
     if np.any(weights < 0) or not np.allclose(weights.sum(axis=1), 1.0, atol=1e-6):
         raise ValueError("weights must be non-negative and sum to 1 over the teachers.")
     return np.einsum("mnk,nm->nk", probas, weights)
@@ -266,8 +294,9 @@ def pairwise_kl(teacher_probas, *, sample_weight=None):
            [0.3681, 0.    ]])
     """
     probas = _check_teachers(teacher_probas)
+    weights = _row_weights(sample_weight, probas.shape[1])
     per_row = _row_kl(probas[:, None], probas[None, :])
-    return np.average(per_row, axis=-1, weights=sample_weight)
+    return np.average(per_row, axis=-1, weights=weights)
 
 
 def fidelity_report(
@@ -302,7 +331,8 @@ def fidelity_report(
         ``teacher_diversity`` (``KL(T_i || centroid)``) and
         ``top1_agreement`` (student vs teacher); ``"centroid_fidelity"``
         (``KL(centroid || S)``); ``"centroid_top1_agreement"``;
-        ``"mean_individual_fidelity"``; ``"pairwise_kl"``, the
+        ``"mean_individual_fidelity"`` (the plain mean over teachers, whatever
+        the ``weights``); ``"pairwise_kl"``, the
         (n_teachers, n_teachers) matrix of ``KL(T_i || T_j)``.
 
     Examples

@@ -121,6 +121,7 @@ def test_fidelity_report_default_names():
         ([T1, T2[:, :2]], S, "same shape"),
         ([], S, "at least one teacher"),
         ([T1 * 2], S, "probability rows"),
+        ([T1, T2 * 2], S, "Teacher 1 must hold probability rows"),
         ([T1], S[:, :2], "same number of classes"),
     ],
 )
@@ -132,3 +133,37 @@ def test_metrics_reject_bad_input(teachers, student, message):
 def test_fidelity_report_rejects_wrong_number_of_names():
     with pytest.raises(ValueError, match="2 teacher names for 3 teachers"):
         fidelity_report(TEACHERS, S, teacher_names=["a", "b"])
+
+
+def test_zero_predicted_probability_is_clipped_as_documented():
+    # KL would be infinite; the prediction is clipped at 1e-12, as log_loss does.
+    kl = kl_divergence([[0.5, 0.5]], [[1.0, 0.0]])
+    assert kl == pytest.approx(0.5 * np.log(0.5 / 1.0) + 0.5 * np.log(0.5 / 1e-12))
+
+
+@pytest.mark.parametrize(
+    "sample_weight, message",
+    [
+        ([1.0], "sample_weight.shape"),
+        ([1.0, -1.0], "Negative values in data"),
+        ([1.0, np.nan], "NaN"),
+        ([0.0, 0.0], "sum to zero|all zero|zero"),
+    ],
+)
+@pytest.mark.parametrize(
+    "metric",
+    [
+        lambda w: kl_divergence(T1, S, sample_weight=w),
+        lambda w: top1_agreement(T1, S, sample_weight=w),
+        lambda w: pairwise_kl(TEACHERS, sample_weight=w),
+        lambda w: fidelity_report(TEACHERS, S, sample_weight=w),
+    ],
+)
+def test_bad_sample_weight_is_refused(metric, sample_weight, message):
+    with pytest.raises(ValueError, match=message):
+        metric(sample_weight)
+
+
+def test_centroid_weights_of_the_wrong_shape_are_named():
+    with pytest.raises(ValueError, match=r"shape \(3,\) or \(2, 3\).*got shape \(2,\)"):
+        centroid(TEACHERS, weights=[0.5, 0.5])
