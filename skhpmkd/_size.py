@@ -63,8 +63,13 @@ def _sklearn_tree(tree):
 def _xgboost(estimator):
     if estimator.get_params().get("booster") == "gblinear":
         return _linear(estimator)
+    booster = estimator.get_booster()
+    best_iteration = getattr(estimator, "best_iteration", None)
+    if best_iteration is not None:
+        # Early stopping kept later rounds that predict_proba does not use.
+        booster = booster[: best_iteration + 1]
     nodes = leaves = 0
-    for dump in estimator.get_booster().get_dump():
+    for dump in booster.get_dump():
         lines = [line for line in dump.splitlines() if line.strip()]
         nodes += len(lines)
         leaves += sum("leaf=" in line for line in lines)
@@ -94,9 +99,11 @@ def _linear(estimator):
 
 def _counts(estimator):
     """Size counts of one fitted estimator, dispatched on what it holds."""
-    if isinstance(estimator, (list, tuple, np.ndarray)):
-        parts = np.ravel(np.asarray(estimator, dtype=object))
-        return _sum(_counts(part) for part in parts)
+    if isinstance(estimator, np.ndarray):
+        return _sum(_counts(part) for part in estimator.ravel())
+    if isinstance(estimator, (list, tuple)):
+        # Not through np.asarray: it would split a Pipeline into its steps.
+        return _sum(_counts(part) for part in estimator)
     if not isinstance(estimator, BaseEstimator) and not hasattr(estimator, "fit"):
         raise ValueError(
             f"Cannot measure the size of {estimator!r}: it is not an estimator."

@@ -7,6 +7,7 @@ from sklearn.ensemble import (
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
     RandomForestClassifier,
+    VotingClassifier,
 )
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -179,3 +180,32 @@ def test_fused_and_pyramid_teachers_count_every_model(data):
     assert model_size(pyramid) == model_size(pyramid.teacher_) + sum(
         map(model_size, specialists)
     )
+
+
+def test_ensembles_of_pipelines_count_each_pipeline_predictor(data):
+    # A list of pipelines must not be split into the pipelines' steps.
+    X, y = data
+    voting = VotingClassifier(
+        [
+            ("a", make_pipeline(StandardScaler(), DecisionTreeClassifier(max_depth=2))),
+            ("b", make_pipeline(StandardScaler(), DecisionTreeClassifier(max_depth=3))),
+        ],
+        voting="soft",
+    ).fit(X, y)
+    assert model_size(voting) == sum(
+        pipeline[-1].tree_.node_count for pipeline in voting.estimators_
+    )
+
+
+def test_xgboost_early_stopping_counts_the_rounds_it_predicts_with(data):
+    xgboost = pytest.importorskip("xgboost")
+    X, y = data
+    model = xgboost.XGBClassifier(
+        n_estimators=200, max_depth=2, learning_rate=0.5, early_stopping_rounds=5
+    ).fit(X[:200], y[:200], eval_set=[(X[200:], y[200:])], verbose=False)
+    frame = model.get_booster().trees_to_dataframe()
+    n_classes = 3
+    used = frame[frame.Tree < (model.best_iteration + 1) * n_classes]
+    assert len(used) < len(frame)
+    assert model_size(model) == len(used)
+    assert count_leaves(model) == int((used.Feature == "Leaf").sum())
