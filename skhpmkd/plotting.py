@@ -35,6 +35,13 @@ def _names(teacher_names, n_teachers):
     return [str(name) for name in teacher_names]
 
 
+def _dict_names(teacher_probas, teacher_names):
+    """A dict's keys name its teachers unless ``teacher_names`` is given."""
+    if teacher_names is None and isinstance(teacher_probas, dict):
+        return [str(name) for name in teacher_probas]
+    return teacher_names
+
+
 def _multi_teacher(estimator):
     """The fitted multi-teacher estimator itself, or the teacher of a distiller."""
     for candidate in (estimator, getattr(estimator, "teacher_", None)):
@@ -228,12 +235,12 @@ class TeacherFidelityDisplay:
 
         Parameters
         ----------
-        teacher_probas : sequence of array-like of shape (n_samples, n_classes)
-            Probability rows of each teacher.
+        teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
+            Probability rows of each teacher; a dict's keys name the teachers.
         student_proba : array-like of shape (n_samples, n_classes)
             Probability rows of the student.
         teacher_names : list of str, default=None
-            Teacher names.
+            Teacher names; the dict keys, or ``teacher_0``, ... when ``None``.
         ax : matplotlib Axes, default=None
             Axes to draw on.
         title : str, default=None
@@ -245,7 +252,7 @@ class TeacherFidelityDisplay:
         """
         return cls(
             individual_fidelity(teacher_probas, student_proba),
-            teacher_names=teacher_names,
+            teacher_names=_dict_names(teacher_probas, teacher_names),
             centroid_fidelity=centroid_fidelity(teacher_probas, student_proba),
         ).plot(ax=ax, title=title)
 
@@ -371,10 +378,10 @@ class PairwiseDiversityDisplay:
 
         Parameters
         ----------
-        teacher_probas : sequence of array-like of shape (n_samples, n_classes)
-            Probability rows of each teacher.
+        teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
+            Probability rows of each teacher; a dict's keys name the teachers.
         teacher_names : list of str, default=None
-            Teacher names.
+            Teacher names; the dict keys, or ``teacher_0``, ... when ``None``.
         ax : matplotlib Axes, default=None
             Axes to draw on.
         title : str, default=None
@@ -384,9 +391,10 @@ class PairwiseDiversityDisplay:
         -------
         display : PairwiseDiversityDisplay
         """
-        return cls(pairwise_kl(teacher_probas), teacher_names=teacher_names).plot(
-            ax=ax, title=title
-        )
+        return cls(
+            pairwise_kl(teacher_probas),
+            teacher_names=_dict_names(teacher_probas, teacher_names),
+        ).plot(ax=ax, title=title)
 
     @classmethod
     def from_estimator(cls, estimator, X, *, ax=None, title=None):

@@ -87,6 +87,18 @@ def test_diversity_display_from_estimator(fitted):
     assert display.im_.get_array().shape == (3, 3)
 
 
+def test_dict_keys_name_the_teachers_as_in_fidelity_report():
+    teachers = {"forest": [[0.5, 0.5]], "boost": [[0.9, 0.1]]}
+    fidelity = TeacherFidelityDisplay.from_predictions(teachers, [[0.7, 0.3]])
+    diversity = PairwiseDiversityDisplay.from_predictions(teachers)
+    for display in (fidelity, diversity):
+        assert display.teacher_names == ["forest", "boost"]
+    labels = [label.get_text() for label in diversity.ax_.get_xticklabels()]
+    assert labels == ["forest", "boost"]
+    named = PairwiseDiversityDisplay.from_predictions(teachers, teacher_names=["a", "b"])
+    assert named.teacher_names == ["a", "b"]
+
+
 def test_displays_reject_other_estimators(fitted):
     X, _, _ = fitted
     with pytest.raises(ValueError, match="AttentionMultiTeacherClassifier"):
