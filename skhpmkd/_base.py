@@ -1,6 +1,7 @@
 """Shared by every skhpmkd estimator: labels from probabilities, a column per class."""
 
 import numpy as np
+from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
@@ -63,6 +64,8 @@ def _allows_nan(estimator):
     if not hasattr(estimator, "fit"):
         # Not an estimator: fit says so, after the input checks.
         return False
+    if isinstance(estimator, FrozenEstimator):
+        return _allows_nan(estimator.estimator)
     if not isinstance(estimator, Pipeline):
         return get_tags(estimator).input_tags.allow_nan
     for _, step in estimator.steps:

@@ -1,5 +1,11 @@
 """Column names for models that were fitted on a DataFrame."""
 
+from sklearn.utils.validation import (
+    check_consistent_length,
+    column_or_1d,
+    validate_data,
+)
+
 
 def with_feature_names(X, feature_names):
     """Return ``X`` as a DataFrame with ``feature_names`` as columns.
@@ -25,3 +31,27 @@ def same_columns(names, other_names):
 def take_rows(X, rows):
     """Rows of an array or, by position, of a DataFrame."""
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def validate_rows(estimator, X, y="no_validation", *, reset, ensure_all_finite):
+    """``validate_data`` that lets a DataFrame through as it is.
+
+    For ensembles of user models (fused teachers, a pyramid): a DataFrame
+    keeps its columns' dtypes (categories, strings) for the teachers, which
+    check their own input, as in :class:`~sklearn.ensemble.VotingClassifier`;
+    its width and column names are still checked and recorded. Anything else
+    is validated as a numeric array.
+    """
+    frame = hasattr(X, "columns") and hasattr(X, "iloc")
+    kwargs = (
+        {"skip_check_array": True}
+        if frame
+        else {"ensure_all_finite": ensure_all_finite}
+    )
+    if isinstance(y, str) and y == "no_validation":
+        return validate_data(estimator, X, reset=reset, **kwargs)
+    X, y = validate_data(estimator, X, y, reset=reset, **kwargs)
+    if frame:
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+    return X, y

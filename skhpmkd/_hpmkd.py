@@ -57,7 +57,13 @@ from ._search import (
 )
 from ._size import model_size
 from ._soft_targets import aligned_proba, student_labels
-from ._teachers import _uses_oob, fit_teacher, seed_estimator, teacher_proba
+from ._teachers import (
+    _uses_oob,
+    fit_teacher,
+    never_out_of_bag,
+    seed_estimator,
+    teacher_proba,
+)
 from .metrics import kl_divergence, top1_agreement
 
 _AUTO_TRANSFER_ROWS = 10_000
@@ -103,13 +109,18 @@ def _fit_teacher_targets(teacher, X, y, classes, cv, n_jobs, feature_names):
     )
 
 
-def _count_teacher_fits(teacher, n_splits):
+def _count_teacher_fits(teacher, fitted, n_splits):
+    """Models fitted for ``teacher``, given what it became: ``fitted``."""
     if isinstance(teacher, FrozenEstimator):
         return 0
     if hasattr(teacher, "teachers") and hasattr(teacher, "fit_transform"):
-        return sum(_count_teacher_fits(t, n_splits) for _, t in teacher._named_teachers())
+        return sum(
+            _count_teacher_fits(t, f, n_splits)
+            for (_, t), f in zip(teacher._named_teachers(), fitted.teachers_)
+        )
     if _uses_oob(teacher):
-        return 1
+        # One more fit when some rows were in every bootstrap sample.
+        return 1 + int(never_out_of_bag(fitted).any())
     return n_splits + 1
 
 
@@ -529,7 +540,9 @@ class HPMKDClassifier(
         n_splits = cv.get_n_splits(X, codes)
         start = time.perf_counter()
         self.teacher_, targets = cached(*args)
-        self.n_teacher_fits_ = 0 if hit else _count_teacher_fits(teacher, n_splits)
+        self.n_teacher_fits_ = (
+            0 if hit else _count_teacher_fits(teacher, self.teacher_, n_splits)
+        )
         self._log(
             f"teacher {type(teacher).__name__}: {self.n_teacher_fits_} fits in "
             f"{time.perf_counter() - start:.1f} s, out-of-fold accuracy "

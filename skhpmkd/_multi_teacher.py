@@ -17,7 +17,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
+from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ._base import SoftTargetOutputMixin, imputed_logistic
 from ._attention import (
@@ -33,7 +33,7 @@ from ._attention import (
     uniform_weights,
 )
 from ._distiller import encode_target
-from ._frames import with_feature_names
+from ._frames import validate_rows, with_feature_names
 from ._parallel import parallel_map
 from ._teachers import (
     _fit_fold,
@@ -189,7 +189,10 @@ class AttentionMultiTeacherClassifier(
     teachers : list of (str, estimator) tuples, default=None
         Named classifiers with ``predict_proba``, unfitted (fitted on clones)
         or pre-fitted and wrapped in :class:`~sklearn.frozen.FrozenEstimator`.
-        Their parameters are reachable as ``<name>__<param>``.
+        Their parameters are reachable as ``<name>__<param>``. A frozen
+        teacher cannot be cross-fitted: its probabilities on the training
+        rows are its plain predictions, so when it saw those rows, the
+        label-aware weightings (``"camkd"``, ``"attention"``) overrate it.
         ``None`` means a standardised logistic regression, a 100-tree random
         forest and a 50-round histogram gradient boosting model.
     weighting : {"attention", "uniform", "camkd", "entropy"}, default="attention"
@@ -212,7 +215,11 @@ class AttentionMultiTeacherClassifier(
           so the fused log-loss on those rows is never above the uniform
           average's.
     cv : int, cross-validation generator or iterable, default=5
-        Splitter for the teachers' out-of-fold probabilities.
+        Splitter for the teachers' out-of-fold probabilities. Bagged forests
+        (``bootstrap=True`` with ``oob_score``) give out-of-bag probabilities
+        from one fit instead (rows in every bootstrap sample are predicted by
+        a copy fitted on the other rows); skhpmkd estimators among the
+        teachers use their own ``fit_transform``.
     attention_l2 : float, default=1e-4
         Strength of the L2 penalty on the attention vector.
     memory : str or object with the joblib.Memory interface, default=None
@@ -238,7 +245,8 @@ class AttentionMultiTeacherClassifier(
     teacher_names_ : list of str
         Teacher names, in order.
     teacher_log_loss_ : ndarray of shape (n_teachers,)
-        Out-of-fold log-loss of each teacher on the training rows.
+        Out-of-fold log-loss of each teacher on the training rows (in-sample
+        for frozen teachers).
     teacher_weights_ : ndarray of shape (n_teachers,)
         Mean weight of each teacher over the training rows.
     attention_ : ndarray of shape (4,) or None
@@ -354,17 +362,22 @@ class AttentionMultiTeacherClassifier(
     def _fit(self, X, y):
         named = self._named_teachers()
         check_named_estimators(self, named, "teachers")
-        X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
+        X, y = validate_rows(
+            self, X, y, reset=True, ensure_all_finite=self._finite_mode()
+        )
         self.classes_, codes = encode_target(self, y)
         rng = check_random_state(self.random_state)
         teachers = [seed_estimator(clone(estimator), rng) for _, estimator in named]
         cached_fit = check_memory(self.memory).cache(fit_teachers, ignore=["n_jobs"])
+        # Resolved once: a generator of splits can be neither pickled for the
+        # workers nor hashed for the memory, and would be used up by one teacher.
+        cv = check_cv(self.cv, codes, classifier=True)
         self.teachers_, probas = cached_fit(
             teachers,
             X,
             codes,
             self.classes_,
-            cv=self.cv,
+            cv=cv,
             n_jobs=self.n_jobs,
             feature_names=getattr(self, "feature_names_in_", None),
         )
@@ -458,7 +471,9 @@ class AttentionMultiTeacherClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        X = validate_rows(
+            self, X, reset=False, ensure_all_finite=self._finite_mode()
+        )
         return self._teacher_probas(X)
 
     def teacher_weights(self, X):

@@ -19,11 +19,11 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import SoftTargetOutputMixin
 from ._distiller import default_teacher, encode_target
-from ._frames import take_rows, with_feature_names
+from ._frames import take_rows, validate_rows, with_feature_names
 from ._multi_teacher import shared_splits
 from ._parallel import parallel_map
 from ._soft_targets import aligned_proba
@@ -271,7 +271,9 @@ class PyramidTeacherClassifier(
                 "specialist must be an unfitted classifier: one copy is trained "
                 "per group of classes; got a FrozenEstimator."
             )
-        X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
+        X, y = validate_rows(
+            self, X, y, reset=True, ensure_all_finite=self._finite_mode()
+        )
         self.classes_, codes = encode_target(self, y)
         n_classes = len(self.classes_)
         rng = check_random_state(self.random_state)
@@ -387,7 +389,9 @@ class PyramidTeacherClassifier(
             Columns follow ``classes_``; rows sum to one.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        X = validate_rows(
+            self, X, reset=False, ensure_all_finite=self._finite_mode()
+        )
         top_proba = teacher_proba(self.teacher_, X, self.classes_)
         specialist_probas = [
             [

@@ -89,16 +89,26 @@ def _fit_fold(estimator, X, y, train, test, n_classes):
     return aligned_proba(estimator, take_rows(X, test), np.arange(n_classes))
 
 
+def never_out_of_bag(forest):
+    """Rows in every bootstrap sample of a forest fitted with ``oob_score``."""
+    oob = np.asarray(forest.oob_decision_function_, dtype=float)
+    return ~np.isfinite(oob).all(axis=1) | (oob.sum(axis=1) <= 0)
+
+
 def _out_of_bag(teacher, X, y, n_classes):
     teacher.set_params(oob_score=True)
     with warnings.catch_warnings():
-        # Rows left out of every bootstrap sample are filled in below.
+        # Rows in every bootstrap sample have no out-of-bag estimate: a copy
+        # fitted on the other rows predicts them below.
         warnings.filterwarnings("ignore", message=".*OOB.*", category=UserWarning)
         teacher.fit(X, y)
-    oob = np.asarray(teacher.oob_decision_function_, dtype=float)
-    missing = ~np.isfinite(oob).all(axis=1) | (oob.sum(axis=1) <= 0)
+    oob = np.array(teacher.oob_decision_function_, dtype=float)
+    missing = never_out_of_bag(teacher)
     if missing.any():
-        oob[missing] = aligned_proba(teacher, take_rows(X, missing), np.arange(n_classes))
+        others = clone(teacher).set_params(oob_score=False)
+        oob[missing] = _fit_fold(
+            others, X, y, np.flatnonzero(~missing), np.flatnonzero(missing), n_classes
+        )
     return oob / oob.sum(axis=1, keepdims=True)
 
 

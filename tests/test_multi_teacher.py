@@ -10,7 +10,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -373,3 +373,23 @@ def test_missing_values_when_every_teacher_allows_them():
     # The default trio imputes in front of its logistic regression.
     fused = AttentionMultiTeacherClassifier(cv=3, random_state=0).fit(X, y)
     assert_allclose(fused.predict_proba(X).sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("params", [{"n_jobs": 2}, {"memory": "tmp"}])
+def test_cv_given_as_a_generator_of_splits(params, tmp_path):
+    # Resolved once: a generator can be neither sent to workers nor hashed.
+    X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+    if "memory" in params:
+        params = {"memory": str(tmp_path)}
+    teachers = [
+        ("forest", RandomForestClassifier(n_estimators=20, random_state=0)),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+    ]
+    splits = list(StratifiedKFold(3).split(X, y))
+    reference = AttentionMultiTeacherClassifier(
+        teachers, cv=splits, random_state=0
+    ).fit(X, y)
+    model = AttentionMultiTeacherClassifier(
+        teachers, cv=(split for split in splits), random_state=0, **params
+    ).fit(X, y)
+    assert_allclose(model.predict_proba(X), reference.predict_proba(X))

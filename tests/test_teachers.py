@@ -3,16 +3,22 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from sklearn.base import clone
 from sklearn.compose import make_column_transformer
-from sklearn.datasets import load_wine
+from sklearn.datasets import load_wine, make_classification
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+    VotingClassifier,
+)
 from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import (
@@ -22,6 +28,7 @@ from skhpmkd import (
     PyramidTeacherClassifier,
     TemperatureScheduledDistiller,
 )
+from skhpmkd._teachers import fit_teacher, never_out_of_bag
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +161,81 @@ def test_a_string_among_named_teachers_is_reported(wine):
     ):
         with pytest.raises(ValueError, match=r"The teacher 'a' \(str\) is not a"):
             model.fit(X, y)
+
+
+def test_rows_in_every_bootstrap_sample_get_out_of_sample_targets():
+    # A 3-tree forest leaves about a quarter of the rows in every bootstrap
+    # sample; their targets come from a copy fitted on the other rows, never
+    # from the forest that saw them.
+    X, y = make_classification(n_samples=300, flip_y=0.3, random_state=0)
+    forest = RandomForestClassifier(n_estimators=3, random_state=0)
+    fitted, targets = fit_teacher(forest, X, y, np.array([0, 1]), cv=3)
+    missing = never_out_of_bag(fitted)
+    assert 0 < missing.sum() < len(y)
+    others = clone(forest).fit(X[~missing], y[~missing])
+    assert_allclose(targets[missing], others.predict_proba(X[missing]))
+    oob = fitted.oob_decision_function_[~missing]
+    assert_allclose(targets[~missing], oob / oob.sum(axis=1, keepdims=True))
+    # Counted: the forest and its copy.
+    model = HPMKDClassifier(forest, students=["dt"], budget=2, random_state=0)
+    assert model.fit(X, y).n_teacher_fits_ == 2
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda teacher: AttentionMultiTeacherClassifier(
+            [("frozen", teacher), ("tree", DecisionTreeClassifier(max_depth=3))], cv=3
+        ),
+        lambda teacher: PyramidTeacherClassifier(teacher, cv=3),
+    ],
+    ids=["multi", "pyramid"],
+)
+def test_a_frozen_teacher_that_imputes_lets_missing_values_in(wine, build):
+    X, y = wine
+    X = X.to_numpy().copy()
+    X[::7, 0] = np.nan
+    teacher = make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression())
+    model = build(FrozenEstimator(teacher.fit(X, y))).fit(X, y)
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda teacher: AttentionMultiTeacherClassifier(
+            [("a", teacher), ("b", clone(teacher))], cv=3, random_state=0
+        ),
+        lambda teacher: PyramidTeacherClassifier(teacher, cv=3, random_state=0),
+    ],
+    ids=["multi", "pyramid"],
+)
+def test_teachers_get_the_dataframe_with_its_dtypes(build):
+    # Fused and pyramid teachers see the user's DataFrame, as in a
+    # VotingClassifier: a categorical column stays one, a string column
+    # reaches the teacher's own encoder.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    code = rng.randint(0, 8, 300)
+    y = np.where(np.isin(code, [1, 3, 6]), "yes", np.where(code == 0, "maybe", "no"))
+    numbers = rng.randn(300)
+    categorical = pd.DataFrame({"c": pd.Categorical(code), "x": numbers})
+    hgb = HistGradientBoostingClassifier(max_iter=10, random_state=0)
+    model = build(hgb).fit(categorical, y)
+    teachers = getattr(model, "teachers_", None) or [model.teacher_]
+    assert all(teacher.is_categorical_.tolist() == [True, False] for teacher in teachers)
+    assert list(model.feature_names_in_) == ["c", "x"]
+
+    strings = pd.DataFrame({"c": np.array(list("abcdefgh"))[code], "x": numbers})
+    encoded = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ["c"]), remainder="passthrough"
+        ),
+        LogisticRegression(),
+    )
+    model = build(encoded).fit(strings, y)
+    proba = model.predict_proba(strings)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert model.score(strings, y) > 0.8
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict_proba(strings[["x", "c"]])
