@@ -118,6 +118,9 @@ def _counts(estimator):
     if isinstance(estimator, Pipeline):
         # Preprocessing steps hold no decision capacity; the predictor does.
         return _counts(estimator.steps[-1][1])
+    if hasattr(estimator, "best_estimator_"):
+        # A fitted hyper-parameter search predicts with its refitted best.
+        return _counts(estimator.best_estimator_)
     if hasattr(estimator, "student_"):
         # Distillers deploy their student; the teacher is not part of the model.
         return _counts(estimator.student_)
@@ -175,8 +178,9 @@ def model_size(estimator):
     inside :class:`~skhpmkd._students.SoftTargetClassifier` and
     :class:`~skhpmkd._students.MarginClassifier` wrappers; linear models count
     ``coef_.size + intercept_.size`` and multi-layer perceptrons every weight
-    and bias; a pipeline counts its final step, a
-    distiller its ``student_``, fused teachers
+    and bias; a pipeline counts its final step, a fitted hyper-parameter
+    search (:class:`~sklearn.model_selection.GridSearchCV` and the like) its
+    ``best_estimator_``, a distiller its ``student_``, fused teachers
     (:class:`~skhpmkd.AttentionMultiTeacherClassifier`) every teacher and a
     :class:`~skhpmkd.PyramidTeacherClassifier` its top teacher and
     specialists.

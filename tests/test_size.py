@@ -12,6 +12,7 @@ from sklearn.ensemble import (
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -209,3 +210,13 @@ def test_xgboost_early_stopping_counts_the_rounds_it_predicts_with(data):
     assert len(used) < len(frame)
     assert model_size(model) == len(used)
     assert count_leaves(model) == int((used.Feature == "Leaf").sum())
+
+
+def test_a_fitted_search_counts_its_best_estimator(data):
+    X, y = data
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), DecisionTreeClassifier(random_state=0)),
+        {"decisiontreeclassifier__max_depth": [2, 4]},
+        cv=3,
+    ).fit(X, y)
+    assert model_size(search) == search.best_estimator_[-1].tree_.node_count
