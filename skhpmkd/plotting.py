@@ -372,7 +372,7 @@ class PairwiseDiversityDisplay:
 
     @classmethod
     def from_predictions(
-        cls, teacher_probas, *, teacher_names=None, ax=None, title=None
+        cls, teacher_probas, *, teacher_names=None, ax=None, title=None, cmap="viridis"
     ):
         """Plot the pairwise KL of teacher probabilities.
 
@@ -386,6 +386,8 @@ class PairwiseDiversityDisplay:
             Axes to draw on.
         title : str, default=None
             Title of the axes.
+        cmap : str or matplotlib Colormap, default="viridis"
+            Colormap of the heatmap.
 
         Returns
         -------
@@ -394,10 +396,10 @@ class PairwiseDiversityDisplay:
         return cls(
             pairwise_kl(teacher_probas),
             teacher_names=_dict_names(teacher_probas, teacher_names),
-        ).plot(ax=ax, title=title)
+        ).plot(ax=ax, title=title, cmap=cmap)
 
     @classmethod
-    def from_estimator(cls, estimator, X, *, ax=None, title=None):
+    def from_estimator(cls, estimator, X, *, ax=None, title=None, cmap="viridis"):
         """Plot the pairwise KL of a fitted multi-teacher estimator's teachers on ``X``.
 
         Parameters
@@ -411,6 +413,8 @@ class PairwiseDiversityDisplay:
             Axes to draw on.
         title : str, default=None
             Title of the axes.
+        cmap : str or matplotlib Colormap, default="viridis"
+            Colormap of the heatmap.
 
         Returns
         -------
@@ -422,4 +426,5 @@ class PairwiseDiversityDisplay:
             teacher_names=model.teacher_names_,
             ax=ax,
             title=title,
+            cmap=cmap,
         )

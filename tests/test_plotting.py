@@ -87,6 +87,12 @@ def test_diversity_display_from_estimator(fitted):
     assert display.im_.get_array().shape == (3, 3)
 
 
+def test_diversity_display_takes_a_colormap(fitted):
+    X, multi, _ = fitted
+    display = PairwiseDiversityDisplay.from_estimator(multi, X, cmap="magma")
+    assert display.im_.get_cmap().name == "magma"
+
+
 def test_dict_keys_name_the_teachers_as_in_fidelity_report():
     teachers = {"forest": [[0.5, 0.5]], "boost": [[0.9, 0.1]]}
     fidelity = TeacherFidelityDisplay.from_predictions(teachers, [[0.7, 0.3]])
