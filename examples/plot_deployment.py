@@ -22,6 +22,7 @@ See :doc:`/persistence` for the types skhpmkd objects need trusted.
 # %%
 # Distil a forest into a small LightGBM student
 # ---------------------------------------------
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -128,3 +129,7 @@ for ax, values, label in (
     ax.margins(x=0.3)
 fig.tight_layout()
 plt.show()
+
+# %%
+# The files were only for this example: remove them.
+shutil.rmtree(folder)

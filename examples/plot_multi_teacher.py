@@ -25,6 +25,7 @@ Each fused ensemble then teaches the same small decision tree through
 # ----------------------------------------------
 # The teachers are fitted once: ``memory`` caches their out-of-fold
 # probabilities, so the other weightings reuse them.
+import shutil
 from tempfile import mkdtemp
 
 import matplotlib.pyplot as plt
@@ -167,3 +168,7 @@ pd.DataFrame(report["teachers"]).round(3)
 # it. The matrix is not symmetric.
 PairwiseDiversityDisplay.from_estimator(attention, X_test, title="pairwise KL")
 plt.show()
+
+# %%
+# The cache was only for this example: remove it.
+shutil.rmtree(memory)
