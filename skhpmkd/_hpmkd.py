@@ -39,6 +39,7 @@ from ._memory import (
     unsearched_students,
 )
 from ._meta_features import meta_features
+from ._multi_teacher import AttentionMultiTeacherClassifier, active_pairs
 from ._search import (
     ALPHAS,
     TEMPERATURES,
@@ -116,7 +117,9 @@ def _count_teacher_fits(teacher, fitted, n_splits):
     if hasattr(teacher, "teachers") and hasattr(teacher, "fit_transform"):
         return sum(
             _count_teacher_fits(t, f, n_splits)
-            for (_, t), f in zip(teacher._named_teachers(), fitted.teachers_)
+            for (_, t), f in zip(
+                active_pairs(teacher._named_teachers()), fitted.teachers_
+            )
         )
     if _uses_oob(teacher):
         # One more fit when some rows were in every bootstrap sample.
@@ -205,10 +208,10 @@ class HPMKDClassifier(
     ----------
     teachers : classifier or list of (str, classifier) tuples, default=None
         One teacher, or named teachers fused per sample by
-        :class:`AttentionMultiTeacherClassifier`. Unfitted teachers are
-        fitted on clones; pre-fitted ones are passed in
-        :class:`~sklearn.frozen.FrozenEstimator`. ``None`` means
-        ``HistGradientBoostingClassifier()``.
+        :class:`AttentionMultiTeacherClassifier` (a teacher given as
+        ``"drop"`` is left out). Unfitted teachers are fitted on clones;
+        pre-fitted ones are passed in :class:`~sklearn.frozen.FrozenEstimator`.
+        ``None`` means ``HistGradientBoostingClassifier()``.
     students : list of str or classifiers, default=None
         Candidate students: built-in family names (``"lr"``, ``"dt"``,
         ``"rf"``, ``"hgb"``, ``"xgboost"``, ``"lightgbm"``, ``"mlp"``), each
@@ -466,10 +469,10 @@ class HPMKDClassifier(
                 "teachers must be a classifier or a non-empty list of (name, "
                 f"classifier) tuples; got {teachers!r}."
             )
-        if len(teachers) == 1 or not self.use_multi_teacher:
-            return teachers[0][1]
-        from ._multi_teacher import AttentionMultiTeacherClassifier
-
+        active = active_pairs(teachers)
+        if len(active) == 1 or (active and not self.use_multi_teacher):
+            return active[0][1]
+        # Every teacher dropped: AttentionMultiTeacherClassifier says so.
         return AttentionMultiTeacherClassifier(
             teachers, cv=self.cv if cv is None else cv, n_jobs=self.n_jobs
         )

@@ -56,12 +56,21 @@ def default_teachers():
     ]
 
 
+def _is_drop(estimator):
+    return isinstance(estimator, str) and estimator == "drop"
+
+
+def active_pairs(pairs):
+    """The ``(name, estimator)`` pairs whose estimator is not ``"drop"``."""
+    return [pair for pair in pairs if not _is_drop(pair[1])]
+
+
 def check_named_estimators(owner, pairs, role):
     """Check a list of ``(name, estimator)`` pairs as ``VotingClassifier`` does.
 
     Raises ``ValueError`` for an empty list, malformed pairs, duplicate or
-    invalid names, and estimators that are not classifiers with
-    ``predict_proba``, naming the offending entry.
+    invalid names, every estimator set to ``"drop"``, and estimators that are
+    not classifiers with ``predict_proba``, naming the offending entry.
     """
     if not pairs:
         raise ValueError(
@@ -77,8 +86,12 @@ def check_named_estimators(owner, pairs, role):
             )
     names = [name for name, _ in pairs]
     owner._validate_names(names)
+    if not active_pairs(pairs):
+        raise ValueError(
+            f"Every one of the {role} is 'drop'; at least one must be a classifier."
+        )
     owner._check_estimators_are_instances([estimator for _, estimator in pairs])
-    for name, estimator in pairs:
+    for name, estimator in active_pairs(pairs):
         if not hasattr(estimator, "fit") or not is_classifier(estimator):
             raise ValueError(
                 f"The {role[:-1]} {name!r} ({type(estimator).__name__}) is not a "
@@ -189,7 +202,9 @@ class AttentionMultiTeacherClassifier(
     teachers : list of (str, estimator) tuples, default=None
         Named classifiers with ``predict_proba``, unfitted (fitted on clones)
         or pre-fitted and wrapped in :class:`~sklearn.frozen.FrozenEstimator`.
-        Their parameters are reachable as ``<name>__<param>``. A frozen
+        Their parameters are reachable as ``<name>__<param>``, and a teacher
+        set to ``"drop"`` (e.g. ``set_params(forest="drop")``) is left out,
+        as in :class:`~sklearn.ensemble.VotingClassifier`. A frozen
         teacher cannot be cross-fitted: its probabilities on the training
         rows are its plain predictions, so when it saw those rows, the
         label-aware weightings (``"camkd"``, ``"attention"``) overrate it.
@@ -357,11 +372,12 @@ class AttentionMultiTeacherClassifier(
         return list(teachers)
 
     def _input_estimators(self):
-        return [estimator for _, estimator in self._named_teachers()]
+        return [estimator for _, estimator in active_pairs(self._named_teachers())]
 
     def _fit(self, X, y):
         named = self._named_teachers()
         check_named_estimators(self, named, "teachers")
+        named = active_pairs(named)
         X, y = validate_rows(
             self, X, y, reset=True, ensure_all_finite=self._finite_mode()
         )

@@ -10,7 +10,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -18,7 +18,11 @@ from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
-from skhpmkd import AttentionMultiTeacherClassifier, TemperatureScheduledDistiller
+from skhpmkd import (
+    AttentionMultiTeacherClassifier,
+    HPMKDClassifier,
+    TemperatureScheduledDistiller,
+)
 from skhpmkd._attention import (
     _attention_objective,
     attention_weights,
@@ -393,3 +397,29 @@ def test_cv_given_as_a_generator_of_splits(params, tmp_path):
         teachers, cv=(split for split in splits), random_state=0, **params
     ).fit(X, y)
     assert_allclose(model.predict_proba(X), reference.predict_proba(X))
+
+
+def test_a_dropped_teacher_is_left_out_as_in_voting_classifier():
+    X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+    forest = RandomForestClassifier(n_estimators=20, random_state=0)
+    tree = DecisionTreeClassifier(max_depth=3, random_state=0)
+    both = AttentionMultiTeacherClassifier(
+        [("forest", forest), ("tree", tree)], cv=3, random_state=0
+    )
+    dropped = clone(both).set_params(tree="drop").fit(X, y)
+    alone = AttentionMultiTeacherClassifier(
+        [("forest", forest)], cv=3, random_state=0
+    ).fit(X, y)
+    assert dropped.teacher_names_ == ["forest"]
+    assert list(dropped.named_teachers_) == ["forest"]
+    assert_allclose(dropped.predict_proba(X), alone.predict_proba(X))
+    assert dropped.get_params()["tree"] == "drop"
+    with pytest.raises(ValueError, match="Every one of the teachers is 'drop'"):
+        clone(both).set_params(forest="drop", tree="drop").fit(X, y)
+    search = GridSearchCV(both, {"tree": ["drop", tree]}, cv=2).fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
+    # HPMKDClassifier fits the one teacher left directly, not a fusion of one.
+    model = HPMKDClassifier(
+        [("forest", forest), ("tree", "drop")], students=["dt"], budget=2, cv=3
+    ).fit(X, y)
+    assert isinstance(model.teacher_, RandomForestClassifier)
