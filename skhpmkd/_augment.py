@@ -8,6 +8,8 @@ students were more accurate with interpolated rows than with MUNGE rows (see
 ``benchmarks/RESULTS.md``).
 """
 
+import warnings
+
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
@@ -24,7 +26,10 @@ def _neighbours(X, n_neighbors, rows):
     rows, and on 100,000 rows x 20 features the brute-force search of all of
     them took almost half of ``HPMKDClassifier``'s fit time.
     """
-    filled = np.where(np.isnan(X), np.nanmean(X, axis=0), X)
+    with warnings.catch_warnings():
+        # An all-missing column has no mean ("Mean of empty slice"): it is 0.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        filled = np.where(np.isnan(X), np.nanmean(X, axis=0), X)
     filled = np.nan_to_num(filled)
     scale = filled.std(axis=0)
     scaled = filled / np.where(scale > 0, scale, 1.0)

@@ -242,13 +242,37 @@ def _codes_with_every_class(codes, soft_targets):
 
 
 def _fit_tree_regression(student, X, soft_targets, classes):
+    """The tree or forest grown as a squared-error regressor on the targets.
+
+    Its impurity is the Gini impurity divided by the number of classes, so
+    the impurity thresholds (``min_impurity_decrease``, ``ccp_alpha``) are
+    divided by it too. The Gini criterion is the one it reproduces: another
+    ``criterion`` and any ``class_weight`` are not used, with a warning.
+    """
     regressor_class = _REGRESSOR_OF[type(student)]
     valid = regressor_class().get_params()
+    given = student.get_params(deep=False)
+    unused = {
+        key: given[key]
+        for key, default in (("criterion", "gini"), ("class_weight", None))
+        if given.get(key, default) != default
+    }
+    if unused:
+        warnings.warn(
+            f"{type(student).__name__} learns soft targets as a squared-error "
+            "regression tree, which splits as the Gini criterion does; "
+            f"{', '.join(f'{k}={v!r}' for k, v in unused.items())} is not used.",
+            UserWarning,
+        )
     params = {
         key: value
-        for key, value in student.get_params(deep=False).items()
+        for key, value in given.items()
         if key in valid and key not in ("criterion", "class_weight")
     }
+    n_classes = soft_targets.shape[1]
+    for key in ("min_impurity_decrease", "ccp_alpha"):
+        if key in params:
+            params[key] = params[key] / n_classes
     regressor = regressor_class(criterion="squared_error", **params)
     return SoftTargetClassifier(regressor).fit_soft(X, soft_targets, classes)
 
@@ -296,11 +320,14 @@ def _hgb_early_stops(student, n_rows):
 def _fit_hgb_with_validation(student, X, soft_targets, classes):
     """Hold out original rows, not duplicates, for HGB's early stopping."""
     params = student.get_params()
+    top = np.argmax(soft_targets, axis=1)
+    # A class that tops a single row cannot be stratified on: then no split is.
+    stratify = top if np.unique(top, return_counts=True)[1].min() >= 2 else None
     train, val = train_test_split(
         np.arange(soft_targets.shape[0]),
         test_size=params["validation_fraction"] or 0.1,
         random_state=params["random_state"],
-        stratify=np.argmax(soft_targets, axis=1),
+        stratify=stratify,
     )
     X_tr, codes_tr, w_tr = duplicate_rows(take_rows(X, train), soft_targets[train])
     X_va, codes_va, w_va = duplicate_rows(take_rows(X, val), soft_targets[val])
@@ -320,8 +347,9 @@ def _scale_margins(model, temperature):
 
     The student learnt margins ``z`` with ``softmax(z) = q^T``; ``T z`` are the
     margins whose tempered softmax matches the tempered teacher. Logistic
-    regression scales its coefficients, a perceptron its output layer; other
-    students have no margins to scale.
+    regression scales its coefficients, a perceptron its output layer; the
+    margins of other students (gradient boosting among them) are not scaled,
+    so they keep the tempered targets.
     """
     if isinstance(model, LogisticRegression):
         model.coef_ *= temperature

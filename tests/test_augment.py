@@ -1,5 +1,7 @@
 """Transfer sets: interpolation between neighbours and MUNGE."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -152,3 +154,13 @@ def test_only_the_origin_rows_are_searched(generator, monkeypatch):
     new = generator(X, 0.05, random_state=np.random.RandomState(0))
     assert new.shape == (25, 4)
     assert len(queried) == 1 and queried[0] <= 25
+
+
+def test_an_all_missing_column_warns_nothing():
+    X = np.random.RandomState(0).rand(60, 3)
+    X[:, 1] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rng = np.random.RandomState(0)
+        rows = transfer_rows(X, 1.0, "interpolate", random_state=rng)
+    assert rows.shape == (60, 3)

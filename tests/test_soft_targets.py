@@ -226,6 +226,49 @@ def test_tree_on_duplicates_equals_regressor_on_soft_targets(n_classes):
     assert regressor.regressor_.tree_.node_count == classifier.tree_.node_count
 
 
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize(
+    "threshold", [{"ccp_alpha": 0.002}, {"min_impurity_decrease": 0.002}]
+)
+def test_tree_impurity_thresholds_act_as_on_duplicated_rows(n_classes, threshold):
+    # The regression tree's impurity is Gini / n_classes; the student's
+    # thresholds are scaled by it, so it prunes as the classification tree.
+    X, y, teacher = _task(n_classes=n_classes, seed=3)
+    Q = soft_target_matrix(teacher, y, alpha=0.7, temperature=1.5)
+    X_dup, codes, weights = duplicate_rows(X, Q, min_weight=0.0)
+    tree = DecisionTreeClassifier(random_state=0, **threshold)
+    classifier = clone(tree).fit(X_dup, codes, sample_weight=weights)
+    student, _ = fit_soft_student(
+        tree, X, teacher, y, np.arange(n_classes), alpha=0.7, temperature=1.5
+    )
+    assert classifier.get_n_leaves() < 60  # the threshold prunes
+    assert student.regressor_.get_n_leaves() == classifier.get_n_leaves()
+    assert_allclose(student.predict_proba(X), classifier.predict_proba(X), atol=1e-10)
+
+
+def test_tree_criterion_and_class_weight_it_cannot_honour_warn():
+    X, y, teacher = _task()
+    tree = DecisionTreeClassifier(
+        max_depth=3, criterion="entropy", class_weight="balanced"
+    )
+    with pytest.warns(UserWarning, match="criterion='entropy', class_weight='bal"):
+        fit_soft_student(tree, X, teacher, y, np.arange(3))
+
+
+def test_hgb_early_stopping_fits_when_a_class_tops_a_single_row():
+    # Every class has many labelled rows, but the teacher ranks class 2 first
+    # on one row only: the held-out split cannot be stratified on that.
+    X = np.random.RandomState(0).rand(200, 3)
+    y = np.arange(200) % 3
+    teacher = np.tile([0.6, 0.35, 0.05], (200, 1))
+    teacher[0] = [0.05, 0.05, 0.9]
+    student = HistGradientBoostingClassifier(
+        max_iter=5, early_stopping=True, random_state=0
+    )
+    fitted, _ = fit_soft_student(student, X, teacher, y, np.arange(3), alpha=0.9)
+    assert_allclose(fitted.predict_proba(X).sum(axis=1), 1.0)
+
+
 def test_alpha_zero_equals_hard_label_fit():
     X, y, teacher = _task()
     classes = np.arange(3)
