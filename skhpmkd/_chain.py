@@ -226,7 +226,8 @@ class ProgressiveChainClassifier(
     max_assistants : int, default=2
         Most assistants ``steps="auto"`` inserts.
     cv : int, cross-validation generator or iterable, default=3
-        Folds for the teacher's and every step's out-of-fold predictions.
+        Folds for the teacher's and every step's out-of-fold predictions (a
+        bagged forest teacher uses its out-of-bag predictions instead).
     random_state : int, RandomState instance or None, default=None
         Seeds the teacher and every step.
     n_jobs : int, default=None

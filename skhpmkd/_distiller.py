@@ -86,9 +86,10 @@ class TemperatureScheduledDistiller(
         pre-fitted one wrapped in :class:`~sklearn.frozen.FrozenEstimator`.
         ``None`` means ``HistGradientBoostingClassifier()``. An skhpmkd
         estimator, such as :class:`AttentionMultiTeacherClassifier`, gives its
-        out-of-fold soft targets through ``fit_transform``; any other
-        classifier is cross-fitted (or, with ``oob_score``, uses out-of-bag
-        predictions).
+        out-of-fold soft targets through ``fit_transform`` (and labels any
+        other rows through ``transform``); a bagged forest (``bootstrap=True``)
+        gives its out-of-bag predictions from one fit, whatever ``cv``; any
+        other classifier is cross-fitted.
     student : classifier, default=None
         The model to deploy; it needs ``predict_proba``. ``None`` means
         ``DecisionTreeClassifier(max_depth=5)``.

@@ -275,7 +275,8 @@ class HPMKDClassifier(
         and one of its 5 nearest neighbours (category-like columns take one
         of the two values), or by MUNGE perturbation.
     cv : int, cross-validation generator or iterable, default=5
-        Splitter for the teachers' out-of-fold probabilities.
+        Splitter for the teachers' out-of-fold probabilities (a bagged forest
+        teacher uses its out-of-bag probabilities instead).
     validation_fraction : float, default=0.2
         Share of the training rows held out to score configurations.
     patience : int, default=3

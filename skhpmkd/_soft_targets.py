@@ -451,8 +451,8 @@ def fit_soft_student(
     return fitted, [float(temperature)]
 
 
-def aligned_proba(estimator, X, labels):
-    """``predict_proba`` with one column per entry of ``labels``.
+def aligned_proba(estimator, X, labels, method="predict_proba"):
+    """``predict_proba`` (or ``method``) with one column per entry of ``labels``.
 
     ``labels`` are the labels the estimator was fitted with (original classes
     or codes); classes the estimator never saw get probability zero. An array
@@ -460,7 +460,8 @@ def aligned_proba(estimator, X, labels):
     """
     X = with_feature_names(X, getattr(estimator, "feature_names_in_", None))
     seen = np.asarray(estimator.classes_)
-    proba = _checked_proba(estimator, estimator.predict_proba(X), (len(X), len(seen)))
+    output = getattr(estimator, method)(X)
+    proba = _checked_proba(estimator, output, (len(X), len(seen)))
     # Models that compute in float32 (XGBoost) give rows that sum to one only
     # to about 1e-8; scikit-learn's metrics check the sum in float64.
     proba /= proba.sum(axis=1, keepdims=True)

@@ -63,7 +63,15 @@ def teacher_proba(teacher, X, classes):
     if isinstance(teacher, FrozenEstimator):
         order = np.argsort(np.asarray(teacher.classes_))
         return aligned_proba(teacher, X, np.asarray(teacher.classes_))[:, order]
-    return aligned_proba(teacher, X, np.arange(len(classes)))
+    # An skhpmkd estimator's transform gives, on any rows, the knowledge its
+    # fit_transform gave on the training rows (a distiller's teacher, not its
+    # student), so every row is labelled by the same model.
+    method = (
+        "transform"
+        if _yields_soft_targets(teacher) and hasattr(teacher, "transform")
+        else "predict_proba"
+    )
+    return aligned_proba(teacher, X, np.arange(len(classes)), method=method)
 
 
 def _yields_soft_targets(teacher):

@@ -239,3 +239,28 @@ def test_teachers_get_the_dataframe_with_its_dtypes(build):
     assert model.score(strings, y) > 0.8
     with pytest.raises(ValueError, match="feature names"):
         model.predict_proba(strings[["x", "c"]])
+
+
+def test_a_distiller_as_teacher_labels_every_row_with_its_teacher():
+    # Its fit_transform gives its teacher's out-of-fold targets; the transfer
+    # rows and transform must come from that teacher too, not its student.
+    X, y = make_classification(
+        n_samples=300, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    inner = TemperatureScheduledDistiller(
+        RandomForestClassifier(n_estimators=50, random_state=0),
+        DecisionTreeClassifier(max_depth=1),
+        random_state=0,
+    )
+    outer = TemperatureScheduledDistiller(
+        inner, DecisionTreeClassifier(max_depth=4), augment=1.0, random_state=0
+    )
+    soft_targets = outer.fit_transform(X, y)
+    fitted_inner = outer.teacher_
+    assert_allclose(outer.transform(X), fitted_inner.transform(X))
+    assert_allclose(
+        fitted_inner.transform(X), fitted_inner.teacher_.predict_proba(X), atol=1e-12
+    )
+    # Out-of-fold and full-fit forests mostly agree; the stump would not.
+    agreement = np.mean(soft_targets.argmax(1) == outer.transform(X).argmax(1))
+    assert agreement > 0.8
