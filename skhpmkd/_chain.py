@@ -163,6 +163,14 @@ def _distil_fold(
     return aligned_proba(fitted, X[test], student_labels(step, classes))
 
 
+def _measured(count, model):
+    """``count(model)``, or ``None`` for a model of unknown size."""
+    try:
+        return count(model)
+    except ValueError:
+        return None
+
+
 class ProgressiveChainClassifier(
     SoftTargetOutputMixin,
     ClassifierMixin,
@@ -246,8 +254,9 @@ class ProgressiveChainClassifier(
         XGBoost student, which predicts their codes ``0..n_classes-1``.
     stages_ : list of dict
         One dict per step, in chain order: ``name``, ``estimator`` (fitted on
-        all rows), ``size`` (:func:`~skhpmkd._size.model_size`), ``capacity``
-        (leaf values plus coefficients, :func:`~skhpmkd._size.capacity`),
+        all rows), ``size`` (:func:`~skhpmkd.metrics.model_size`), ``capacity``
+        (leaf values plus coefficients; both ``None`` for a model of unknown
+        size, such as naive Bayes or nearest neighbours),
         ``temperature``, and out-of-fold ``accuracy``, ``agreement`` (top-1
         with the teacher), ``kl`` (``KL(teacher || step)``) and
         ``agreement_previous`` (top-1 with the step before it).
@@ -479,8 +488,8 @@ class ProgressiveChainClassifier(
                 {
                     "name": name,
                     "estimator": fitted,
-                    "size": model_size(fitted),
-                    "capacity": capacity(fitted),
+                    "size": _measured(model_size, fitted),
+                    "capacity": _measured(capacity, fitted),
                     "temperature": temperatures[index],
                     "accuracy": float(np.mean(np.argmax(oof, axis=1) == codes)),
                     "agreement": top1_agreement(teacher_oof, oof),

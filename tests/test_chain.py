@@ -7,6 +7,8 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
@@ -317,3 +319,13 @@ def test_a_one_shot_iterable_of_splits_serves_the_whole_fit():
         reused = model.set_params(cv=list(StratifiedKFold(3).split(X, y)))
         expected = clone(reused).fit(X, y).predict_proba(X)
         np.testing.assert_allclose(model.predict_proba(X), expected)
+
+
+def test_steps_of_unknown_size_are_distilled_and_left_unmeasured(data):
+    X, y = data
+    chain = _chain(
+        steps=[("bayes", GaussianNB()), ("neighbours", KNeighborsClassifier())]
+    ).fit(X, y)
+    assert [stage["size"] for stage in chain.stages_] == [None, None]
+    assert [stage["capacity"] for stage in chain.stages_] == [None, None]
+    assert np.allclose(chain.predict_proba(X).sum(axis=1), 1.0)
