@@ -133,6 +133,12 @@ def _is_xgboost(student):
     return _top_module(student) == "xgboost" and is_classifier(student)
 
 
+def _takes_codes_only(student):
+    """XGBoost classifiers, bare or ending a pipeline, learn codes 0..K-1 only."""
+    final = student.steps[-1][1] if isinstance(student, Pipeline) else student
+    return _is_xgboost(final)
+
+
 def _is_lightgbm(student):
     return _top_module(student) == "lightgbm" and is_classifier(student)
 
@@ -279,7 +285,7 @@ def _fit_tree_regression(student, X, soft_targets, classes):
 
 def _fit_duplicated(student, X, soft_targets, classes):
     X_dup, codes, weights = duplicate_rows(X, soft_targets)
-    labels = classes[codes]
+    labels = codes if _takes_codes_only(student) else classes[codes]
     if isinstance(student, Pipeline):
         if get_config()["enable_metadata_routing"]:
             return _routed_pipeline_fit(student, X_dup, labels, weights)
@@ -475,7 +481,7 @@ def aligned_proba(estimator, X, labels, method="predict_proba"):
 
 def student_labels(student, classes):
     """Labels a student fitted by :func:`fit_soft_student` predicts."""
-    if _is_xgboost(student):
+    if _takes_codes_only(student):
         return np.arange(len(classes))
     return np.asarray(classes)
 

@@ -22,6 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from skhpmkd import TemperatureScheduledDistiller
 from skhpmkd._soft_targets import (
     MIN_TARGET_WEIGHT,
     aligned_proba,
@@ -441,3 +442,21 @@ def test_a_booster_fits_when_a_class_has_no_training_row(family):
     predicted = student.predict_proba(X)
     assert predicted.shape == (60, 3)
     assert_allclose(predicted.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("labels", [["ant", "bee", "cat"], [1, 5, 9]])
+def test_a_pipeline_ending_in_xgboost_learns_any_class_labels(labels):
+    xgboost = pytest.importorskip("xgboost")
+    X, y = make_classification(
+        n_samples=200, n_features=5, n_informative=3, n_classes=3, random_state=0
+    )
+    y = np.asarray(labels)[y]
+    student = make_pipeline(
+        StandardScaler(), xgboost.XGBClassifier(n_estimators=5, max_depth=2)
+    )
+    model = TemperatureScheduledDistiller(
+        RandomForestClassifier(n_estimators=20, random_state=0), student, cv=3
+    ).fit(X, y)
+    assert set(model.predict(X)) <= set(y)
+    assert np.mean(model.predict(X) == y) > 0.7
+    assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
