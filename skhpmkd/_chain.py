@@ -28,7 +28,13 @@ from ._base import SoftTargetOutputMixin
 from ._distiller import default_student, default_teacher, encode_target
 from ._parallel import parallel_map
 from ._size import capacity, model_size
-from ._soft_targets import aligned_proba, fit_soft_student, student_labels
+from ._soft_targets import (
+    aligned_proba,
+    fit_soft_student,
+    keeps_tempered_output,
+    student_labels,
+    untempered,
+)
 from ._teachers import fit_teacher, seed_estimator
 from .metrics import kl_divergence, top1_agreement
 
@@ -475,7 +481,14 @@ class ProgressiveChainClassifier(
         stages = list(stages[:start])
         for index in range(start, len(steps)):
             name, step = steps[index]
-            previous = stages[index - 1]["oof"] if index else teacher_oof
+            previous = teacher_oof
+            if index:
+                previous = stages[index - 1]["oof"]
+                before = steps[index - 1][1]
+                if temperatures[index - 1] != 1 and keeps_tempered_output(before):
+                    # The step before predicts tempered targets; tempering
+                    # them again would compound the temperature down the chain.
+                    previous = untempered(previous, temperatures[index - 1])
             targets = previous
             if index and self.teacher_weight:
                 targets = (

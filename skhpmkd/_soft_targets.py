@@ -348,6 +348,25 @@ def _fit_hgb_with_validation(student, X, soft_targets, classes):
     )
 
 
+def keeps_tempered_output(student):
+    """Whether ``student``, fitted at ``T != 1``, predicts the tempered targets.
+
+    Boosters learn through the KD objective and logistic regression and
+    perceptrons have their margins scaled back: those predict at ``T = 1``.
+    Every other student (trees, forests, scikit-learn gradient boosting, any
+    model of unknown margins) predicts probabilities as flat as ``q^T``.
+    """
+    if is_round_based(student):
+        return False
+    final = student.steps[-1][1] if isinstance(student, Pipeline) else student
+    return not isinstance(final, (LogisticRegression, MLPClassifier))
+
+
+def untempered(proba, temperature):
+    """Probabilities at ``T = 1`` of ``proba`` predicted at ``temperature``."""
+    return softmax(temperature * np.log(np.clip(proba, 1e-12, None)), axis=1)
+
+
 def _scale_margins(model, temperature):
     """Multiply the margins of a student fitted at ``temperature`` by it.
 

@@ -329,3 +329,24 @@ def test_steps_of_unknown_size_are_distilled_and_left_unmeasured(data):
     assert [stage["size"] for stage in chain.stages_] == [None, None]
     assert [stage["capacity"] for stage in chain.stages_] == [None, None]
     assert np.allclose(chain.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_tree_steps_do_not_compound_the_temperature():
+    # A tree fitted at T predicts tempered targets; the next step must get
+    # them back at T = 1, or three steps would learn the teacher at T^3.
+    X, y = make_classification(
+        n_samples=400, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    steps = [(name, DecisionTreeClassifier(max_depth=6)) for name in "abc"]
+    chain = ProgressiveChainClassifier(
+        steps,
+        teacher=RandomForestClassifier(n_estimators=50, random_state=0),
+        temperature=3.0,
+        alpha=1.0,
+        random_state=0,
+    ).fit(X, y)
+    confidence = [
+        stage["estimator"].predict_proba(X).max(axis=1).mean()
+        for stage in chain.stages_
+    ]
+    assert confidence[-1] > 0.9 * confidence[0]
