@@ -69,7 +69,8 @@ def interpolate(X, factor, *, n_neighbors=5, random_state):
     (at most ``MAX_DISCRETE_VALUES`` distinct values, all integers:
     categories, flags, small counts) take the value of ``x`` or of ``x_nn``
     instead, whichever is nearer, so they keep values the data have. Where
-    either row is missing a value, the new row keeps the value of ``x``.
+    the value it would take is missing (in a continuous column, where either
+    row misses it), the new row keeps the value of ``x``, missing or not.
 
     Parameters
     ----------
