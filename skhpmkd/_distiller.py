@@ -131,8 +131,12 @@ class TemperatureScheduledDistiller(
         (``classes_[code]`` is the label).
     student_ : classifier
         The fitted student; ``predict_proba`` columns follow ``classes_``. It
-        predicts the original labels, except an XGBoost student, which
-        predicts their codes ``0..n_classes-1``.
+        predicts the original labels, except an XGBoost student (bare or
+        ending a pipeline), which predicts their codes ``0..n_classes-1``. A
+        LightGBM student comes in a
+        :class:`~skhpmkd._students.MarginClassifier` around its fitted
+        booster, which ``clone`` cannot refit: cross-validate the distiller,
+        not its ``student_``.
         An XGBoost or LightGBM student given a column name it refuses
         (``[``, ``]`` or ``<`` for XGBoost, JSON characters for LightGBM) is
         fitted on the bare array and has no ``feature_names_in_``.

@@ -306,8 +306,12 @@ class HPMKDClassifier(
         The deployable student, fitted on all training rows; a plain
         estimator (for instance an ``XGBClassifier``, a pipeline ending in a
         ``LogisticRegression``, or a :class:`~skhpmkd._students.SoftTargetClassifier`).
-        It predicts the original labels, except an XGBoost student, which
-        predicts their codes ``0..n_classes-1``.
+        It predicts the original labels, except an XGBoost student (bare or
+        ending a pipeline), which predicts their codes ``0..n_classes-1``. A
+        LightGBM student comes in a
+        :class:`~skhpmkd._students.MarginClassifier` around its fitted
+        booster, which ``clone`` cannot refit: cross-validate the distiller,
+        not its ``student_``.
         An XGBoost or LightGBM student given a column name it refuses
         (``[``, ``]`` or ``<`` for XGBoost, JSON characters for LightGBM) is
         fitted on the bare array and has no ``feature_names_in_``.
