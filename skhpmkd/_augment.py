@@ -119,8 +119,10 @@ def munge(X, factor, *, swap_probability=0.5, spread=1.0, random_state):
     Each synthetic row starts from a random training row ``x``; for each
     feature, with probability ``swap_probability``, its value is replaced by a
     draw from ``Normal(x_nn, |x - x_nn| / spread)`` where ``x_nn`` is the
-    nearest neighbour of ``x`` (Bucila, Caruana and Niculescu-Mizil, 2006).
-    Missing values stay missing.
+    nearest neighbour of ``x`` (Bucila, Caruana and Niculescu-Mizil, 2006);
+    in a column that looks like codes (see :func:`interpolate`) the value of
+    ``x_nn`` itself, as MUNGE does with nominal attributes. Missing values
+    stay missing.
 
     Parameters
     ----------
@@ -148,6 +150,11 @@ def munge(X, factor, *, swap_probability=0.5, spread=1.0, random_state):
     partner = X[nearest[:, 0]]
     noise = np.abs(base - partner) / spread
     draws = random_state.normal(partner, np.nan_to_num(noise))
+    # Codes, flags and small counts take the neighbour's value itself, as
+    # MUNGE does with nominal attributes: noise would make values that
+    # cannot occur.
+    discrete = np.array([_is_discrete(column) for column in X.T], dtype=bool)
+    draws[:, discrete] = partner[:, discrete]
     swap = random_state.uniform(size=base.shape) < swap_probability
     swap &= ~np.isnan(base) & ~np.isnan(partner)
     return np.where(swap, draws, base)

@@ -138,6 +138,19 @@ def test_munge_matches_its_definition():
     np.testing.assert_allclose(new, np.where(swap, draws, base), rtol=0, atol=1e-12)
 
 
+def test_munge_swaps_codes_and_perturbs_the_rest():
+    # A flag and a code column keep values the data have; the continuous
+    # column still gets new values.
+    rng = np.random.RandomState(0)
+    X = np.column_stack(
+        [rng.randint(0, 2, 80), rng.randint(0, 5, 80), rng.normal(size=80)]
+    ).astype(float)
+    new = munge(X, 3, random_state=np.random.RandomState(1))
+    for column in (0, 1):
+        assert set(new[:, column]) <= set(X[:, column])
+    assert not np.isin(new[:, 2], X[:, 2]).all()
+
+
 @pytest.mark.parametrize("generator", [interpolate, munge])
 def test_only_the_origin_rows_are_searched(generator, monkeypatch):
     import skhpmkd._augment as augment
