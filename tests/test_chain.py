@@ -325,7 +325,9 @@ def test_steps_of_unknown_size_are_distilled_and_left_unmeasured(data):
     X, y = data
     chain = _chain(
         steps=[("bayes", GaussianNB()), ("neighbours", KNeighborsClassifier())]
-    ).fit(X, y)
+    )
+    with pytest.warns(UserWarning, match="KNeighborsClassifier.fit takes no"):
+        chain.fit(X, y)
     assert [stage["size"] for stage in chain.stages_] == [None, None]
     assert [stage["capacity"] for stage in chain.stages_] == [None, None]
     assert np.allclose(chain.predict_proba(X).sum(axis=1), 1.0)
