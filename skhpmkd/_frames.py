@@ -49,9 +49,23 @@ def validate_rows(estimator, X, y="no_validation", *, reset, ensure_all_finite):
         else {"ensure_all_finite": ensure_all_finite}
     )
     if isinstance(y, str) and y == "no_validation":
-        return validate_data(estimator, X, reset=reset, **kwargs)
+        X = validate_data(estimator, X, reset=reset, **kwargs)
+        if frame:
+            _check_frame_shape(estimator, X)
+        return X
     X, y = validate_data(estimator, X, y, reset=reset, **kwargs)
     if frame:
+        _check_frame_shape(estimator, X)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
     return X, y
+
+
+def _check_frame_shape(estimator, X):
+    """The error ``check_array`` gives an array without rows or columns."""
+    for size, what in ((X.shape[0], "sample"), (X.shape[1], "feature")):
+        if size < 1:
+            raise ValueError(
+                f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum "
+                f"of 1 is required by {type(estimator).__name__}."
+            )

@@ -352,11 +352,17 @@ def keeps_tempered_output(student):
     """Whether ``student``, fitted at ``T != 1``, predicts the tempered targets.
 
     Boosters learn through the KD objective and logistic regression and
-    perceptrons have their margins scaled back: those predict at ``T = 1``.
+    perceptrons have their margins scaled back: those predict at ``T = 1``, and
+    a student without ``sample_weight`` learns the most likely class only.
     Every other student (trees, forests, scikit-learn gradient boosting, any
     model of unknown margins) predicts probabilities as flat as ``q^T``.
     """
     if is_round_based(student):
+        return False
+    if type(student) in _REGRESSOR_OF:
+        return True
+    if not _accepts_sample_weight(student):
+        # Fitted on the most likely class, which no temperature changes.
         return False
     final = student.steps[-1][1] if isinstance(student, Pipeline) else student
     return not isinstance(final, (LogisticRegression, MLPClassifier))

@@ -28,8 +28,10 @@ from skhpmkd._soft_targets import (
     aligned_proba,
     duplicate_rows,
     fit_soft_student,
+    keeps_tempered_output,
     soft_target_matrix,
     student_labels,
+    untempered,
 )
 from skhpmkd._students import SoftTargetClassifier
 
@@ -460,3 +462,24 @@ def test_a_pipeline_ending_in_xgboost_learns_any_class_labels(labels):
     assert set(model.predict(X)) <= set(y)
     assert np.mean(model.predict(X) == y) > 0.7
     assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize(
+    "student, tempered",
+    [
+        (DecisionTreeClassifier(), True),
+        (RandomForestClassifier(), True),
+        (GradientBoostingClassifier(), True),
+        (LogisticRegression(), False),
+        (make_pipeline(StandardScaler(), LogisticRegression()), False),
+        (MLPClassifier(), False),
+        (KNeighborsClassifier(), False),  # learns the most likely class only
+    ],
+)
+def test_which_students_predict_tempered_targets(student, tempered):
+    assert keeps_tempered_output(student) is tempered
+
+
+def test_untempered_inverts_the_temperature():
+    q = softmax(np.random.RandomState(0).normal(size=(5, 4)), axis=1)
+    assert_allclose(untempered(softmax(np.log(q) / 3.0, axis=1), 3.0), q)

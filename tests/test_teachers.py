@@ -264,3 +264,19 @@ def test_a_distiller_as_teacher_labels_every_row_with_its_teacher():
     # Out-of-fold and full-fit forests mostly agree; the stump would not.
     agreement = np.mean(soft_targets.argmax(1) == outer.transform(X).argmax(1))
     assert agreement > 0.8
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        AttentionMultiTeacherClassifier(cv=3),
+        PyramidTeacherClassifier(cv=3),
+    ],
+    ids=["multi", "pyramid"],
+)
+def test_an_empty_dataframe_gets_the_usual_error(wine, model):
+    X, y = wine
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        model.fit(X.iloc[:0], y[:0])
+    with pytest.raises(ValueError, match=r"Found array with 0 feature\(s\)"):
+        model.fit(X.iloc[:, :0], y)
