@@ -43,6 +43,8 @@ MIN_TARGET_WEIGHT = 1e-3
 _HGB_EARLY_STOPPING_MIN_ROWS = 10_000
 _EPS = 1e-12
 
+# Students whose margins _scale_margins multiplies by the temperature.
+_SCALED_MARGINS = (LogisticRegression, MLPClassifier)
 _REGRESSOR_OF = {
     DecisionTreeClassifier: DecisionTreeRegressor,
     ExtraTreeClassifier: ExtraTreeRegressor,
@@ -133,10 +135,14 @@ def _is_xgboost(student):
     return _top_module(student) == "xgboost" and is_classifier(student)
 
 
+def _final_step(student):
+    """The predictor of a pipeline, or the student itself."""
+    return student.steps[-1][1] if isinstance(student, Pipeline) else student
+
+
 def _takes_codes_only(student):
     """XGBoost classifiers, bare or ending a pipeline, learn codes 0..K-1 only."""
-    final = student.steps[-1][1] if isinstance(student, Pipeline) else student
-    return _is_xgboost(final)
+    return _is_xgboost(_final_step(student))
 
 
 def _is_lightgbm(student):
@@ -357,15 +363,12 @@ def keeps_tempered_output(student):
     Every other student (trees, forests, scikit-learn gradient boosting, any
     model of unknown margins) predicts probabilities as flat as ``q^T``.
     """
-    if is_round_based(student):
-        return False
-    if type(student) in _REGRESSOR_OF:
-        return True
-    if not _accepts_sample_weight(student):
-        # Fitted on the most likely class, which no temperature changes.
-        return False
-    final = student.steps[-1][1] if isinstance(student, Pipeline) else student
-    return not isinstance(final, (LogisticRegression, MLPClassifier))
+    route = _route(student)
+    if route == "duplicated":
+        return not isinstance(_final_step(student), _SCALED_MARGINS)
+    # Boosters learn at T = 1; a student fitted on the most likely class
+    # predicts what no temperature changes.
+    return route == "tree"
 
 
 def untempered(proba, temperature):
@@ -391,9 +394,23 @@ def _scale_margins(model, temperature):
 
 
 def _accepts_sample_weight(student):
-    if isinstance(student, Pipeline):
-        return has_fit_parameter(student.steps[-1][1], "sample_weight")
-    return has_fit_parameter(student, "sample_weight")
+    return has_fit_parameter(_final_step(student), "sample_weight")
+
+
+def _route(student):
+    """How :func:`fit_soft_student` fits ``student``.
+
+    ``"boosted"`` (the KD objective), ``"tree"`` (a regressor on the soft
+    targets), ``"duplicated"`` (rows weighted per class) or ``"most_likely"``
+    (no ``sample_weight``: the most likely class only).
+    """
+    if is_round_based(student):
+        return "boosted"
+    if type(student) in _REGRESSOR_OF:
+        return "tree"
+    if _accepts_sample_weight(student):
+        return "duplicated"
+    return "most_likely"
 
 
 def fit_soft_student(
@@ -459,17 +476,17 @@ def fit_soft_student(
         final_temperature=final_temperature,
         standardize=standardize,
     )
-    if is_round_based(student):
+    route = _route(student)
+    if route == "boosted":
         return _fit_boosted(student, X, teacher_proba, y, classes, settings)
 
     soft_targets = soft_target_matrix(teacher_proba, y, alpha, temperature, standardize)
-    if type(student) in _REGRESSOR_OF:
+    if route == "tree":
         fitted = _fit_tree_regression(student, X, soft_targets, classes)
-    elif _accepts_sample_weight(student):
+    elif route == "duplicated":
         fitted = _fit_duplicated(student, X, soft_targets, classes)
         if temperature != 1.0:
-            final = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
-            _scale_margins(final, temperature)
+            _scale_margins(_final_step(fitted), temperature)
     else:
         warnings.warn(
             f"{type(student).__name__}.fit takes no sample_weight, so it cannot "
