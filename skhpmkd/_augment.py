@@ -55,6 +55,11 @@ def _is_discrete(column):
     return len(values) <= MAX_DISCRETE_VALUES and np.all(np.mod(values, 1) == 0)
 
 
+def _discrete_columns(X):
+    """Mask of the columns of ``X`` that look like codes (see :func:`_is_discrete`)."""
+    return np.array([_is_discrete(column) for column in X.T], dtype=bool)
+
+
 def _n_new(X, factor):
     n_new = int(round(factor * X.shape[0]))
     return 0 if X.shape[0] < 2 else n_new
@@ -108,7 +113,7 @@ def interpolate(X, factor, *, n_neighbors=5, random_state):
     base, other = X[origin], X[partner]
     weight = random_state.uniform(size=(n_new, 1))
     new = base + weight * (other - base)
-    discrete = np.array([_is_discrete(column) for column in X.T], dtype=bool)
+    discrete = _discrete_columns(X)
     new[:, discrete] = np.where(weight < 0.5, base, other)[:, discrete]
     return np.where(np.isnan(new), base, new)
 
@@ -153,7 +158,7 @@ def munge(X, factor, *, swap_probability=0.5, spread=1.0, random_state):
     # Codes, flags and small counts take the neighbour's value itself, as
     # MUNGE does with nominal attributes: noise would make values that
     # cannot occur.
-    discrete = np.array([_is_discrete(column) for column in X.T], dtype=bool)
+    discrete = _discrete_columns(X)
     draws[:, discrete] = partner[:, discrete]
     swap = random_state.uniform(size=base.shape) < swap_probability
     swap &= ~np.isnan(base) & ~np.isnan(partner)
