@@ -117,6 +117,13 @@ def top1_agreement(p_true, p_pred, *, sample_weight=None):
     return float(np.average(same, weights=weights))
 
 
+def _dict_teacher_names(teacher_probas, teacher_names):
+    """``teacher_names``, or the keys of a dict of teacher probabilities."""
+    if teacher_names is None and isinstance(teacher_probas, dict):
+        return [str(name) for name in teacher_probas]
+    return teacher_names
+
+
 def _check_teachers(teacher_probas):
     """Teacher probabilities as one (n_teachers, n_samples, n_classes) array."""
     if isinstance(teacher_probas, dict):
@@ -346,11 +353,9 @@ def fidelity_report(
     >>> [round(kl, 4) for kl in report["teachers"]["individual_fidelity"]]
     [0.5108, 0.0]
     """
+    teacher_names = _dict_teacher_names(teacher_probas, teacher_names)
     if teacher_names is None:
-        if isinstance(teacher_probas, dict):
-            teacher_names = [str(name) for name in teacher_probas]
-        else:
-            teacher_names = [f"teacher_{i}" for i in range(len(teacher_probas))]
+        teacher_names = [f"teacher_{i}" for i in range(len(teacher_probas))]
     probas = _check_teachers(teacher_probas)
     if len(teacher_names) != len(probas):
         raise ValueError(

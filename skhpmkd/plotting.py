@@ -6,7 +6,12 @@ imported only when a plot is drawn.
 
 import numpy as np
 
-from .metrics import centroid_fidelity, individual_fidelity, pairwise_kl
+from .metrics import (
+    _dict_teacher_names,
+    centroid_fidelity,
+    individual_fidelity,
+    pairwise_kl,
+)
 
 
 def _pyplot():
@@ -33,13 +38,6 @@ def _names(teacher_names, n_teachers):
             f"Got {len(teacher_names)} teacher names for {n_teachers} teachers."
         )
     return [str(name) for name in teacher_names]
-
-
-def _dict_names(teacher_probas, teacher_names):
-    """A dict's keys name its teachers unless ``teacher_names`` is given."""
-    if teacher_names is None and isinstance(teacher_probas, dict):
-        return [str(name) for name in teacher_probas]
-    return teacher_names
 
 
 def _multi_teacher(estimator):
@@ -252,7 +250,7 @@ class TeacherFidelityDisplay:
         """
         return cls(
             individual_fidelity(teacher_probas, student_proba),
-            teacher_names=_dict_names(teacher_probas, teacher_names),
+            teacher_names=_dict_teacher_names(teacher_probas, teacher_names),
             centroid_fidelity=centroid_fidelity(teacher_probas, student_proba),
         ).plot(ax=ax, title=title)
 
@@ -395,7 +393,7 @@ class PairwiseDiversityDisplay:
         """
         return cls(
             pairwise_kl(teacher_probas),
-            teacher_names=_dict_names(teacher_probas, teacher_names),
+            teacher_names=_dict_teacher_names(teacher_probas, teacher_names),
         ).plot(ax=ax, title=title, cmap=cmap)
 
     @classmethod
