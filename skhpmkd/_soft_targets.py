@@ -533,7 +533,9 @@ def _checked_proba(estimator, proba, shape):
     if isinstance(estimator, FrozenEstimator):
         estimator = estimator.estimator
     name = type(estimator).__name__
-    proba = np.asarray(proba, dtype=float)
+    # A copy: a DataFrame's values can be a read-only view (pandas
+    # copy-on-write), and the caller normalises the rows in place.
+    proba = np.array(proba, dtype=float)
     if proba.shape != shape:
         raise ValueError(
             f"{name}.predict_proba returned an array of shape {proba.shape}; "

@@ -266,6 +266,27 @@ def test_a_distiller_as_teacher_labels_every_row_with_its_teacher():
     assert agreement > 0.8
 
 
+def test_a_teacher_with_pandas_output_teaches_as_with_arrays(wine):
+    # Its transform returns a DataFrame whose values can be read-only under
+    # pandas copy-on-write; the targets are normalised from a copy of them.
+    X, y = wine
+    fused = AttentionMultiTeacherClassifier(
+        [("tree", DecisionTreeClassifier(max_depth=3)), ("nb", GaussianNB())],
+        cv=3,
+        random_state=0,
+    )
+    distillers = [
+        TemperatureScheduledDistiller(
+            teacher, DecisionTreeClassifier(max_depth=3), augment=1.0, random_state=0
+        )
+        for teacher in (clone(fused), clone(fused).set_output(transform="pandas"))
+    ]
+    targets = [distiller.fit_transform(X, y) for distiller in distillers]
+    assert_allclose(targets[1], targets[0])
+    assert_allclose(distillers[1].transform(X), distillers[0].transform(X))
+    assert_allclose(distillers[1].predict_proba(X), distillers[0].predict_proba(X))
+
+
 @pytest.mark.parametrize(
     "model",
     [
