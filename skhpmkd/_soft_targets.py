@@ -225,7 +225,7 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     builtin = "binary" if n_classes == 2 else "multiclass"
     student.set_params(objective=builtin)
     student._objective = builtin
-    deployed = MarginClassifier(student, classes, log_prior).fit()
+    deployed = MarginClassifier(student, classes, log_prior).fit(X)
     return deployed, list(objective.temperatures_)
 
 

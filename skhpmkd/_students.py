@@ -123,13 +123,36 @@ class MarginClassifier(ClassifierMixin, BaseEstimator):
         self.offset = offset
 
     def fit(self, X=None, y=None):
-        """Record the fitted booster's attributes; the booster is not refitted."""
+        """Record the fitted booster's attributes; the booster is not refitted.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), default=None
+            The rows the booster was fitted on, for their column names:
+            LightGBM reports names with spaces replaced by underscores. Without
+            ``X``, the booster's own names are used.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The wrapper.
+        """
         check_is_fitted(self.estimator)
         self.classes_ = np.asarray(self.classes)
         self.offset_ = np.asarray(self.offset, dtype=float)
-        self.n_features_in_ = self.estimator.n_features_in_
-        if hasattr(self.estimator, "feature_names_in_"):
-            self.feature_names_in_ = self.estimator.feature_names_in_
+        if X is not None:
+            validate_data(self, X, skip_check_array=True)
+        else:
+            self.n_features_in_ = self.estimator.n_features_in_
+            if hasattr(self.estimator, "feature_names_in_"):
+                self.feature_names_in_ = self.estimator.feature_names_in_
+        if self.n_features_in_ != self.estimator.n_features_in_:
+            raise ValueError(
+                f"X has {self.n_features_in_} features, but the booster was "
+                f"fitted on {self.estimator.n_features_in_}."
+            )
         return self
 
     def decision_function(self, X):

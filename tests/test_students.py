@@ -57,3 +57,30 @@ def test_margin_classifier_adds_the_prior_back():
     assert_allclose(wrapped.predict_proba(X)[:, 1], expected)
     assert set(wrapped.predict(X)) <= {"no", "yes"}
     assert wrapped.n_features_in_ == 3
+
+
+def test_margin_classifier_keeps_the_column_names_lightgbm_rewrites():
+    # LightGBM reports "a b" as "a_b"; the deployed student must accept the
+    # DataFrame it was fitted on, as the booster itself does.
+    lightgbm = pytest.importorskip("lightgbm")
+    pd = pytest.importorskip("pandas")
+    from skhpmkd import TemperatureScheduledDistiller
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a b", "c", "d e"])
+    y = (X["a b"] > 0).to_numpy().astype(int)
+    booster = lightgbm.LGBMClassifier(n_estimators=5, verbose=-1, n_jobs=1)
+    wrapped = MarginClassifier(booster.fit(X, y), [0, 1], [0.0, 0.0]).fit(X)
+    assert list(wrapped.feature_names_in_) == ["a b", "c", "d e"]
+    assert_allclose(wrapped.predict_proba(X), booster.predict_proba(X))
+    with pytest.raises(ValueError, match="X has 2 features, but the booster"):
+        MarginClassifier(booster, [0, 1], [0.0, 0.0]).fit(X[["c", "d e"]])
+
+    distiller = TemperatureScheduledDistiller(
+        student=lightgbm.LGBMClassifier(n_estimators=5, verbose=-1, n_jobs=1),
+        random_state=0,
+    ).fit(X, y)
+    assert list(distiller.student_.feature_names_in_) == ["a b", "c", "d e"]
+    assert_allclose(distiller.student_.predict_proba(X), distiller.predict_proba(X))
+    with pytest.raises(ValueError, match="feature names"):
+        distiller.student_.predict(X[["c", "a b", "d e"]])
