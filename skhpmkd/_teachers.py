@@ -46,12 +46,23 @@ def check_frozen_features(teacher, feature_names):
     teacher's names, so only two lists of names can disagree.
     """
     teacher_names = getattr(teacher, "feature_names_in_", None)
+    if _reports_lightgbm_names(teacher) and feature_names is not None:
+        # LightGBM reports a column "a b" as "a_b" and accepts either.
+        feature_names = [str(name).replace(" ", "_") for name in feature_names]
     if not same_columns(teacher_names, feature_names):
         raise ValueError(
-            f"The pre-fitted teacher was fitted on columns {list(teacher_names)}, "
-            f"but X has columns {list(feature_names)}; give X the teacher's "
+            "The pre-fitted teacher was fitted on columns "
+            f"{[str(name) for name in teacher_names]}, but X has columns "
+            f"{[str(name) for name in feature_names]}; give X the teacher's "
             "columns, in the same order."
         )
+
+
+def _reports_lightgbm_names(teacher):
+    """Whether ``teacher.feature_names_in_`` comes from a LightGBM model."""
+    if isinstance(teacher, FrozenEstimator):
+        teacher = teacher.estimator
+    return type(teacher).__module__.split(".")[0] == "lightgbm"
 
 
 def teacher_proba(teacher, X, classes):

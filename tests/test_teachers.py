@@ -106,6 +106,20 @@ def test_a_frozen_teacher_with_other_columns_is_refused(wine):
     assert TemperatureScheduledDistiller(teacher, cv=3).fit(X.to_numpy(), y)
 
 
+def test_a_frozen_lightgbm_teacher_on_names_with_spaces_is_accepted(wine):
+    # LightGBM reports the column "a b" as "a_b"; the user's frame is right.
+    lightgbm = pytest.importorskip("lightgbm")
+    X, y = wine
+    X = X.rename(columns=lambda name: name.replace("_", " "))
+    booster = lightgbm.LGBMClassifier(n_estimators=10, verbose=-1, n_jobs=1)
+    teacher = FrozenEstimator(booster.fit(X, y))
+    assert "malic_acid" in teacher.feature_names_in_
+    distiller = TemperatureScheduledDistiller(teacher, cv=3, random_state=0).fit(X, y)
+    assert_allclose(distiller.transform(X), booster.predict_proba(X))
+    with pytest.raises(ValueError, match=r"columns \['alcohol', 'malic_acid'"):
+        TemperatureScheduledDistiller(teacher, cv=3).fit(X[X.columns[::-1]], y)
+
+
 class _BadProba(DecisionTreeClassifier):
     """A tree whose ``predict_proba`` breaks in the way ``kind`` says."""
 
