@@ -24,7 +24,9 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
     on rows duplicated once per class with weights ``Q``, and its leaves hold
     the same class frequencies. Fitting the regressor on ``Q`` directly is that
     exact soft-label fit without multiplying the rows. Fitted on hard labels, it
-    regresses the one-hot encoding.
+    regresses the one-hot encoding. A regressor with ``monotonic_cst`` set
+    regresses the positive class of a binary task alone: the constraint takes
+    one output, and that tree is the same.
 
     Parameters
     ----------
@@ -73,6 +75,17 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, ensure_all_finite="allow-nan")
         self.classes_ = np.asarray(classes)
         self.regressor_ = clone(self.regressor)
+        soft_targets = np.asarray(soft_targets, dtype=float)
+        if self.regressor_.get_params().get("monotonic_cst") is not None:
+            if len(self.classes_) > 2:
+                raise ValueError(
+                    "monotonic_cst needs a binary task, as in scikit-learn's "
+                    f"classifiers, but there are {len(self.classes_)} classes."
+                )
+            # Monotonicity constraints take one output. The squared error of
+            # the positive column alone equals that of both columns (each has
+            # the same variance), so the tree is the same.
+            soft_targets = soft_targets[:, 1]
         self.regressor_.fit(X, soft_targets, sample_weight=sample_weight)
         return self
 
@@ -80,7 +93,10 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities: the regressed targets, clipped and renormalised."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
-        return normalize_proba(self.regressor_.predict(X).reshape(len(X), -1))
+        values = self.regressor_.predict(X).reshape(len(X), -1)
+        if values.shape[1] == 1:
+            values = np.column_stack([1 - values[:, 0], values[:, 0]])
+        return normalize_proba(values)
 
     def predict(self, X):
         """Most probable class."""

@@ -249,6 +249,43 @@ def test_tree_impurity_thresholds_act_as_on_duplicated_rows(n_classes, threshold
     assert_allclose(student.predict_proba(X), classifier.predict_proba(X), atol=1e-10)
 
 
+@pytest.mark.parametrize("forest", [False, True])
+def test_a_monotonic_binary_tree_regresses_the_positive_column(forest):
+    # Both columns of a binary target have the same variance, so the
+    # single-output tree that monotonic_cst needs is the two-output tree.
+    X, y, teacher = _task(n_classes=2, seed=3)
+    make = RandomForestClassifier if forest else DecisionTreeClassifier
+    params = dict(max_depth=4, random_state=0)
+    if forest:
+        params["n_estimators"] = 5
+    free = fit_soft_student(make(**params), X, teacher, y, np.arange(2))[0]
+    unconstrained = [0] * X.shape[1]
+    same = fit_soft_student(
+        make(monotonic_cst=unconstrained, **params), X, teacher, y, np.arange(2)
+    )[0]
+    assert same.regressor_.n_outputs_ == 1
+    assert_allclose(same.predict_proba(X), free.predict_proba(X), atol=1e-10)
+
+    increasing = fit_soft_student(
+        make(monotonic_cst=[1] + unconstrained[1:], **params),
+        X,
+        teacher,
+        y,
+        np.arange(2),
+    )[0]
+    grid = np.repeat(X[:1], 50, axis=0)
+    grid[:, 0] = np.linspace(X[:, 0].min(), X[:, 0].max(), 50)
+    assert np.all(np.diff(increasing.predict_proba(grid)[:, 1]) >= 0)
+    assert not np.allclose(increasing.predict_proba(X), free.predict_proba(X))
+
+
+def test_a_monotonic_tree_on_more_than_two_classes_is_refused():
+    X, y, teacher = _task(n_classes=3)
+    tree = DecisionTreeClassifier(monotonic_cst=[1, 0, 0, 0, 0, 0])
+    with pytest.raises(ValueError, match="monotonic_cst needs a binary task.* 3 class"):
+        fit_soft_student(tree, X, teacher, y, np.arange(3))
+
+
 def test_tree_criterion_and_class_weight_it_cannot_honour_warn():
     X, y, teacher = _task()
     tree = DecisionTreeClassifier(
