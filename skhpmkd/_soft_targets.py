@@ -20,6 +20,7 @@ from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     RandomForestClassifier,
     RandomForestRegressor,
+    VotingClassifier,
 )
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -292,34 +293,48 @@ def _fit_tree_regression(student, X, soft_targets, classes):
 def _fit_duplicated(student, X, soft_targets, classes):
     X_dup, codes, weights = duplicate_rows(X, soft_targets)
     labels = codes if _takes_codes_only(student) else classes[codes]
-    if isinstance(student, Pipeline):
-        if get_config()["enable_metadata_routing"]:
-            return _routed_pipeline_fit(student, X_dup, labels, weights)
-        final = student.steps[-1][0]
-        return student.fit(X_dup, labels, **{f"{final}__sample_weight": weights})
     if isinstance(student, HistGradientBoostingClassifier) and _hgb_early_stops(
         student, len(labels)
     ):
         return _fit_hgb_with_validation(student, X, soft_targets, classes)
+    if get_config()["enable_metadata_routing"]:
+        _request_sample_weight(student)
+    elif isinstance(student, Pipeline):
+        final = student.steps[-1][0]
+        return student.fit(X_dup, labels, **{f"{final}__sample_weight": weights})
     return student.fit(X_dup, labels, sample_weight=weights)
 
 
-def _routed_pipeline_fit(pipeline, X, y, weights):
-    """Fit ``pipeline`` with the weights for its final step, under routing.
+def _request_sample_weight(estimator):
+    """Let the weights reach every learner of ``estimator`` under metadata routing.
 
-    With metadata routing on, a pipeline passes ``sample_weight`` to the
-    steps that request it: the final step does, every earlier step that
-    takes it and has no request of its own does not.
+    Without routing, a pipeline gives the weights to its final step and a
+    meta-estimator (calibration, bagging, voting, stacking) to its
+    sub-estimators. Under routing they go only where requested, so every
+    learner that takes ``sample_weight`` requests it; a pipeline's
+    transformers that have no request of their own are told not to.
     """
-    *transformers, (_, final) = pipeline.steps
-    for _, step in transformers:
-        if not hasattr(step, "set_fit_request"):
-            continue
-        requests = step.get_metadata_routing().fit.requests
-        if "sample_weight" in requests and requests["sample_weight"] is None:
-            step.set_fit_request(sample_weight=False)
-    final.set_fit_request(sample_weight=True)
-    return pipeline.fit(X, y, sample_weight=weights)
+    if isinstance(estimator, Pipeline):
+        *transformers, (_, final) = estimator.steps
+        for _, step in transformers:
+            if not hasattr(step, "set_fit_request"):
+                continue
+            requests = step.get_metadata_routing().fit.requests
+            if "sample_weight" in requests and requests["sample_weight"] is None:
+                step.set_fit_request(sample_weight=False)
+        if hasattr(final, "fit"):
+            _request_sample_weight(final)
+        return
+    for value in estimator.get_params(deep=False).values():
+        for part in value if isinstance(value, (list, tuple)) else [value]:
+            # Named lists hold (name, estimator) pairs.
+            sub = part[1] if isinstance(part, tuple) and len(part) > 1 else part
+            if hasattr(sub, "fit") and not isinstance(sub, type):
+                _request_sample_weight(sub)
+    if hasattr(estimator, "set_fit_request") and has_fit_parameter(
+        estimator, "sample_weight"
+    ):
+        estimator.set_fit_request(sample_weight=True)
 
 
 def _hgb_early_stops(student, n_rows):
@@ -394,7 +409,23 @@ def _scale_margins(model, temperature):
 
 
 def _accepts_sample_weight(student):
-    return has_fit_parameter(_final_step(student), "sample_weight")
+    return _takes_sample_weight(_final_step(student))
+
+
+def _takes_sample_weight(estimator):
+    """Whether ``estimator.fit`` takes ``sample_weight`` without routing.
+
+    A :class:`~sklearn.ensemble.VotingClassifier` takes it through
+    ``**fit_params`` and gives it to each of its estimators, so it takes it
+    when each of them does.
+    """
+    if isinstance(estimator, VotingClassifier):
+        return all(
+            _takes_sample_weight(member)
+            for _, member in estimator.estimators
+            if member != "drop"
+        )
+    return has_fit_parameter(estimator, "sample_weight")
 
 
 def _route(student):

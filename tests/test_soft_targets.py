@@ -8,11 +8,14 @@ from numpy.testing import assert_allclose
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
 from sklearn.ensemble import (
+    BaggingClassifier,
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
     RandomForestClassifier,
+    VotingClassifier,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -20,6 +23,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from skhpmkd import TemperatureScheduledDistiller
@@ -458,6 +462,74 @@ def test_a_pipeline_student_learns_soft_targets_under_metadata_routing():
             make_pipeline(StandardScaler(), LogisticRegression()), X, proba, y, [0, 1]
         )[0]
     assert_allclose(routed.predict_proba(X), plain.predict_proba(X))
+
+
+def test_a_soft_voting_student_learns_soft_targets():
+    # VotingClassifier takes sample_weight through **fit_params.
+    X, y, teacher = _task()
+    voting = VotingClassifier(
+        [
+            ("lr", LogisticRegression()),
+            ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+        ],
+        voting="soft",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        student, _ = fit_soft_student(clone(voting), X, teacher, y, np.arange(3))
+    X_dup, codes, weights = duplicate_rows(X, soft_target_matrix(teacher, y, 0.5, 1.0))
+    direct = clone(voting).fit(X_dup, codes, sample_weight=weights)
+    assert_allclose(student.predict_proba(X), direct.predict_proba(X))
+    # A pipeline among its estimators cannot take the weights without
+    # routing: the most likely class, with the warning.
+    with_pipeline = clone(voting).set_params(
+        lr=make_pipeline(StandardScaler(), LogisticRegression())
+    )
+    with pytest.warns(UserWarning, match="VotingClassifier.fit takes no sample_w"):
+        fit_soft_student(with_pipeline, X, teacher, y, np.arange(3))
+
+
+_META_STUDENTS = {
+    "calibrated": CalibratedClassifierCV(LinearSVC(), cv=3),
+    "bagging": BaggingClassifier(LogisticRegression(), n_estimators=3, random_state=0),
+    "voting": VotingClassifier(
+        [
+            ("lr", LogisticRegression()),
+            ("tree", DecisionTreeClassifier(max_depth=2, random_state=0)),
+        ],
+        voting="soft",
+    ),
+    # Without routing, calibration cannot give a pipeline the weights
+    # (scikit-learn warns and fits it unweighted); under routing it can.
+    "calibrated_pipeline": CalibratedClassifierCV(
+        make_pipeline(StandardScaler(), LinearSVC()), cv=3
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(_META_STUDENTS))
+def test_a_meta_estimator_student_learns_soft_targets_under_metadata_routing(name):
+    # Under routing the weights reach only the learners that request them;
+    # each learner that takes sample_weight must, as it gets them without.
+    from sklearn import config_context
+
+    student = _META_STUDENTS[name]
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    proba = np.column_stack([1 - y, y]) * 0.6 + 0.2
+    with config_context(enable_metadata_routing=True):
+        routed = fit_soft_student(clone(student), X, proba, y, [0, 1])[0]
+        params = routed.get_params(deep=True).values()
+        learners = [p for p in params if isinstance(p, (LinearSVC, LogisticRegression))]
+        scalers = [p for p in params if isinstance(p, StandardScaler)]
+    assert learners
+    for learner in learners:
+        assert learner.get_metadata_routing().fit.requests["sample_weight"] is True
+    for scaler in scalers:
+        assert scaler.get_metadata_routing().fit.requests["sample_weight"] is False
+    if name == "calibrated_pipeline":
+        return
+    plain = fit_soft_student(clone(student), X, proba, y, [0, 1])[0]
+    assert_allclose(routed.predict_proba(X), plain.predict_proba(X), atol=1e-12)
 
 
 @pytest.mark.parametrize("family", ["xgboost", "lightgbm"])
