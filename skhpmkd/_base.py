@@ -8,7 +8,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 
 def allows_nan(*estimators):
@@ -115,7 +115,8 @@ class SoftTargetOutputMixin:
         Parameters
         ----------
         input_features : array-like of str or None, default=None
-            Ignored; present for API consistency.
+            Not used to name the output; checked against the input features
+            seen in ``fit``, as scikit-learn's transformers do.
 
         Returns
         -------
@@ -123,6 +124,7 @@ class SoftTargetOutputMixin:
             ``"<estimator>_proba_<class>"`` for each class.
         """
         check_is_fitted(self)
+        _check_feature_names_in(self, input_features, generate_names=False)
         prefix = type(self).__name__.lower()
         return np.asarray([f"{prefix}_proba_{c}" for c in self.classes_], dtype=object)
 

@@ -136,6 +136,11 @@ def test_transform_gives_tempered_teacher_targets(four_class):
     assert_allclose(soft, expected, atol=1e-6)
     names = distiller.get_feature_names_out()
     assert list(names) == [f"temperaturescheduleddistiller_proba_{c}" for c in range(4)]
+    # input_features is checked as scikit-learn's transformers check it.
+    inputs = [f"x{j}" for j in range(X.shape[1])]
+    assert list(distiller.get_feature_names_out(inputs)) == list(names)
+    with pytest.raises(ValueError, match="input_features should have length"):
+        distiller.get_feature_names_out(["a", "b"])
 
 
 def test_fit_transform_is_out_of_fold(four_class):
