@@ -42,6 +42,7 @@ from ._meta_features import meta_features
 from ._multi_teacher import AttentionMultiTeacherClassifier, active_pairs
 from ._search import (
     ALPHAS,
+    FAMILIES,
     TEMPERATURES,
     ConfigSearch,
     SearchSpace,
@@ -492,11 +493,17 @@ class HPMKDClassifier(
         named, seen = [], {}
         for student in self.students:
             if isinstance(student, str):
+                if student not in FAMILIES:
+                    family_student(student, 0)  # raises: unknown family
                 if student not in installed:
-                    family_student(student, 0)
                     raise ValueError(
                         f"The student family {student!r} needs a library that is "
                         f"not installed; the installed families are {installed}."
+                    )
+                if student in seen:
+                    raise ValueError(
+                        f"students lists the family {student!r} twice; list each "
+                        "family once (the search tries its sizes)."
                     )
                 name, estimator = student, None
             elif (

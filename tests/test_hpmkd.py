@@ -411,6 +411,7 @@ def test_verbose_prints_one_line_per_stage(three_class, capsys):
     [
         (dict(students=["svm"]), "Unknown student family 'svm'"),
         (dict(students=[]), "students must be a non-empty list"),
+        (dict(students=["dt", "lr", "dt"]), "lists the family 'dt' twice"),
         (dict(students=[LogisticRegression, "dt"]), "Every student must be"),
         (dict(teachers=[]), "teachers must be a classifier or a non-empty list"),
         (dict(teachers=[RandomForestClassifier()]), "list of \\(name, classifier\\)"),
@@ -420,6 +421,21 @@ def test_verbose_prints_one_line_per_stage(three_class, capsys):
 def test_bad_parameters_raise(three_class, params, message):
     with pytest.raises(ValueError, match=message):
         _light(**params).fit(*three_class)
+
+
+def test_a_family_whose_library_is_missing_is_named(three_class, monkeypatch):
+    # The family is known but its library cannot be imported: the error says
+    # so, before any import of it is attempted.
+    import skhpmkd._hpmkd
+
+    monkeypatch.setattr(skhpmkd._hpmkd, "installed_families", lambda: ["lr", "dt"])
+
+    def no_import(family, size):
+        raise ModuleNotFoundError(f"No module named {family!r}")
+
+    monkeypatch.setattr(skhpmkd._hpmkd, "family_student", no_import)
+    with pytest.raises(ValueError, match="'xgboost' needs a library that is not"):
+        _light(students=["dt", "xgboost"]).fit(*three_class)
 
 
 def test_default_students_and_transfer_set_size(three_class):
