@@ -73,10 +73,16 @@ def read_csv(path, target):
         ) from error
     if not os.path.exists(path):
         raise CLIError(f"No such file: {path!r}.")
+    if not os.path.isfile(path):
+        raise CLIError(f"{path!r} is not a file; give the path of a CSV file.")
     try:
-        frame = pd.read_csv(path)
+        # Whole columns at once: read in chunks, a column could mix numbers
+        # and text, which the category encoder refuses.
+        frame = pd.read_csv(path, low_memory=False)
     except pd.errors.EmptyDataError as error:
         raise CLIError(f"The file {path!r} is empty.") from error
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise CLIError(f"{path!r} cannot be read as a CSV file: {error}") from error
     if frame.empty:
         raise CLIError(f"The file {path!r} has a header but no rows.")
     if target not in frame.columns:
@@ -85,6 +91,8 @@ def read_csv(path, target):
             f"{list(frame.columns)}."
         )
     frame = frame.dropna(subset=[target])
+    if frame.empty:
+        raise CLIError(f"The target column {target!r} of {path!r} has no values.")
     y = frame.pop(target).to_numpy()
     if frame.shape[1] == 0:
         raise CLIError(f"{path!r} has no feature columns besides {target!r}.")
@@ -117,7 +125,9 @@ def read_csv(path, target):
             remainder="passthrough",
             verbose_feature_names_out=False,
         )
-        X = encoder.fit_transform(frame.astype({c: str for c in text}))
+        # The raw columns, as the saved pipeline will get them: a
+        # conversion here (to str, say) would code new rows differently.
+        X = encoder.fit_transform(frame)
         names = list(encoder.get_feature_names_out())
     else:
         X = frame.to_numpy(dtype=float)
@@ -187,55 +197,84 @@ def _has_skops():
     return True
 
 
-def check_output(path):
+def saved_paths(path):
+    """The files ``save_student`` writes for ``path``, in order.
+
+    A ``.skops`` path gets the skops format only; any other path gets joblib,
+    with a skops copy next to it when skops is installed.
+    """
+    if path.endswith(".skops"):
+        return [path]
+    if _has_skops():
+        return [path, os.path.splitext(path)[0] + ".skops"]
+    return [path]
+
+
+def check_output(path, inputs=()):
     """Raise before any fit if the student cannot be saved to ``path``.
 
     Raises
     ------
     CLIError
-        ``path`` is a directory, its nearest existing folder is not a
-        writable directory, or it ends in ``.skops`` without skops installed.
+        ``path`` (or the skops copy next to it) names a directory or a file
+        that cannot be written, or one of ``inputs``; its nearest existing
+        folder is not a writable directory; or it ends in ``.skops`` without
+        skops installed.
     """
-    path = os.path.abspath(path)
-    if os.path.isdir(path):
-        raise CLIError(f"--output {path!r} is a directory; give a file name.")
-    folder = os.path.dirname(path)
-    while not os.path.exists(folder):
-        folder = os.path.dirname(folder)
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
-        raise CLIError(
-            f"--output {path!r} cannot be written: {folder!r} is not writable."
-        )
     if path.endswith(".skops") and not _has_skops():
         raise CLIError(
             f"--output {path!r} asks for the skops format, but skops is not "
             "installed; install it with: pip install skops"
         )
+    if path.endswith(("/", os.sep)):
+        raise CLIError(f"--output {path!r} is a directory; give a file name.")
+    for target in saved_paths(path):
+        target = os.path.abspath(target)
+        if os.path.isdir(target):
+            raise CLIError(f"--output {target!r} is a directory; give a file name.")
+        if any(os.path.abspath(source) == target for source in inputs):
+            raise CLIError(
+                f"--output {target!r} is the input file; give another file name."
+            )
+        if os.path.exists(target) and not os.access(target, os.W_OK):
+            raise CLIError(f"--output {target!r} exists and cannot be written.")
+        folder = os.path.dirname(target)
+        while not os.path.exists(folder):
+            folder = os.path.dirname(folder)
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+            raise CLIError(
+                f"--output {target!r} cannot be written: {folder!r} is not writable."
+            )
 
 
 def save_student(student, path, encoder=None):
     """Save the student (after ``encoder``, if any) and return the paths.
 
-    A ``.skops`` path gets the skops format only; any other path gets joblib,
-    with a skops copy next to it when skops is installed.
+    The files are those of :func:`saved_paths`.
+
+    Raises
+    ------
+    CLIError
+        A file cannot be written.
     """
     model = student
     if encoder is not None:
         from sklearn.pipeline import make_pipeline
 
         model = make_pipeline(encoder, student)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     saved = []
-    if not path.endswith(".skops"):
-        joblib.dump(model, path)
-        saved.append(os.path.abspath(path))
-        if not _has_skops():
-            return saved
-    import skops.io
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        for target in saved_paths(path):
+            if target.endswith(".skops"):
+                import skops.io
 
-    skops_path = os.path.splitext(path)[0] + ".skops"
-    skops.io.dump(model, skops_path)
-    saved.append(os.path.abspath(skops_path))
+                skops.io.dump(model, target)
+            else:
+                joblib.dump(model, target)
+            saved.append(os.path.abspath(target))
+    except OSError as error:
+        raise CLIError(f"The student could not be saved: {error}") from error
     return saved
 
 
@@ -349,25 +388,65 @@ def check_target(y, name):
 
 def _students(value):
     names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one student family")
     for name in names:
         if name not in FAMILIES:
             raise argparse.ArgumentTypeError(
                 f"unknown student family {name!r}; choose from {', '.join(FAMILIES)}"
             )
+        if name not in installed_families():
+            raise argparse.ArgumentTypeError(
+                f"the student family {name!r} needs {name}, which is not installed"
+            )
+        if names.count(name) > 1:
+            raise argparse.ArgumentTypeError(f"the family {name!r} is listed twice")
     return names
+
+
+def _teacher(value):
+    if value in ("xgboost", "lightgbm") and value not in installed_families():
+        raise argparse.ArgumentTypeError(f"{value} is not installed")
+    return value
 
 
 def _size_bound(value):
     try:
-        return int(value)
+        bound = int(value)
     except ValueError:
-        pass
-    try:
-        return float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--max-student-size must be an int or a float; got {value!r}"
-        ) from None
+        try:
+            bound = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be an int or a float; got {value!r}"
+            ) from None
+        if 0 < bound < 1:
+            return bound
+        if not (bound >= 1 and bound.is_integer()):
+            raise argparse.ArgumentTypeError(
+                f"a share of the teacher's size must be in (0, 1); got {value}"
+            )
+        bound = int(bound)  # 1e4 nodes
+    if bound < 1:
+        raise argparse.ArgumentTypeError(f"a node count must be >= 1; got {value}")
+    return bound
+
+
+def _number(kind, check, requirement):
+    """An argparse type: ``kind(value)``, refused unless ``check`` holds."""
+
+    def parse(value):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be {'an int' if kind is int else 'a number'}; got {value!r}"
+            ) from None
+        if not check(number):
+            raise argparse.ArgumentTypeError(f"must be {requirement}; got {value}")
+        return number
+
+    return parse
 
 
 def build_parser():
@@ -380,12 +459,23 @@ def build_parser():
     demo = commands.add_parser(
         "demo", help="run HPMKDClassifier on a dataset bundled with scikit-learn"
     )
-    demo.add_argument("--dataset", choices=DATASETS, default="breast_cancer")
+    demo.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="breast_cancer",
+        help="scikit-learn's bundled dataset (default: breast_cancer)",
+    )
     distill = commands.add_parser("distill", help="distil a model of a CSV file")
     distill.add_argument("csv", help="CSV file with a header row")
     distill.add_argument("--target", required=True, help="name of the label column")
     for sub in (demo, distill):
-        sub.add_argument("--teacher", choices=TEACHERS, default="hgb")
+        sub.add_argument(
+            "--teacher",
+            choices=TEACHERS,
+            type=_teacher,
+            default="hgb",
+            help="the model to distil, with 300 rounds or trees (default: hgb)",
+        )
         sub.add_argument(
             "--students",
             type=_students,
@@ -393,7 +483,12 @@ def build_parser():
             help="comma-separated student families (default: lr, dt and one "
             "booster, xgboost when installed)",
         )
-        sub.add_argument("--budget", type=float, default=10.0)
+        sub.add_argument(
+            "--budget",
+            type=_number(float, lambda x: x >= 1, ">= 1"),
+            default=10.0,
+            help="full-data student fits the search may spend (default: 10)",
+        )
         sub.add_argument(
             "--max-student-size",
             type=_size_bound,
@@ -401,15 +496,32 @@ def build_parser():
             help="largest student in nodes (an int), or as a share of the "
             "teacher's size (a float in (0, 1), e.g. 0.1 for ten times smaller)",
         )
-        sub.add_argument("--test-size", type=float, default=0.25)
+        sub.add_argument(
+            "--test-size",
+            type=_number(float, lambda x: 0 < x < 1, "in (0, 1)"),
+            default=0.25,
+            help="share of the rows held out to evaluate (default: 0.25)",
+        )
         sub.add_argument(
             "--output",
             default="student.joblib",
             help="file for the student: joblib, with a .skops copy next to it "
-            "when skops is installed; a name ending in .skops gets skops only",
+            "when skops is installed; a name ending in .skops gets skops only "
+            "(default: student.joblib)",
         )
-        sub.add_argument("--random-state", type=int, default=0)
-        sub.add_argument("--n-jobs", type=int, default=None)
+        sub.add_argument(
+            "--random-state",
+            type=_number(int, lambda x: 0 <= x < 2**32, "in [0, 2**32)"),
+            default=0,
+            help="seed of the split, the teacher and the search (default: 0)",
+        )
+        sub.add_argument(
+            "--n-jobs",
+            type=_number(int, lambda x: x != 0, "a non-zero int"),
+            default=None,
+            help="parallel workers of the search; -1 for every core "
+            "(default: one)",
+        )
         sub.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
@@ -418,15 +530,8 @@ def main(argv=None):
     """Entry point of the ``skhpmkd`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if (
-        args.teacher in ("xgboost", "lightgbm")
-        and args.teacher not in installed_families()
-    ):
-        parser.error(
-            f"--teacher {args.teacher} needs {args.teacher}, which is not installed"
-        )
     try:
-        check_output(args.output)
+        check_output(args.output, [args.csv] if args.command == "distill" else [])
         if args.command == "demo":
             X, y, _ = load_dataset(args.dataset)
             encoder = None

@@ -1,11 +1,13 @@
 """The ``skhpmkd`` command line: demo, distill, and its error messages."""
 
+import importlib.util
 import subprocess
 import sys
 
 import joblib
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
 from skhpmkd._cli import build_parser, main
 
@@ -46,8 +48,6 @@ def test_demo_with_a_size_bound_relative_to_the_teacher(tmp_path, capsys):
     # The printed teacher is refitted apart from HPMKDClassifier's, so its size
     # is close to, not equal to, the size the bound was taken from.
     assert bound == pytest.approx(0.05 * sizes["teacher"], rel=0.2)
-    assert main([*arguments, "--max-student-size", "1.5"]) == 2
-    assert "max_student_size" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         build_parser().parse_args(["demo", "--max-student-size", "tenth"])
     assert "must be an int or a float; got 'tenth'" in capsys.readouterr().err
@@ -84,6 +84,7 @@ def test_distill_encodes_text_columns_and_saves_a_pipeline(tmp_path, capsys):
             "The column 'id' is not numeric and has 60 distinct values",
         ),
         ("a,label\n1,x\n2,x\n", "holds a single class"),
+        ("a,label\n1,\n2,\n", "The target column 'label' of"),
     ],
 )
 def test_distill_reports_bad_files_clearly(tmp_path, capsys, content, message):
@@ -121,6 +122,86 @@ def test_output_is_checked_before_the_fit(tmp_path, capsys, monkeypatch):
     assert fitted == []
 
 
+def test_output_problems_are_found_before_the_fit(tmp_path, capsys, monkeypatch):
+    fitted = []
+    monkeypatch.setattr("skhpmkd._cli.run", lambda *args, **kwargs: fitted.append(1))
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", *LIGHT, "--output", "new/"]) == 2
+    assert "'new/' is a directory" in capsys.readouterr().err
+    data = tmp_path / "data.csv"
+    data.write_text("a,label\n1,x\n2,y\n3,x\n4,y\n")
+    assert main(["distill", str(data), "--target", "label", "--output", "data.csv"]) == 2
+    assert "is the input file" in capsys.readouterr().err
+    assert data.read_text().startswith("a,label")
+    if importlib.util.find_spec("skops") is not None:
+        # The skops copy next to a joblib file is checked too.
+        (tmp_path / "model.skops").mkdir()
+        assert main(["demo", *LIGHT, "--output", "model.joblib"]) == 2
+        assert "model.skops' is a directory" in capsys.readouterr().err
+    assert fitted == []
+    assert not (tmp_path / "model.joblib").exists()
+
+
+def test_a_failed_save_is_reported_without_a_traceback(tmp_path, capsys, monkeypatch):
+    def full_disk(model, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("skhpmkd._cli.joblib.dump", full_disk)
+    output = tmp_path / "student.joblib"
+    assert main(["demo", "--dataset", "wine", *LIGHT, "--output", str(output)]) == 2
+    assert "could not be saved: [Errno 28] No space left" in capsys.readouterr().err
+
+
+def test_the_saved_encoder_codes_raw_rows_as_in_training(tmp_path):
+    # A yes/no column with a missing value is read as Python bools and NaN;
+    # the saved pipeline must code the raw rows as the training rows were.
+    pd = pytest.importorskip("pandas")
+    from skhpmkd._cli import read_csv
+
+    path = tmp_path / "data.csv"
+    path.write_text(
+        "flag,colour,x,label\nTrue,red,1,a\nFalse,blue,2,b\n,,3,a\n"
+        "True,red,4,b\nFalse,blue,5,a\n"
+    )
+    X, _, names, encoder = read_csv(str(path), "label")
+    raw = pd.read_csv(path).drop(columns="label")
+    assert names == ["flag", "colour", "x"]
+    assert_allclose(encoder.transform(raw), X)
+    assert_allclose(X[:, :2], [[1, 1], [0, 0], [np.nan, np.nan], [1, 1], [0, 0]])
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--budget", "0"], "argument --budget: must be >= 1; got 0"),
+        (["--test-size", "1.5"], "argument --test-size: must be in (0, 1); got 1.5"),
+        (["--random-state", "-1"], "argument --random-state: must be in [0, 2**32)"),
+        (["--n-jobs", "0"], "argument --n-jobs: must be a non-zero int; got 0"),
+        (["--max-student-size", "0"], "a node count must be >= 1; got 0"),
+        (["--max-student-size", "2.5"], "must be in (0, 1); got 2.5"),
+        (["--students", "lr,lr"], "the family 'lr' is listed twice"),
+        (["--students", ","], "give at least one student family"),
+    ],
+)
+def test_bad_option_values_name_the_option(capsys, arguments, message):
+    with pytest.raises(SystemExit) as error:
+        build_parser().parse_args(["demo", *arguments])
+    assert error.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: skhpmkd demo")
+    assert message in err
+
+
+def test_a_missing_library_is_named_by_the_subcommand(capsys, monkeypatch):
+    monkeypatch.setattr("skhpmkd._cli.installed_families", lambda: ["lr", "dt"])
+    for option in (["--teacher", "xgboost"], ["--students", "dt,lightgbm"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["demo", *option])
+        err = capsys.readouterr().err
+        assert err.startswith("usage: skhpmkd demo")
+        assert "is not installed" in err
+
+
 def test_a_skops_output_gets_skops_only(tmp_path, capsys):
     sio = pytest.importorskip("skops.io")
     output = tmp_path / "student.skops"
@@ -134,6 +215,8 @@ def test_a_skops_output_gets_skops_only(tmp_path, capsys):
 def test_missing_file_and_bad_family(tmp_path, capsys):
     assert main(["distill", str(tmp_path / "none.csv"), "--target", "y"]) == 2
     assert "No such file" in capsys.readouterr().err
+    assert main(["distill", str(tmp_path), "--target", "y"]) == 2
+    assert "is not a file; give the path of a CSV file" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         build_parser().parse_args(["demo", "--students", "dt,svm"])
     assert "unknown student family 'svm'" in capsys.readouterr().err
