@@ -46,10 +46,11 @@ def check_frozen_features(teacher, feature_names):
     teacher's names, so only two lists of names can disagree.
     """
     teacher_names = getattr(teacher, "feature_names_in_", None)
+    compared = feature_names
     if _reports_lightgbm_names(teacher) and feature_names is not None:
         # LightGBM reports a column "a b" as "a_b" and accepts either.
-        feature_names = [str(name).replace(" ", "_") for name in feature_names]
-    if not same_columns(teacher_names, feature_names):
+        compared = [str(name).replace(" ", "_") for name in feature_names]
+    if not same_columns(teacher_names, compared):
         raise ValueError(
             "The pre-fitted teacher was fitted on columns "
             f"{[str(name) for name in teacher_names]}, but X has columns "
