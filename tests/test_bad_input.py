@@ -103,13 +103,15 @@ def _nan_expectation(estimator):
     return WORKS if get_tags(estimator).input_tags.allow_nan else "NaN"
 
 
+ONE_CLASS = "at least 2 classes, but y holds only one class"
+
 # name: (make X and y from clean data, make parameters or None, expectation)
 CASES = {
     "nan_in_X": (lambda X, y: (_with(X, 0, 0, np.nan), y), None, _nan_expectation),
     "inf_in_X": (lambda X, y: (_with(X, 0, 0, np.inf), y), None, "infinity|inf"),
     "empty_X": (lambda X, y: (X[:0], y[:0]), None, "0 sample"),
-    "one_row": (lambda X, y: (X[:1], y[:1]), None, "class"),
-    "one_class": (lambda X, y: (X, np.zeros_like(y)), None, "class"),
+    "one_row": (lambda X, y: (X[:1], y[:1]), None, ONE_CLASS),
+    "one_class": (lambda X, y: (X, np.zeros_like(y)), None, ONE_CLASS),
     "one_feature": (lambda X, y: (X[:, :1], y), None, WORKS),
     "y_with_nan": (
         lambda X, y: (X, np.where(np.arange(len(y)) == 0, np.nan, y.astype(float))),
@@ -130,9 +132,13 @@ CASES = {
     "teachers_with_different_classes": (
         lambda X, y: (X, y),
         _other_classes,
-        r"class",
+        r"fitted on classes \[0, 1\], but y has classes \[0, 1, 2\]",
     ),
-    "teacher_with_extra_classes": (_without_class_2, _extra_classes, r"class"),
+    "teacher_with_extra_classes": (
+        _without_class_2,
+        _extra_classes,
+        r"fitted on classes \[0, 1, 2\], but y has classes \[0, 1\]",
+    ),
     "rare_class": (_rare_class, None, WORKS),
     "non_numeric_X": (
         lambda X, y: (X.astype(str).astype(object) + "a", y),

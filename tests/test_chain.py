@@ -264,7 +264,8 @@ def test_frozen_teacher(data):
         [("student", _tree(2))], teacher=FrozenEstimator(teacher), random_state=0
     ).fit(X, y)
     student_oof = chain.fit_transform(X, y)
-    assert chain.teacher_ is not None
+    # The user's fitted teacher is used as it is: neither refitted nor copied.
+    assert chain.teacher_.estimator is teacher
     np.testing.assert_array_equal(chain.classes_, teacher.classes_)
     # A frozen teacher's targets are its plain probabilities, columns by label.
     assert chain.fidelity_["agreement"] == top1_agreement(

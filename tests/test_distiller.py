@@ -18,6 +18,7 @@ from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import TemperatureScheduledDistiller
+from skhpmkd._soft_targets import fit_soft_student
 from skhpmkd._students import SoftTargetClassifier
 
 
@@ -222,11 +223,18 @@ def test_unlabelled_rows_must_match_feature_count(four_class):
 
 def test_logistic_student_gets_margins_scaled_by_temperature(four_class):
     X, y = four_class
-    distiller = _light(
-        student=make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)),
-        temperature=3.0,
-    ).fit(X, y)
+
+    def student():
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+
+    distiller = _light(student=student(), temperature=3.0)
+    tempered_targets = distiller.fit_transform(X, y)
     assert distiller.score(X, y) > 0.7
+    # The same targets learnt at T = 1: margins exactly 3 times smaller.
+    at_one, _ = fit_soft_student(
+        student(), X, tempered_targets, y, np.arange(4), alpha=distiller.alpha
+    )
+    assert_allclose(distiller.student_[-1].coef_, 3.0 * at_one[-1].coef_, rtol=1e-8)
 
 
 def test_pipeline_grid_search_and_cross_validation():

@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import softmax
 from sklearn.datasets import load_breast_cancer, make_classification, make_moons
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
@@ -499,6 +500,16 @@ def test_logistic_student_in_a_pipeline_is_rescaled_by_temperature_once():
         student(), X, targets, y, np.arange(3), alpha=0.5, temperature=2.0
     )
     np.testing.assert_allclose(searched[-1].coef_, direct[-1].coef_)
+    # The same soft targets learnt at T = 1 (the teacher tempered by hand)
+    # give margins exactly T = 2 times smaller: scaled once, not twice.
+    tempered = softmax(np.log(targets) / 2.0, axis=1)
+    at_one, _ = fit_soft_student(
+        student(), X, tempered, y, np.arange(3), alpha=0.5, temperature=1.0
+    )
+    np.testing.assert_allclose(searched[-1].coef_, 2.0 * at_one[-1].coef_, rtol=1e-10)
+    np.testing.assert_allclose(
+        searched[-1].intercept_, 2.0 * at_one[-1].intercept_, rtol=1e-10
+    )
 
 
 def test_perceptron_family_is_searched_over_hidden_units(three_class):

@@ -100,7 +100,7 @@ def test_malformed_memory_files_raise(tmp_path, content, message):
 def test_a_failed_write_keeps_the_old_file(tmp_path):
     path = tmp_path / "memory.json"
     save_records(path, [_record(0.8)])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not JSON compliant: nan"):
         save_records(path, [_record(float("nan"))])
     assert [r["score"] for r in load_records(path)] == [0.8]
     assert [name for name in os.listdir(tmp_path) if name.endswith(".json")] == [

@@ -226,7 +226,7 @@ def test_attention_objective_gradient():
     assert check_grad(loss, gradient, rng.normal(size=4)) < 1e-5
 
 
-def test_fit_attention_never_worse_than_uniform_on_its_rows():
+def test_fit_attention_beats_uniform_on_its_rows():
     rng = np.random.RandomState(1)
     for _ in range(5):
         probas = rng.dirichlet(np.ones(4) * 0.5, size=(3, 80))
@@ -235,9 +235,12 @@ def test_fit_attention_never_worse_than_uniform_on_its_rows():
         attention = fit_attention(features, probas, y, l2=1e-3)
         fused = fuse(probas, attention_weights(features, attention))
         uniform = fuse(probas, uniform_weights(probas))
+        # Random teachers differ on their rows: a learnt attention does
+        # strictly better there (the zero attention, uniform, would tie).
+        assert np.any(attention != 0)
         assert (
             log_loss(y, fused, labels=range(4))
-            <= log_loss(y, uniform, labels=range(4)) + 1e-12
+            < log_loss(y, uniform, labels=range(4)) - 1e-3
         )
         assert_array_equal(attention, fit_attention(features, probas, y, l2=1e-3))
 

@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from scipy.special import softmax
+from scipy.special import rel_entr, softmax
 
 from skhpmkd._objective import (
     KDObjective,
@@ -64,6 +64,26 @@ def test_diagonal_hessian_matches_finite_differences(temperature, alpha):
         down[:, k] -= step
         numeric[:, k] = (gradient_column(up, k) - gradient_column(down, k)) / (2 * step)
     assert_allclose(hess, np.maximum(numeric, 1e-6), rtol=1e-5, atol=1e-7)
+
+
+def test_loss_is_the_documented_formula_on_a_hand_made_row():
+    # alpha T^2 KL(q^T || p^T) + (1 - alpha) CE(y, p), written out with
+    # scipy: the finite-difference tests tie the gradient to this loss.
+    margins = np.array([[1.0, -0.5, 0.2]])
+    teacher = np.array([[0.3, 0.1, -1.0]])
+    y = np.array([[0.0, 0.0, 1.0]])
+    alpha, temperature = 0.7, 2.0
+    q_t = softmax(teacher[0] / temperature)
+    p_t = softmax(margins[0] / temperature)
+    expected = alpha * temperature**2 * rel_entr(q_t, p_t).sum() - (
+        1 - alpha
+    ) * np.log(softmax(margins[0])[2])
+    assert_allclose(kd_loss(margins, teacher, y, alpha, temperature), [expected])
+    grad, _ = kd_gradient_hessian(margins, teacher, y, alpha, temperature)
+    expected_grad = alpha * temperature * (p_t - q_t) + (1 - alpha) * (
+        softmax(margins[0]) - y[0]
+    )
+    assert_allclose(grad, [expected_grad])
 
 
 def test_loss_is_minimised_by_the_teacher_when_alpha_is_one():
