@@ -28,12 +28,13 @@ def test_dask_backend_gives_the_same_fit_as_one_job():
     )
     sequential = HPMKDClassifier(**params, n_jobs=1).fit(X, y)
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster, distributed.Client(cluster) as client:
         with distributed.get_task_stream(client) as stream:
             with parallel_config(backend="dask"):
                 on_dask = HPMKDClassifier(**params, n_jobs=2).fit(X, y)
-    # The fits really ran as tasks on the cluster's workers.
+    # The fits really ran as tasks on the cluster's worker processes, so
+    # every task and its result went through pickling.
     assert len(stream.data) > 0
     assert on_dask.best_params_ == sequential.best_params_
     assert_array_equal(on_dask.search_results_["score"], sequential.search_results_["score"])
