@@ -91,6 +91,26 @@ def _hist_gradient_boosting(estimator):
     return _Counts(nodes=nodes, leaves=leaves, leaf_values=leaves)
 
 
+def _calibrated(estimator):
+    """A calibrated classifier: each fold's model and its calibrators.
+
+    A sigmoid calibrator holds two coefficients, temperature scaling one, and
+    an isotonic calibrator the knots of its piecewise-linear map.
+    """
+    total = _Counts()
+    for fold in estimator.calibrated_classifiers_:
+        total = total + _counts(fold.estimator)
+        for calibrator in fold.calibrators:
+            if hasattr(calibrator, "X_thresholds_"):
+                knots = calibrator.X_thresholds_.size + calibrator.y_thresholds_.size
+            elif hasattr(calibrator, "a_"):
+                knots = 2
+            else:
+                knots = int(np.size(calibrator.beta_))
+            total = total + _Counts(coefficients=int(knots))
+    return total
+
+
 def _linear(estimator):
     coef = np.asarray(estimator.coef_)
     intercept = np.atleast_1d(np.asarray(getattr(estimator, "intercept_", [])))
@@ -124,6 +144,8 @@ def _counts(estimator):
     if hasattr(estimator, "student_"):
         # Distillers deploy their student; the teacher is not part of the model.
         return _counts(estimator.student_)
+    if hasattr(estimator, "calibrated_classifiers_"):
+        return _calibrated(estimator)
     if hasattr(estimator, "teachers_"):
         # Fused teachers predict with every one of their teachers.
         return _sum(_counts(teacher) for teacher in estimator.teachers_)
@@ -180,7 +202,10 @@ def model_size(estimator):
     ``coef_.size + intercept_.size`` and multi-layer perceptrons every weight
     and bias; a pipeline counts its final step, a fitted hyper-parameter
     search (:class:`~sklearn.model_selection.GridSearchCV` and the like) its
-    ``best_estimator_``, a distiller its ``student_``, fused teachers
+    ``best_estimator_``, a :class:`~sklearn.calibration.CalibratedClassifierCV`
+    the model of every fold plus its calibrators' coefficients (two per
+    sigmoid, one for temperature scaling, the knots of an isotonic map), a
+    distiller its ``student_``, fused teachers
     (:class:`~skhpmkd.AttentionMultiTeacherClassifier`) every teacher and a
     :class:`~skhpmkd.PyramidTeacherClassifier` its top teacher and
     specialists.

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
 from sklearn.ensemble import (
     GradientBoostingClassifier,
@@ -220,3 +221,30 @@ def test_a_fitted_search_counts_its_best_estimator(data):
         cv=3,
     ).fit(X, y)
     assert model_size(search) == search.best_estimator_[-1].tree_.node_count
+
+
+@pytest.mark.parametrize(
+    "method, per_calibrator",
+    [
+        ("sigmoid", lambda calibrator: 2),
+        ("temperature", lambda calibrator: 1),
+        (
+            "isotonic",
+            lambda calibrator: 2 * len(calibrator.X_thresholds_),
+        ),
+    ],
+)
+def test_a_calibrated_classifier_counts_each_fold_and_its_calibrators(
+    data, method, per_calibrator
+):
+    X, y = data
+    model = CalibratedClassifierCV(
+        DecisionTreeClassifier(max_depth=3, random_state=0), method=method, cv=3
+    ).fit(X, y)
+    folds = model.calibrated_classifiers_
+    trees = sum(fold.estimator.tree_.node_count for fold in folds)
+    calibrators = sum(
+        per_calibrator(calibrator) for fold in folds for calibrator in fold.calibrators
+    )
+    assert model_size(model) == trees + calibrators
+    assert count_leaves(model) == sum(fold.estimator.get_n_leaves() for fold in folds)
