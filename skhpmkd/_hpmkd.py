@@ -15,7 +15,7 @@ from sklearn.base import (
     is_classifier,
 )
 from sklearn.frozen import FrozenEstimator
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv, train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
@@ -395,7 +395,7 @@ class HPMKDClassifier(
         "teachers": [None, list, HasMethods(["fit", "predict_proba"])],
         "students": [None, list],
         "budget": [Interval(Real, 1, None, closed="left")],
-        "scoring": [None, str, callable],
+        "scoring": [None, StrOptions(set(get_scorer_names())), callable],
         "max_student_size": [
             None,
             Interval(Integral, 1, None, closed="left"),
@@ -590,6 +590,16 @@ class HPMKDClassifier(
         temperatures = TEMPERATURES if n_classes > 2 else (1.0,)
         return SearchSpace(self._students(), temperatures, ALPHAS)
 
+    def _check_memory_path(self):
+        if self.warm_start_memory is None:
+            return
+        path = os.fspath(self.warm_start_memory)
+        if not path or os.path.isdir(path):
+            raise ValueError(
+                f"warm_start_memory must be the path of a file; got {path!r}"
+                + (", a directory." if path else ".")
+            )
+
     def _warm_configs(self, space):
         if self.warm_start_memory is None:
             return []
@@ -646,6 +656,10 @@ class HPMKDClassifier(
         """
         X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
         self.classes_, codes = encode_target(self, y)
+        # Mistakes in the students or the memory path are reported before
+        # the teacher's fit, not after it.
+        space = self._space(len(self.classes_))
+        self._check_memory_path()
         X = np.asarray(X, dtype=float)
         rng = check_random_state(self.random_state)
         # Resolved once: a one-shot iterable of splits serves every use.
@@ -667,7 +681,6 @@ class HPMKDClassifier(
             "val_targets": targets[val_rows],
             "classes": self.classes_,
         }
-        space = self._space(len(self.classes_))
         warm = self._warm_configs(space)
         self.warm_started_ = bool(warm)
         if warm:
@@ -820,7 +833,10 @@ class HPMKDClassifier(
                 "students": list(students),
             }
             for record in records
-            if record["resource"] == 1.0 and record["feasible"]
+            # A NaN score (a failed scorer) says nothing about a configuration.
+            if record["resource"] == 1.0
+            and record["feasible"]
+            and np.isfinite(record["score"])
         ]
         save_records(self.warm_start_memory, new)
 

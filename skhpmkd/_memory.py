@@ -122,14 +122,23 @@ def save_records(path, new_records):
         Number of records the file holds afterwards.
     """
     new_records = [_check_record(record, path) for record in new_records]
-    directory = os.path.dirname(os.path.abspath(path))
+    bad = [record["score"] for record in new_records if not math.isfinite(record["score"])]
+    if bad:
+        raise ValueError(f"A memory record needs a finite score; got {bad[0]}.")
+    # Through a symbolic link, write (and lock) the file it points to: the
+    # atomic replace would otherwise put a plain file in place of the link.
+    path = os.path.realpath(path)
+    directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     with _exclusive(path):
         return _append(path, new_records, directory)
 
 
 def _append(path, new_records, directory):
-    records = (load_records(path) + new_records)[-MAX_RECORDS:]
+    # Records with a NaN or infinite score (which JSON cannot hold, and which
+    # no search uses) are not carried over.
+    old = [r for r in load_records(path) if math.isfinite(r["score"])]
+    records = (old + new_records)[-MAX_RECORDS:]
     handle, temporary = tempfile.mkstemp(
         dir=directory, prefix=".skhpmkd-memory-", suffix=".json"
     )

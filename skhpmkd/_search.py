@@ -492,8 +492,16 @@ def halving_cost(n_configs, levels):
 
 
 def _rank_key(result):
-    """Order of results: within the bounds first, then score, then lower log-loss."""
-    return (result["feasible"], result["score"], -result["log_loss"])
+    """Order of results: within the bounds first, then score, then lower log-loss.
+
+    A NaN score (a scorer that failed) ranks below every other, as in
+    :class:`~sklearn.model_selection.GridSearchCV`.
+    """
+    return (result["feasible"], _ranked_score(result["score"]), -result["log_loss"])
+
+
+def _ranked_score(score):
+    return -np.inf if np.isnan(score) else score
 
 
 def _best_first(results):
@@ -862,7 +870,8 @@ class ConfigSearch:
         best_of = {}
         for record in self.records:
             name = record["config"]["student"]
-            best_of[name] = max(best_of.get(name, -np.inf), record["score"])
+            score = _ranked_score(record["score"])
+            best_of[name] = max(best_of.get(name, -np.inf), score)
         order = sorted(self.space.names, key=lambda name: -best_of.get(name, -np.inf))
         done = self._full_data_configs()
         for name in order:

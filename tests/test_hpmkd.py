@@ -1,5 +1,6 @@
 """HPMKDClassifier: fitted attributes, budget, switches, caching, determinism, errors."""
 
+import json
 import pickle
 import warnings
 
@@ -417,11 +418,41 @@ def test_verbose_prints_one_line_per_stage(three_class, capsys):
         (dict(teachers=[]), "teachers must be a classifier or a non-empty list"),
         (dict(teachers=[RandomForestClassifier()]), "list of \\(name, classifier\\)"),
         (dict(augment_method="gauss"), "'augment_method' parameter .* Got 'gauss'"),
+        (dict(scoring="acuracy"), "'scoring' parameter .* Got 'acuracy'"),
+        (dict(warm_start_memory=""), "must be the path of a file; got ''"),
+        (dict(warm_start_memory="."), "must be the path of a file; got '.', a dir"),
     ],
 )
 def test_bad_parameters_raise(three_class, params, message):
     with pytest.raises(ValueError, match=message):
         _light(**params).fit(*three_class)
+    # Before any teacher is fitted.
+    if "teachers" not in params:
+        with pytest.raises(ValueError, match=message):
+            _light(teachers=_UnfittableTeacher(), **params).fit(*three_class)
+
+
+class _UnfittableTeacher(RandomForestClassifier):
+    def fit(self, X, y, sample_weight=None):
+        raise RuntimeError("the teacher was fitted")
+
+
+def test_a_nan_score_ranks_last_and_is_not_remembered(three_class, tmp_path):
+    # As in GridSearchCV: a scorer that fails for some students (NaN) must
+    # not make them the best, nor poison the optimisation memory.
+    def scorer(estimator, X, y):
+        if "DecisionTree" in repr(estimator.student):
+            return float("nan")
+        return float(np.mean(estimator.predict(X) == y))
+
+    memory = tmp_path / "memory.json"
+    model = _light(scoring=scorer, warm_start_memory=memory).fit(*three_class)
+    scores = np.asarray(model.search_results_["score"], dtype=float)
+    assert np.isnan(scores).any()
+    assert model.best_params_["student"] == "lr"
+    assert model.best_score_ == np.nanmax(scores)
+    records = json.loads(memory.read_text())["records"]
+    assert records and {r["config"]["student"] for r in records} == {"lr"}
 
 
 def test_a_family_whose_library_is_missing_is_named(three_class, monkeypatch):

@@ -97,15 +97,50 @@ def test_malformed_memory_files_raise(tmp_path, content, message):
         load_records(path)
 
 
-def test_a_failed_write_keeps_the_old_file(tmp_path):
+def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "memory.json"
     save_records(path, [_record(0.8)])
-    with pytest.raises(ValueError, match="not JSON compliant: nan"):
-        save_records(path, [_record(float("nan"))])
+
+    def full_disk(content, file, **kwargs):
+        file.write('{"format": ')
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("skhpmkd._memory.json.dump", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        save_records(path, [_record(0.9)])
+    monkeypatch.undo()
     assert [r["score"] for r in load_records(path)] == [0.8]
     assert [name for name in os.listdir(tmp_path) if name.endswith(".json")] == [
         "memory.json"
     ]
+
+
+def test_records_without_a_finite_score_are_refused_or_dropped(tmp_path):
+    path = tmp_path / "memory.json"
+    with pytest.raises(ValueError, match="needs a finite score; got nan"):
+        save_records(path, [_record(float("nan"))])
+    assert not path.exists()
+    # A file holding one (written by hand: JSON has no NaN, Python's json
+    # reads it) is still read, and the record is left out on the next save.
+    save_records(path, [_record(0.8)])
+    content = json.loads(path.read_text())
+    content["records"].append(_record(float("nan")))
+    path.write_text(json.dumps(content))
+    assert len(load_records(path)) == 2
+    assert save_records(path, [_record(0.9)]) == 2
+    assert [r["score"] for r in load_records(path)] == [0.8, 0.9]
+
+
+def test_a_memory_reached_through_a_link_stays_a_link(tmp_path):
+    shared = tmp_path / "shared.json"
+    link = tmp_path / "project" / "memory.json"
+    link.parent.mkdir()
+    save_records(shared, [_record(0.8)])
+    link.symlink_to(shared)
+    save_records(link, [_record(0.9)])
+    assert link.is_symlink()
+    assert [r["score"] for r in load_records(shared)] == [0.8, 0.9]
+    assert not (tmp_path / "project" / "memory.json.lock").exists()
 
 
 def test_nearest_configs_prefers_close_tasks_then_high_scores():
