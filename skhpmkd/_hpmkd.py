@@ -105,7 +105,13 @@ def auto_augment_factor(n_rows):
 
 
 def _fit_teacher_targets(teacher, X, y, classes, cv, n_jobs, feature_names):
-    """Module-level, so that ``joblib.Memory`` can cache it across fits."""
+    """Module-level, so that ``joblib.Memory`` can cache it across fits.
+
+    ``n_jobs`` is not part of the cache key, so fused teachers get it here
+    rather than as a parameter of the hashed ``teacher``.
+    """
+    if isinstance(teacher, AttentionMultiTeacherClassifier):
+        teacher = teacher.set_params(n_jobs=n_jobs)
     return fit_teacher(
         teacher, X, y, classes, cv=cv, n_jobs=n_jobs, feature_names=feature_names
     )
@@ -478,9 +484,10 @@ class HPMKDClassifier(
         active = active_pairs(teachers)
         if len(active) == 1 or (active and not self.use_multi_teacher):
             return active[0][1]
-        # Every teacher dropped: AttentionMultiTeacherClassifier says so.
+        # Every teacher dropped: AttentionMultiTeacherClassifier says so. Its
+        # n_jobs is set when it is fitted (see _fit_teacher_targets).
         return AttentionMultiTeacherClassifier(
-            teachers, cv=self.cv if cv is None else cv, n_jobs=self.n_jobs
+            teachers, cv=self.cv if cv is None else cv
         )
 
     def _students(self):

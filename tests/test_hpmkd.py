@@ -181,6 +181,22 @@ def test_memory_caches_the_teacher_across_fits(three_class, tmp_path):
     assert path_memory.n_teacher_fits_ == 0
 
 
+def test_memory_caches_fused_teachers_whatever_n_jobs(three_class, tmp_path):
+    # n_jobs changes how, not what, is fitted: it must not change the key.
+    memory = joblib.Memory(str(tmp_path / "cache"), verbose=0)
+    teachers = [
+        ("tree", DecisionTreeClassifier(max_depth=4)),
+        ("logistic", LogisticRegression(max_iter=300)),
+    ]
+    fits = [
+        _light(memory=memory, teachers=teachers, budget=1, n_jobs=n_jobs)
+        .fit(*three_class)
+        .n_teacher_fits_
+        for n_jobs in (1, 2, None)
+    ]
+    assert fits == [8, 0, 0]
+
+
 def test_size_constraint_is_respected(three_class):
     model = _light(students=["dt"], max_student_size=15, budget=3).fit(*three_class)
     assert model_size(model.student_) <= 15
