@@ -375,7 +375,18 @@ def evaluate_config(student, data, rows, config, resource, settings):
         result["score"] = result["accuracy"]
     else:
         view = _StudentView(fitted, classes)
-        result["score"] = float(scorer(view, X_val, classes[y_val]))
+        try:
+            result["score"] = float(scorer(view, X_val, classes[y_val]))
+        except ValueError as error:
+            missing = np.setdiff1d(np.arange(len(classes)), y_val)
+            if not len(missing):
+                raise
+            raise ValueError(
+                f"The scoring failed on the validation rows, which hold no row of "
+                f"the classes {classes[missing].tolist()} (too rare to be split "
+                f"between fitting and validation); scoring=None (accuracy) "
+                f"works without them. The scorer said: {error}"
+            ) from error
     # The latency is measured by the caller, after the batch of fits.
     result["size"] = student_size(fitted, settings)
     return result

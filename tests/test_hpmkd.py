@@ -471,6 +471,15 @@ def test_a_nan_score_ranks_last_and_is_not_remembered(three_class, tmp_path):
     assert records and {r["config"]["student"] for r in records} == {"lr"}
 
 
+def test_a_scoring_that_needs_a_class_too_rare_to_split_names_it(three_class):
+    X, y = three_class
+    y = y.copy()
+    y[0] = "dog"  # one row: it cannot be in both the fit and validation rows
+    assert _light(budget=2).fit(X, y).best_score_ > 0.5
+    with pytest.raises(ValueError, match=r"hold no row of the classes \['dog'\]"):
+        _light(budget=2, scoring="neg_log_loss").fit(X, y)
+
+
 def test_a_family_whose_library_is_missing_is_named(three_class, monkeypatch):
     # The family is known but its library cannot be imported: the error says
     # so, before any import of it is attempted.
