@@ -292,10 +292,12 @@ class HPMKDClassifier(
         JSON file of (dataset meta-features, configuration, score) records.
         Its best configurations for the most similar earlier dataset seed the
         search, with a first look at each student the remembered searches did
-        not have; the search's full-data results are appended, atomically (fits
-        that save at once take turns through ``<file>.lock``). Records made
-        with another ``scoring`` are not used (a callable scorer is known by
-        its name). It is read with :mod:`json`, never unpickled.
+        not have, as far as the budget goes (a student not looked at is not
+        recorded as searched); the search's full-data results are appended,
+        atomically (fits that save at once take turns through
+        ``<file>.lock``). Records made with another ``scoring`` are not used
+        (a callable scorer is known by its name). It is read with
+        :mod:`json`, never unpickled.
     memory : str, joblib.Memory or None, default=None
         Caches the teachers' fit and out-of-fold probabilities across fits,
         as :class:`~sklearn.pipeline.Pipeline` does with its transformers;
@@ -733,7 +735,12 @@ class HPMKDClassifier(
             f"fitted in {time.perf_counter() - start:.1f} s"
         )
         if self.warm_start_memory is not None:
-            self._remember(records, search.space.names)
+            # The students this search looked at: a small budget can end a
+            # warm start before it fits every student it was given.
+            fitted = {record["config"]["student"] for record in records}
+            self._remember(
+                records, [name for name in search.space.names if name in fitted]
+            )
         return targets
 
     def _refit_within_bound(self, search, refit_data):

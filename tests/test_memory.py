@@ -317,3 +317,27 @@ def test_a_warm_start_looks_at_students_the_memory_never_searched(tmp_path):
     # configurations are fitted first.
     again = HPMKDClassifier(**params, students=["dt", "lr", "rf"]).fit(X, y)
     assert list(again.search_results_["stage"]).count("warm_start") <= 2
+
+
+def test_a_warm_start_records_only_the_students_it_looked_at(tmp_path):
+    # Budget 3 fits two configurations warm: the students it had no room for
+    # are not recorded as searched, so the next warm starts try them.
+    X, y = make_classification(
+        n_samples=600, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
+    path = tmp_path / "hpmkd-memory.json"
+    params = dict(
+        teachers=RandomForestClassifier(n_estimators=20, max_depth=6),
+        budget=3,
+        cv=3,
+        warm_start_memory=str(path),
+        random_state=0,
+    )
+    HPMKDClassifier(**params, students=["dt"]).fit(X, y)
+    looked_at = set()
+    for _ in range(3):
+        warm = HPMKDClassifier(**params, students=["dt", "lr", "rf", "hgb"]).fit(X, y)
+        fitted = set(warm.search_results_["param_student"])
+        assert set(load_records(path)[-1]["students"]) == fitted
+        looked_at |= fitted
+    assert looked_at == {"dt", "lr", "rf", "hgb"}
