@@ -122,9 +122,11 @@ def save_records(path, new_records):
         Number of records the file holds afterwards.
     """
     new_records = [_check_record(record, path) for record in new_records]
-    bad = [record["score"] for record in new_records if not math.isfinite(record["score"])]
-    if bad:
-        raise ValueError(f"A memory record needs a finite score; got {bad[0]}.")
+    for record in new_records:
+        if not math.isfinite(record["score"]):
+            raise ValueError(
+                f"A memory record needs a finite score; got {record['score']}."
+            )
     # Through a symbolic link, write (and lock) the file it points to: the
     # atomic replace would otherwise put a plain file in place of the link.
     path = os.path.realpath(path)

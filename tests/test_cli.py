@@ -130,7 +130,8 @@ def test_output_problems_are_found_before_the_fit(tmp_path, capsys, monkeypatch)
     assert "'new/' is a directory" in capsys.readouterr().err
     data = tmp_path / "data.csv"
     data.write_text("a,label\n1,x\n2,y\n3,x\n4,y\n")
-    assert main(["distill", str(data), "--target", "label", "--output", "data.csv"]) == 2
+    arguments = ["distill", str(data), "--target", "label", "--output", "data.csv"]
+    assert main(arguments) == 2
     assert "is the input file" in capsys.readouterr().err
     assert data.read_text().startswith("a,label")
     if importlib.util.find_spec("skops") is not None:
