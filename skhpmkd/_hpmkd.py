@@ -610,8 +610,13 @@ class HPMKDClassifier(
             )
 
     def _warm_configs(self, space):
+        """Configurations to start from, and the students memory covers.
+
+        Returns the warm configurations (none for a cold start) and the
+        students the remembered searches had.
+        """
         if self.warm_start_memory is None:
-            return []
+            return [], []
         records = load_records(self.warm_start_memory)
         similar = dict(
             max_distance=_WARM_START_DISTANCE, scoring=scoring_name(self.scoring)
@@ -624,13 +629,17 @@ class HPMKDClassifier(
             **similar,
         )
         if not warm:
-            return []
+            return [], []
         # Students the remembered searches did not have get a look of their
         # own, after the best remembered configuration.
         unsearched = unsearched_students(
             records, self.meta_features_, space.names, **similar
         )
-        return warm[:1] + [space.center(name) for name in unsearched] + warm[1:]
+        covered = [name for name in space.names if name not in unsearched]
+        return (
+            warm[:1] + [space.center(name) for name in unsearched] + warm[1:],
+            covered,
+        )
 
     def _size_bound(self):
         """``max_student_size`` in nodes; a float is a share of the teacher's size."""
@@ -661,7 +670,8 @@ class HPMKDClassifier(
     def _prepare(self, X, y):
         """Validate, fit the teacher, split, draw the transfer set; set up the search.
 
-        Returns the search (not yet run) and what the refit needs.
+        Returns the search (not yet run), the students its memory covers and
+        what the refit needs.
         """
         X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
         self.classes_, codes = encode_target(self, y)
@@ -690,7 +700,7 @@ class HPMKDClassifier(
             "val_targets": targets[val_rows],
             "classes": self.classes_,
         }
-        warm = self._warm_configs(space)
+        warm, covered = self._warm_configs(space)
         self.warm_started_ = bool(warm)
         if warm:
             self._log(f"warm start from memory: {', '.join(map(describe, warm))}")
@@ -705,11 +715,11 @@ class HPMKDClassifier(
             random_state=rng,
             log=default_log if self.verbose else None,
         )
-        return search, X, codes, targets, factor, rng, cv
+        return search, covered, (X, codes, targets, factor, rng, cv)
 
     def _fit(self, X, y):
         start = time.perf_counter()
-        search, X, codes, targets, factor, rng, cv = self._prepare(X, y)
+        search, covered, (X, codes, targets, factor, rng, cv) = self._prepare(X, y)
         records = search.run()
 
         # The winner is refitted on every training row with its own seed, and
@@ -735,11 +745,12 @@ class HPMKDClassifier(
             f"fitted in {time.perf_counter() - start:.1f} s"
         )
         if self.warm_start_memory is not None:
-            # The students this search looked at: a small budget can end a
-            # warm start before it fits every student it was given.
-            fitted = {record["config"]["student"] for record in records}
+            # The students this search fitted or started from a memory of: a
+            # small budget can end a warm start before it looks at a student
+            # that no remembered search had.
+            seen = {record["config"]["student"] for record in records} | set(covered)
             self._remember(
-                records, [name for name in search.space.names if name in fitted]
+                records, [name for name in search.space.names if name in seen]
             )
         return targets
 
