@@ -104,14 +104,17 @@ def auto_augment_factor(n_rows):
     return float(np.clip(factor, _MIN_AUTO_AUGMENT, _MAX_AUTO_AUGMENT))
 
 
-def _fit_teacher_targets(teacher, X, y, classes, cv, n_jobs, feature_names):
+def _fit_teacher_targets(
+    teacher, X, y, classes, cv, n_jobs, feature_names, fused_jobs=None
+):
     """Module-level, so that ``joblib.Memory`` can cache it across fits.
 
-    ``n_jobs`` is not part of the cache key, so fused teachers get it here
-    rather than as a parameter of the hashed ``teacher``.
+    ``n_jobs`` and ``fused_jobs`` are not part of the cache key, so the fused
+    teachers that HPMKDClassifier builds from a list get their ``n_jobs``
+    (``fused_jobs``) here rather than as a parameter of the hashed ``teacher``.
     """
-    if isinstance(teacher, AttentionMultiTeacherClassifier):
-        teacher = teacher.set_params(n_jobs=n_jobs)
+    if fused_jobs is not None:
+        teacher = teacher.set_params(n_jobs=fused_jobs)
     return fit_teacher(
         teacher, X, y, classes, cv=cv, n_jobs=n_jobs, feature_names=feature_names
     )
@@ -557,9 +560,13 @@ class HPMKDClassifier(
     def _fit_teacher(self, X, codes, cv, rng):
         teacher = seed_estimator(clone(self._teacher(cv)), rng)
         memory = check_memory(self.memory)
-        cached = memory.cache(_fit_teacher_targets, ignore=["n_jobs"])
+        cached = memory.cache(_fit_teacher_targets, ignore=["n_jobs", "fused_jobs"])
         names = getattr(self, "feature_names_in_", None)
-        args = (teacher, X, codes, self.classes_, cv, self.n_jobs, names)
+        built = isinstance(self.teachers, list) and isinstance(
+            teacher, AttentionMultiTeacherClassifier
+        )
+        fused_jobs = self.n_jobs if built and self.n_jobs is not None else None
+        args = (teacher, X, codes, self.classes_, cv, self.n_jobs, names, fused_jobs)
         hit = memory.location is not None and cached.check_call_in_cache(*args)
         n_splits = cv.get_n_splits(X, codes)
         start = time.perf_counter()

@@ -195,6 +195,10 @@ def test_memory_caches_fused_teachers_whatever_n_jobs(three_class, tmp_path):
         for n_jobs in (1, 2, None)
     ]
     assert fits == [8, 0, 0]
+    # A fused teacher the user built keeps its own n_jobs.
+    fused = AttentionMultiTeacherClassifier(teachers, cv=3, n_jobs=2)
+    model = _light(teachers=fused, budget=1).fit(*three_class)
+    assert model.teacher_.n_jobs == 2
 
 
 def test_size_constraint_is_respected(three_class):
