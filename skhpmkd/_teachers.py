@@ -46,11 +46,13 @@ def check_frozen_features(teacher, feature_names):
     teacher's names, so only two lists of names can disagree.
     """
     teacher_names = getattr(teacher, "feature_names_in_", None)
-    compared = feature_names
-    if _reports_lightgbm_names(teacher) and feature_names is not None:
-        # LightGBM reports a column "a b" as "a_b" and accepts either.
-        compared = [str(name).replace(" ", "_") for name in feature_names]
-    if not same_columns(teacher_names, compared):
+    if same_columns(teacher_names, feature_names):
+        return
+    # LightGBM reports a column "a b" as "a_b" and accepts either.
+    underscored = [str(name).replace(" ", "_") for name in feature_names]
+    if not (
+        _reports_lightgbm_names(teacher) and same_columns(teacher_names, underscored)
+    ):
         raise ValueError(
             "The pre-fitted teacher was fitted on columns "
             f"{[str(name) for name in teacher_names]}, but X has columns "
@@ -60,10 +62,14 @@ def check_frozen_features(teacher, feature_names):
 
 
 def _reports_lightgbm_names(teacher):
-    """Whether ``teacher.feature_names_in_`` comes from a LightGBM model."""
+    """Whether ``teacher`` holds a LightGBM model, which may report its names.
+
+    The model can be the teacher or inside it (a pipeline, a calibration).
+    """
     if isinstance(teacher, FrozenEstimator):
         teacher = teacher.estimator
-    return type(teacher).__module__.split(".")[0] == "lightgbm"
+    parts = [teacher, *teacher.get_params(deep=True).values()]
+    return any(type(part).__module__.split(".")[0] == "lightgbm" for part in parts)
 
 
 def teacher_proba(teacher, X, classes):

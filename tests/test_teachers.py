@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import load_wine, make_classification
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -118,6 +119,16 @@ def test_a_frozen_lightgbm_teacher_on_names_with_spaces_is_accepted(wine):
     assert_allclose(distiller.transform(X), booster.predict_proba(X))
     with pytest.raises(ValueError, match=r"columns \['alcohol', 'malic_acid'"):
         TemperatureScheduledDistiller(teacher, cv=3).fit(X[X.columns[::-1]], y)
+    # The model may also report its names from inside a pipeline or a
+    # calibration; a scaler in front reports the frame's own names.
+    for wrapped in (
+        make_pipeline(booster),
+        CalibratedClassifierCV(booster, cv=3),
+        make_pipeline(StandardScaler(), booster),
+    ):
+        frozen = FrozenEstimator(clone(wrapped).fit(X, y))
+        distiller = TemperatureScheduledDistiller(frozen, cv=3, random_state=0)
+        assert_allclose(distiller.fit(X, y).transform(X), frozen.predict_proba(X))
 
 
 class _BadProba(DecisionTreeClassifier):
