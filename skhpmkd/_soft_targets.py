@@ -314,27 +314,46 @@ def _request_sample_weight(estimator):
     learner that takes ``sample_weight`` requests it; a pipeline's
     transformers that have no request of their own are told not to.
     """
+    if isinstance(estimator, FrozenEstimator):
+        return  # fitted by the user: its fit does nothing, and it is theirs
     if isinstance(estimator, Pipeline):
         *transformers, (_, final) = estimator.steps
         for _, step in transformers:
-            if not hasattr(step, "set_fit_request"):
-                continue
-            requests = step.get_metadata_routing().fit.requests
-            if "sample_weight" in requests and requests["sample_weight"] is None:
-                step.set_fit_request(sample_weight=False)
+            if hasattr(step, "fit"):
+                _decline_sample_weight(step)
         if hasattr(final, "fit"):
             _request_sample_weight(final)
         return
-    for value in estimator.get_params(deep=False).values():
-        for part in value if isinstance(value, (list, tuple)) else [value]:
-            # Named lists hold (name, estimator) pairs.
-            sub = part[1] if isinstance(part, tuple) and len(part) > 1 else part
-            if hasattr(sub, "fit") and not isinstance(sub, type):
-                _request_sample_weight(sub)
+    for sub in _sub_estimators(estimator):
+        _request_sample_weight(sub)
     if hasattr(estimator, "set_fit_request") and has_fit_parameter(
         estimator, "sample_weight"
     ):
         estimator.set_fit_request(sample_weight=True)
+
+
+def _decline_sample_weight(estimator):
+    """Tell every step of a transformer without a request of its own not to ask."""
+    if isinstance(estimator, FrozenEstimator):
+        return
+    if hasattr(estimator, "set_fit_request"):
+        requests = estimator.get_metadata_routing().fit.requests
+        if "sample_weight" in requests and requests["sample_weight"] is None:
+            estimator.set_fit_request(sample_weight=False)
+        return
+    # A router (a column transformer, a nested pipeline): its steps.
+    for sub in _sub_estimators(estimator):
+        _decline_sample_weight(sub)
+
+
+def _sub_estimators(estimator):
+    """The estimators among ``estimator``'s parameters, named lists included."""
+    for value in estimator.get_params(deep=False).values():
+        for part in value if isinstance(value, (list, tuple)) else [value]:
+            # Named lists hold (name, estimator) or (name, estimator, columns).
+            sub = part[1] if isinstance(part, tuple) and len(part) > 1 else part
+            if hasattr(sub, "fit") and not isinstance(sub, type):
+                yield sub
 
 
 def _hgb_early_stops(student, n_rows):

@@ -9,6 +9,7 @@ from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
 from sklearn.ensemble import (
     BaggingClassifier,
@@ -18,6 +19,7 @@ from sklearn.ensemble import (
     VotingClassifier,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
@@ -500,6 +502,15 @@ _META_STUDENTS = {
         ],
         voting="soft",
     ),
+    # Transformers that route (a column transformer, a nested pipeline): their
+    # steps are told not to ask, as a plain scaler is.
+    "column_transformer": make_pipeline(
+        ColumnTransformer([("scale", StandardScaler(), [0, 1, 2, 3, 4])]),
+        LogisticRegression(),
+    ),
+    "nested_pipeline": make_pipeline(
+        make_pipeline(StandardScaler()), LogisticRegression()
+    ),
     # Without routing, calibration cannot give a pipeline the weights
     # (scikit-learn warns and fits it unweighted); under routing it can.
     "calibrated_pipeline": CalibratedClassifierCV(
@@ -531,6 +542,19 @@ def test_a_meta_estimator_student_learns_soft_targets_under_metadata_routing(nam
         return
     plain = fit_soft_student(clone(student), X, proba, y, [0, 1])[0]
     assert_allclose(routed.predict_proba(X), plain.predict_proba(X), atol=1e-12)
+
+
+def test_routing_leaves_a_frozen_model_inside_the_student_alone():
+    # Cloning keeps a FrozenEstimator's model: it is the user's object.
+    from sklearn import config_context
+
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    proba = np.column_stack([1 - y, y]) * 0.6 + 0.2
+    fitted = LogisticRegression().fit(X, y)
+    student = CalibratedClassifierCV(FrozenEstimator(fitted))
+    with config_context(enable_metadata_routing=True):
+        fit_soft_student(clone(student), X, proba, y, [0, 1])
+        assert fitted.get_metadata_routing().fit.requests["sample_weight"] is None
 
 
 @pytest.mark.parametrize("family", ["xgboost", "lightgbm"])
