@@ -420,13 +420,12 @@ def _size_bound(value):
             raise argparse.ArgumentTypeError(
                 f"must be an int or a float; got {value!r}"
             ) from None
-        if 0 < bound < 1:
-            return bound
-        if not (bound >= 1 and bound.is_integer()):
+        if not 0 < bound < 1:
             raise argparse.ArgumentTypeError(
-                f"a share of the teacher's size must be in (0, 1); got {value}"
+                "a share of the teacher's size must be a float in (0, 1), and a "
+                f"node count an int; got {value}"
             )
-        bound = int(bound)  # 1e4 nodes
+        return bound
     if bound < 1:
         raise argparse.ArgumentTypeError(f"a node count must be >= 1; got {value}")
     return bound

@@ -26,7 +26,8 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
     exact soft-label fit without multiplying the rows. Fitted on hard labels, it
     regresses the one-hot encoding. A regressor with ``monotonic_cst`` set
     regresses the positive class of a binary task alone: the constraint takes
-    one output, and that tree is the same.
+    one output, and that tree makes the same impurity decrease at every split
+    (the same tree up to how ties are broken).
 
     Parameters
     ----------
@@ -84,7 +85,7 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
                 )
             # Monotonicity constraints take one output. The squared error of
             # the positive column alone equals that of both columns (each has
-            # the same variance), so the tree is the same.
+            # the same variance), so the splits are as good (ties aside).
             soft_targets = soft_targets[:, 1]
         self.regressor_.fit(X, soft_targets, sample_weight=sample_weight)
         return self
