@@ -615,6 +615,20 @@ class HPMKDClassifier(
                 f"warm_start_memory must be the path of a file; got {path!r}"
                 + (", a directory." if path else ".")
             )
+        # The search appends to the file when it ends: say now if it cannot.
+        folder = os.path.dirname(os.path.realpath(path))
+        while not os.path.exists(folder):
+            folder = os.path.dirname(folder)
+        writable = (
+            os.access(path, os.R_OK | os.W_OK)
+            if os.path.exists(path)
+            else os.access(folder, os.W_OK | os.X_OK)
+        )
+        if not writable:
+            raise ValueError(
+                f"warm_start_memory {path!r} cannot be written: the search appends "
+                "its results to it."
+            )
 
     def _warm_configs(self, space):
         """Configurations to start from, and the students memory covers.

@@ -94,6 +94,11 @@ def _exclusive(path):
         yield
         return
     with open(f"{path}.lock", "a") as lock:
+        # Whoever may write the memory must be able to take its lock.
+        mode = _file_mode(path)
+        if stat.S_IMODE(os.fstat(lock.fileno()).st_mode) != mode:
+            with contextlib.suppress(PermissionError):  # another user's lock
+                os.fchmod(lock.fileno(), mode)
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -484,6 +484,16 @@ def test_a_scoring_that_needs_a_class_too_rare_to_split_names_it(three_class):
         _light(budget=2, scoring="neg_log_loss").fit(X, y)
 
 
+def test_a_memory_that_cannot_be_written_is_refused_first(three_class, monkeypatch):
+    # Tests may run as root, who may write anywhere: os.access says no here.
+    import skhpmkd._hpmkd
+
+    monkeypatch.setattr(skhpmkd._hpmkd.os, "access", lambda path, mode: False)
+    model = _light(teachers=_UnfittableTeacher(), warm_start_memory="memory.json")
+    with pytest.raises(ValueError, match="'memory.json' cannot be written"):
+        model.fit(*three_class)
+
+
 def test_a_family_whose_library_is_missing_is_named(three_class, monkeypatch):
     # The family is known but its library cannot be imported: the error says
     # so, before any import of it is attempted.

@@ -267,6 +267,9 @@ def test_saving_keeps_the_file_mode(tmp_path):
     os.chmod(path, 0o664)
     save_records(path, [_record(0.6)])
     assert os.stat(path).st_mode & 0o777 == 0o664
+    if os.name == "posix":
+        # The lock is shared as widely as the file it guards.
+        assert os.stat(f"{path}.lock").st_mode & 0o777 == 0o664
 
 
 def _append_many(path, n):
