@@ -14,6 +14,7 @@ that save at the same time keep each other's records.
 """
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -172,8 +173,9 @@ def scoring_name(scoring):
     """The name a search's ``scoring`` is recorded under.
 
     ``None`` is accuracy; a string is its own name; a scikit-learn scorer is
-    named by its ``repr`` (the metric and its arguments); any other callable
-    by its module and qualified name.
+    named by its ``repr`` (the metric and its arguments); a
+    :func:`functools.partial` by its function and arguments; any other
+    callable by its module and qualified name.
     """
     if scoring is None:
         return DEFAULT_SCORING
@@ -181,6 +183,11 @@ def scoring_name(scoring):
         return scoring
     if hasattr(scoring, "_score_func"):
         return repr(scoring)
+    if isinstance(scoring, functools.partial):
+        arguments = [repr(a) for a in scoring.args] + [
+            f"{key}={value!r}" for key, value in sorted(scoring.keywords.items())
+        ]
+        return f"partial({scoring_name(scoring.func)}, {', '.join(arguments)})"
     name = getattr(scoring, "__qualname__", type(scoring).__qualname__)
     return f"{getattr(scoring, '__module__', '')}.{name}"
 

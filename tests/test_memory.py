@@ -4,6 +4,7 @@ import json
 import os
 import pickle
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -205,6 +206,10 @@ def test_scoring_names():
         "make_scorer(f1_score"
     )
     assert scoring_name(_record) == f"{__name__}._record"
+    # Partials of one function with other arguments are other scorings.
+    first, second = partial(_record, 0.5), partial(_record, score=0.7)
+    assert scoring_name(first) == f"partial({__name__}._record, 0.5)"
+    assert scoring_name(second) == f"partial({__name__}._record, score=0.7)"
 
 
 def test_meta_features_are_bounded_and_distance_is_zero_on_itself():
