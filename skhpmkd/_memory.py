@@ -98,7 +98,7 @@ def _exclusive(path):
         # Whoever may write the memory must be able to take its lock.
         mode = _file_mode(path)
         if stat.S_IMODE(os.fstat(lock.fileno()).st_mode) != mode:
-            with contextlib.suppress(PermissionError):  # another user's lock
+            with contextlib.suppress(OSError):  # another user's lock, say
                 os.fchmod(lock.fileno(), mode)
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
