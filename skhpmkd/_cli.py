@@ -13,6 +13,7 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 
 from ._hpmkd import HPMKDClassifier
+from ._memory import nearest_existing_folder
 from ._search import FAMILIES, installed_families
 from ._size import model_size
 from ._soft_targets import aligned_proba, student_labels
@@ -238,9 +239,7 @@ def check_output(path, inputs=()):
             )
         if os.path.exists(target) and not os.access(target, os.W_OK):
             raise CLIError(f"--output {target!r} exists and cannot be written.")
-        folder = os.path.dirname(target)
-        while not os.path.exists(folder):
-            folder = os.path.dirname(folder)
+        folder = nearest_existing_folder(target)
         if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
             raise CLIError(
                 f"--output {target!r} cannot be written: {folder!r} is not writable."

@@ -34,6 +34,7 @@ from ._frames import with_feature_names
 from ._memory import (
     load_records,
     nearest_configs,
+    nearest_existing_folder,
     save_records,
     scoring_name,
     unsearched_students,
@@ -558,12 +559,14 @@ class HPMKDClassifier(
         return X_new, teacher_proba(self.teacher_, X_new, self.classes_)
 
     def _fit_teacher(self, X, codes, cv, rng):
-        teacher = seed_estimator(clone(self._teacher(cv)), rng)
+        chosen = self._teacher(cv)
+        teacher = seed_estimator(clone(chosen), rng)
         memory = check_memory(self.memory)
         cached = memory.cache(_fit_teacher_targets, ignore=["n_jobs", "fused_jobs"])
         names = getattr(self, "feature_names_in_", None)
-        built = isinstance(self.teachers, list) and isinstance(
-            teacher, AttentionMultiTeacherClassifier
+        # A fused teacher built here from the list, not one the user gave.
+        built = isinstance(self.teachers, list) and all(
+            chosen is not estimator for _, estimator in self.teachers
         )
         fused_jobs = self.n_jobs if built and self.n_jobs is not None else None
         args = (teacher, X, codes, self.classes_, cv, self.n_jobs, names, fused_jobs)
@@ -615,19 +618,21 @@ class HPMKDClassifier(
                 f"warm_start_memory must be the path of a file; got {path!r}"
                 + (", a directory." if path else ".")
             )
-        # The search appends to the file when it ends: say now if it cannot.
-        folder = os.path.dirname(os.path.realpath(path))
-        while not os.path.exists(folder):
-            folder = os.path.dirname(folder)
-        writable = (
-            os.access(path, os.R_OK | os.W_OK)
-            if os.path.exists(path)
-            else os.access(folder, os.W_OK | os.X_OK)
-        )
-        if not writable:
+        # The search appends to the file when it ends, through a temporary file
+        # and a lock in its folder (or the folder it will create): say now if
+        # it cannot.
+        real = os.path.realpath(path)
+        folder = nearest_existing_folder(real)
+        readable = not os.path.exists(real) or os.access(real, os.R_OK)
+        if not (
+            readable
+            and os.path.isdir(folder)
+            and os.access(folder, os.W_OK | os.X_OK)
+        ):
             raise ValueError(
-                f"warm_start_memory {path!r} cannot be written: the search appends "
-                "its results to it."
+                f"warm_start_memory {path!r} cannot be written: the search reads "
+                f"it and appends its results through a temporary file and a lock "
+                f"in {folder!r}, which must be a folder it may write."
             )
 
     def _warm_configs(self, space):

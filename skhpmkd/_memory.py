@@ -22,6 +22,8 @@ import stat
 import tempfile
 from numbers import Real
 
+import joblib
+
 from ._meta_features import meta_distance
 
 FORMAT = "skhpmkd-optimisation-memory"
@@ -95,8 +97,9 @@ def _exclusive(path):
         yield
         return
     with open(f"{path}.lock", "a") as lock:
-        # Whoever may write the memory must be able to take its lock.
-        mode = _file_mode(path)
+        # Whoever may write the memory must be able to take its lock; its
+        # owner always may, even when the memory itself is read-only.
+        mode = _file_mode(path) | stat.S_IRUSR | stat.S_IWUSR
         if stat.S_IMODE(os.fstat(lock.fileno()).st_mode) != mode:
             with contextlib.suppress(OSError):  # another user's lock, say
                 os.fchmod(lock.fileno(), mode)
@@ -105,6 +108,17 @@ def _exclusive(path):
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def nearest_existing_folder(path):
+    """The folder of ``path``, or its nearest ancestor that exists."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:  # a root that does not exist (a missing drive)
+            break
+        folder = parent
+    return folder
 
 
 def _file_mode(path):
@@ -184,12 +198,30 @@ def scoring_name(scoring):
     if hasattr(scoring, "_score_func"):
         return repr(scoring)
     if isinstance(scoring, functools.partial):
-        arguments = [repr(a) for a in scoring.args] + [
-            f"{key}={value!r}" for key, value in sorted(scoring.keywords.items())
+        arguments = [_argument_name(a) for a in scoring.args] + [
+            f"{key}={_argument_name(value)}"
+            for key, value in sorted(scoring.keywords.items())
         ]
         return f"partial({scoring_name(scoring.func)}, {', '.join(arguments)})"
     name = getattr(scoring, "__qualname__", type(scoring).__qualname__)
     return f"{getattr(scoring, '__module__', '')}.{name}"
+
+
+def _argument_name(value):
+    """A name of a partial's argument that is the same in every process.
+
+    Plain values are named by ``repr``; callables as scorings are; anything
+    else (an array, say, whose ``repr`` is shortened, or an object whose
+    ``repr`` holds its address) by its type and :func:`joblib.hash`.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    if callable(value):
+        return scoring_name(value)
+    try:
+        return f"{type(value).__name__}:{joblib.hash(value)}"
+    except Exception:  # joblib.hash pickles; some objects refuse
+        return repr(value)
 
 
 def nearest_configs(

@@ -51,7 +51,8 @@ def check_frozen_features(teacher, feature_names):
     # LightGBM reports a column "a b" as "a_b" and accepts either.
     underscored = [str(name).replace(" ", "_") for name in feature_names]
     if not (
-        _reports_lightgbm_names(teacher) and same_columns(teacher_names, underscored)
+        same_columns(teacher_names, underscored)
+        and _names_come_from_lightgbm(teacher, teacher_names)
     ):
         raise ValueError(
             "The pre-fitted teacher was fitted on columns "
@@ -61,15 +62,31 @@ def check_frozen_features(teacher, feature_names):
         )
 
 
-def _reports_lightgbm_names(teacher):
-    """Whether ``teacher`` holds a LightGBM model, which may report its names.
+def _names_come_from_lightgbm(teacher, names):
+    """Whether a LightGBM model in ``teacher`` reports ``names`` as its own.
 
-    The model can be the teacher or inside it (a pipeline, a calibration).
+    The model can be the teacher or inside it (a pipeline, a calibration's
+    folds). A model behind a step that records the names itself (a scaler)
+    was fitted without them, and reports none.
     """
     if isinstance(teacher, FrozenEstimator):
         teacher = teacher.estimator
-    parts = [teacher, *teacher.get_params(deep=True).values()]
-    return any(type(part).__module__.split(".")[0] == "lightgbm" for part in parts)
+    folds = getattr(teacher, "calibrated_classifiers_", [])
+    parts = [teacher, *(fold.estimator for fold in folds)]
+    try:
+        parts += list(teacher.get_params(deep=True).values())
+    except Exception:  # a duck-typed model without scikit-learn's parameters
+        pass
+    for part in parts:
+        if type(part).__module__.split(".")[0] != "lightgbm":
+            continue
+        try:
+            own = part.feature_names_in_
+        except Exception:  # unfitted, or fitted without names
+            continue
+        if same_columns(own, names):
+            return True
+    return False
 
 
 def teacher_proba(teacher, X, classes):

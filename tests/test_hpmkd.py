@@ -195,10 +195,12 @@ def test_memory_caches_fused_teachers_whatever_n_jobs(three_class, tmp_path):
         for n_jobs in (1, 2, None)
     ]
     assert fits == [8, 0, 0]
-    # A fused teacher the user built keeps its own n_jobs.
+    # A fused teacher the user built keeps its own n_jobs, also as the one
+    # teacher of a list.
     fused = AttentionMultiTeacherClassifier(teachers, cv=3, n_jobs=2)
-    model = _light(teachers=fused, budget=1).fit(*three_class)
-    assert model.teacher_.n_jobs == 2
+    for given in (fused, [("fused", fused)], [("fused", fused), ("x", "drop")]):
+        model = _light(teachers=given, budget=1, n_jobs=1).fit(*three_class)
+        assert model.teacher_.n_jobs == 2
 
 
 def test_size_constraint_is_respected(three_class):
@@ -491,6 +493,17 @@ def test_a_memory_that_cannot_be_written_is_refused_first(three_class, monkeypat
     monkeypatch.setattr(skhpmkd._hpmkd.os, "access", lambda path, mode: False)
     model = _light(teachers=_UnfittableTeacher(), warm_start_memory="memory.json")
     with pytest.raises(ValueError, match="'memory.json' cannot be written"):
+        model.fit(*three_class)
+
+
+def test_a_memory_under_a_file_is_refused_first(three_class, tmp_path):
+    # Its folder would have to be created where a file is.
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    model = _light(
+        teachers=_UnfittableTeacher(), warm_start_memory=blocker / "memory.json"
+    )
+    with pytest.raises(ValueError, match="in '.*file', which must be a folder"):
         model.fit(*three_class)
 
 

@@ -16,6 +16,7 @@ from skhpmkd._memory import (
     FORMAT,
     load_records,
     nearest_configs,
+    nearest_existing_folder,
     save_records,
     scoring_name,
     unsearched_students,
@@ -210,6 +211,17 @@ def test_scoring_names():
     first, second = partial(_record, 0.5), partial(_record, score=0.7)
     assert scoring_name(first) == f"partial({__name__}._record, 0.5)"
     assert scoring_name(second) == f"partial({__name__}._record, score=0.7)"
+    # Arguments whose repr is shortened or holds an address get a stable name.
+    weights = np.arange(2_000.0)
+    assert scoring_name(partial(_record, weights)) != scoring_name(
+        partial(_record, weights + 1)
+    )
+    assert scoring_name(partial(_record, weights)) == scoring_name(
+        partial(_record, weights.copy())
+    )
+    assert scoring_name(partial(_record, score=_record)) == (
+        f"partial({__name__}._record, score={__name__}._record)"
+    )
 
 
 def test_meta_features_are_bounded_and_distance_is_zero_on_itself():
@@ -268,13 +280,27 @@ def test_second_fit_with_the_same_memory_fits_fewer_models(tmp_path):
 
 def test_saving_keeps_the_file_mode(tmp_path):
     path = tmp_path / "memory.json"
-    save_records(path, [_record(0.5)])
+    umask = os.umask(0o022)  # so that a new lock file is 0o644
+    try:
+        save_records(path, [_record(0.5)])
+    finally:
+        os.umask(umask)
     os.chmod(path, 0o664)
     save_records(path, [_record(0.6)])
     assert os.stat(path).st_mode & 0o777 == 0o664
     if os.name == "posix":
         # The lock is shared as widely as the file it guards.
         assert os.stat(f"{path}.lock").st_mode & 0o777 == 0o664
+        # A read-only memory still lets its owner take the lock.
+        os.chmod(path, 0o444)
+        save_records(path, [_record(0.7)])
+        assert os.stat(f"{path}.lock").st_mode & 0o777 == 0o644
+
+
+def test_nearest_existing_folder(tmp_path):
+    assert nearest_existing_folder(tmp_path / "a" / "b" / "m.json") == str(tmp_path)
+    assert nearest_existing_folder(tmp_path / "m.json") == str(tmp_path)
+    assert nearest_existing_folder("/") == "/"
 
 
 def _append_many(path, n):

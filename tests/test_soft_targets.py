@@ -7,7 +7,8 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
-from sklearn.base import clone
+from scipy.stats import norm
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
@@ -542,6 +543,31 @@ def test_a_meta_estimator_student_learns_soft_targets_under_metadata_routing(nam
         return
     plain = fit_soft_student(clone(student), X, proba, y, [0, 1])[0]
     assert_allclose(routed.predict_proba(X), plain.predict_proba(X), atol=1e-12)
+
+
+class _HoldsADistribution(TransformerMixin, BaseEstimator):
+    """A transformer with a parameter that has ``fit`` but is no estimator."""
+
+    def __init__(self, distribution=norm):
+        self.distribution = distribution
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return X
+
+
+def test_routing_looks_only_at_estimators_among_a_transformers_parameters():
+    from sklearn import config_context
+
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    proba = np.column_stack([1 - y, y]) * 0.6 + 0.2
+    student = make_pipeline(_HoldsADistribution(), LogisticRegression())
+    plain = fit_soft_student(clone(student), X, proba, y, [0, 1])[0]
+    with config_context(enable_metadata_routing=True):
+        routed = fit_soft_student(clone(student), X, proba, y, [0, 1])[0]
+    assert_allclose(routed.predict_proba(X), plain.predict_proba(X))
 
 
 def test_routing_leaves_a_frozen_model_inside_the_student_alone():

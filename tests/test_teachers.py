@@ -129,6 +129,13 @@ def test_a_frozen_lightgbm_teacher_on_names_with_spaces_is_accepted(wine):
         frozen = FrozenEstimator(clone(wrapped).fit(X, y))
         distiller = TemperatureScheduledDistiller(frozen, cv=3, random_state=0)
         assert_allclose(distiller.fit(X, y).transform(X), frozen.predict_proba(X))
+    # Names that a scaler recorded are the frame's own: a frame whose columns
+    # only look like them once underscored is another frame.
+    underscored = X.rename(columns=lambda name: name.replace(" ", "_"))
+    scaled = make_pipeline(StandardScaler(), clone(booster)).fit(underscored, y)
+    scaled = FrozenEstimator(scaled)
+    with pytest.raises(ValueError, match="fitted on columns"):
+        TemperatureScheduledDistiller(scaled, cv=3).fit(X, y)
 
 
 class _BadProba(DecisionTreeClassifier):
