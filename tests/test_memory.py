@@ -297,6 +297,18 @@ def test_saving_keeps_the_file_mode(tmp_path):
         assert os.stat(f"{path}.lock").st_mode & 0o777 == 0o644
 
 
+@pytest.mark.skipif(os.name != "posix", reason="the lock uses fcntl")
+def test_a_file_system_that_refuses_chmod_still_saves(tmp_path, monkeypatch):
+    def refuse(fd, mode):
+        raise OSError(95, "Operation not supported")
+
+    path = tmp_path / "memory.json"
+    save_records(path, [_record(0.5)])
+    os.chmod(path, 0o664)
+    monkeypatch.setattr("skhpmkd._memory.os.fchmod", refuse)
+    assert save_records(path, [_record(0.6)]) == 2
+
+
 def test_nearest_existing_folder(tmp_path):
     assert nearest_existing_folder(tmp_path / "a" / "b" / "m.json") == str(tmp_path)
     assert nearest_existing_folder(tmp_path / "m.json") == str(tmp_path)
