@@ -250,18 +250,24 @@ def test_a_constant_column_has_no_skewness_and_no_warning():
     )
 
 
-def test_second_fit_with_the_same_memory_fits_fewer_models(tmp_path):
+def _warm_start_task(tmp_path, n_samples, **params):
+    """A 3-class task, a memory path and HPMKDClassifier parameters saving to it."""
     X, y = make_classification(
-        n_samples=1_500, n_features=8, n_informative=5, n_classes=3, random_state=0
+        n_samples=n_samples, n_features=8, n_informative=5, n_classes=3, random_state=0
     )
     path = tmp_path / "hpmkd-memory.json"
-    params = dict(
+    defaults = dict(
         teachers=RandomForestClassifier(n_estimators=30, max_depth=8),
-        students=["dt", "lr", "rf"],
-        augment=0.5,
         cv=3,
         warm_start_memory=str(path),
         random_state=0,
+    )
+    return X, y, path, {**defaults, **params}
+
+
+def test_second_fit_with_the_same_memory_fits_fewer_models(tmp_path):
+    X, y, path, params = _warm_start_task(
+        tmp_path, 1_500, students=["dt", "lr", "rf"], augment=0.5
     )
     cold = HPMKDClassifier(**params).fit(X, y)
     warm = HPMKDClassifier(**params).fit(X, y)
@@ -338,17 +344,7 @@ def test_concurrent_writers_keep_every_record(tmp_path):
 def test_a_warm_start_looks_at_students_the_memory_never_searched(tmp_path):
     # The memory was made with decision trees only; a later search with more
     # students must still try them, not only refine the remembered trees.
-    X, y = make_classification(
-        n_samples=1_000, n_features=8, n_informative=5, n_classes=3, random_state=0
-    )
-    path = tmp_path / "hpmkd-memory.json"
-    params = dict(
-        teachers=RandomForestClassifier(n_estimators=30, max_depth=8),
-        augment=0.5,
-        cv=3,
-        warm_start_memory=str(path),
-        random_state=0,
-    )
+    X, y, _, params = _warm_start_task(tmp_path, 1_000, augment=0.5)
     HPMKDClassifier(**params, students=["dt"]).fit(X, y)
     warm = HPMKDClassifier(**params, students=["dt", "lr", "rf"]).fit(X, y)
     assert warm.warm_started_
@@ -369,16 +365,11 @@ def test_a_warm_start_records_only_the_students_it_looked_at(tmp_path):
     # Budget 3 fits two configurations warm: the students it had no room for,
     # and no remembered search had, are not recorded as searched, so the
     # next warm starts try them.
-    X, y = make_classification(
-        n_samples=600, n_features=8, n_informative=5, n_classes=3, random_state=0
-    )
-    path = tmp_path / "hpmkd-memory.json"
-    params = dict(
+    X, y, path, params = _warm_start_task(
+        tmp_path,
+        600,
         teachers=RandomForestClassifier(n_estimators=20, max_depth=6),
         budget=3,
-        cv=3,
-        warm_start_memory=str(path),
-        random_state=0,
     )
     HPMKDClassifier(**params, students=["dt"]).fit(X, y)
     remembered = {"dt"}
