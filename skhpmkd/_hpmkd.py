@@ -297,10 +297,10 @@ class HPMKDClassifier(
         Its best configurations for the most similar earlier dataset seed the
         search, with a first look at each student the remembered searches did
         not have, as far as the budget goes (a student neither looked at nor
-        remembered is not recorded as searched); the search's full-data results are appended,
-        atomically (fits that save at once take turns through
-        ``<file>.lock``). Records made with another ``scoring`` are not used
-        (a callable scorer is known by its name). It is read with
+        remembered is not recorded as searched); the search's full-data
+        results are appended, atomically (fits that save at once take turns
+        through ``<file>.lock``). Records made with another ``scoring`` are
+        not used (a callable scorer is known by its name). It is read with
         :mod:`json`, never unpickled.
     memory : str, joblib.Memory or None, default=None
         Caches the teachers' fit and out-of-fold probabilities across fits,

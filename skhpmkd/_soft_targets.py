@@ -352,9 +352,9 @@ def _sub_estimators(estimator):
         for part in value if isinstance(value, (list, tuple)) else [value]:
             # Named lists hold (name, estimator) or (name, estimator, columns).
             sub = part[1] if isinstance(part, tuple) and len(part) > 1 else part
-            if hasattr(sub, "fit") and hasattr(sub, "get_params"):
-                if not isinstance(sub, type):
-                    yield sub
+            is_estimator = hasattr(sub, "fit") and hasattr(sub, "get_params")
+            if is_estimator and not isinstance(sub, type):
+                yield sub
 
 
 def _hgb_early_stops(student, n_rows):

@@ -9,7 +9,7 @@ from sklearn.model_selection import check_cv
 
 from ._frames import same_columns, take_rows, with_feature_names
 from ._parallel import parallel_map
-from ._soft_targets import aligned_proba
+from ._soft_targets import _top_module, aligned_proba
 
 
 def seed_estimator(estimator, random_state):
@@ -78,7 +78,7 @@ def _names_come_from_lightgbm(teacher, names):
     except Exception:  # a duck-typed model without scikit-learn's parameters
         pass
     for part in parts:
-        if type(part).__module__.split(".")[0] != "lightgbm":
+        if _top_module(part) != "lightgbm":
             continue
         try:
             own = part.feature_names_in_
