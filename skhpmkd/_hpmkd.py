@@ -300,7 +300,8 @@ class HPMKDClassifier(
         remembered is not recorded as searched); the search's full-data
         results are appended, atomically (fits that save at once take turns
         through ``<file>.lock``). Records made with another ``scoring`` are
-        not used (a callable scorer is known by its name). It is read with
+        not used (a callable scorer is known by its name, and a scorer
+        object by its class and a hash of its state). It is read with
         :mod:`json`, never unpickled.
     memory : str, joblib.Memory or None, default=None
         Caches the teachers' fit and out-of-fold probabilities across fits,

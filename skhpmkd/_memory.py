@@ -189,7 +189,9 @@ def scoring_name(scoring):
     ``None`` is accuracy; a string is its own name; a scikit-learn scorer is
     named by its ``repr`` (the metric and its arguments); a
     :func:`functools.partial` by its function and arguments; any other
-    callable by its module and qualified name.
+    callable by its module and qualified name, with its
+    :func:`joblib.hash` when it is an instance of a class (whose parameters
+    can make other scorings).
     """
     if scoring is None:
         return DEFAULT_SCORING
@@ -203,8 +205,15 @@ def scoring_name(scoring):
             for key, value in sorted(scoring.keywords.items())
         ]
         return f"partial({scoring_name(scoring.func)}, {', '.join(arguments)})"
-    name = getattr(scoring, "__qualname__", type(scoring).__qualname__)
-    return f"{getattr(scoring, '__module__', '')}.{name}"
+    qualname = getattr(scoring, "__qualname__", None)
+    if qualname is not None:  # a function, method or class
+        return f"{getattr(scoring, '__module__', '')}.{qualname}"
+    kind = type(scoring)
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    try:
+        return f"{name}:{joblib.hash(scoring)}"
+    except Exception:  # joblib.hash pickles; some objects refuse
+        return name
 
 
 def _argument_name(value):

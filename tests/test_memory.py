@@ -222,6 +222,20 @@ def test_scoring_names():
     assert scoring_name(partial(_record, score=_record)) == (
         f"partial({__name__}._record, score={__name__}._record)"
     )
+    # Instances of one scorer class with other parameters are other scorings.
+    assert scoring_name(_Threshold(0.3)) != scoring_name(_Threshold(0.7))
+    assert scoring_name(_Threshold(0.3)) == scoring_name(_Threshold(0.3))
+    assert scoring_name(_Threshold(0.3)).startswith(f"{__name__}._Threshold:")
+
+
+class _Threshold:
+    """A scorer class whose parameter changes what it scores."""
+
+    def __init__(self, threshold):
+        self.threshold = threshold
+
+    def __call__(self, estimator, X, y):
+        return np.mean((estimator.predict_proba(X)[:, 1] > self.threshold) == y)
 
 
 def test_meta_features_are_bounded_and_distance_is_zero_on_itself():
