@@ -264,6 +264,20 @@ def test_a_constant_column_has_no_skewness_and_no_warning():
     )
 
 
+@pytest.mark.parametrize("scale", [1e-200, 1e-160, 1e104, 1e200])
+def test_skewness_does_not_change_with_the_scale_of_a_feature(scale):
+    # The cube of values beyond about 1e103 overflows, and below 1e-103
+    # underflows; skewness itself does not depend on the scale.
+    X = np.random.RandomState(0).exponential(size=(200, 2))
+    y = np.array([0, 1] * 100)
+    targets = np.full((200, 2), 0.5)
+    skewness = meta_features(X, y, targets)["skewness"]
+    assert skewness > 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert meta_features(X * scale, y, targets)["skewness"] == skewness
+
+
 def _warm_start_task(tmp_path, n_samples, **params):
     """A 3-class task, a memory path and HPMKDClassifier parameters saving to it."""
     X, y = make_classification(
