@@ -5,9 +5,10 @@ Usage::
     python benchmarks/plot.py benchmarks/results/results.csv \
         --out benchmarks/results/plots
 
-Reads the CSV that ``run.py`` writes; each point is one method (one student
-family for the per-family methods), averaged over seeds. The teacher is drawn
-as a star, for reference.
+Reads the CSVs that ``run.py`` writes, merged as its report merges them (a
+row that a later CSV repeats is replaced by the later one); each point is one
+method (one student family for the per-family methods), averaged over seeds.
+The teacher is drawn as a star, for reference.
 """
 
 import argparse
@@ -21,13 +22,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import aggregate  # noqa: E402
+from run import aggregate, merge_runs  # noqa: E402
 
 MARKERS = {
     "teacher": "*",
     "hard_default": "o",
     "hard_tuned": "s",
     "hard_tuned@hpmkd": "s",
+    "hard_tuned@shared": "s",
     "kd_noaug": "v",
     "kd_default": "^",
     "kd_tuned": "D",
@@ -44,6 +46,12 @@ def _marker(method):
     return MARKERS.get(base, "o")
 
 
+def plot_table(frames):
+    """Per data set and method, the mean over seeds of the merged runs' rows."""
+    frame, _ = merge_runs(frames)
+    return aggregate(frame)
+
+
 def plot_dataset(table, dataset, out_dir):
     """Save ``<dataset>.png`` with the two panels; return its path."""
     rows = table[(table["dataset"] == dataset) & table["accuracy"].notna()]
@@ -53,12 +61,17 @@ def plot_dataset(table, dataset, out_dir):
     figure, (by_size, by_time) = plt.subplots(
         1, 2, figsize=(11 + 2 * legend_columns, 5.5), sharey=True
     )
-    colours = plt.get_cmap("tab20")
+    # 60 distinct colours: a data set has up to 42 methods.
+    colours = [
+        colour
+        for name in ("tab20", "tab20b", "tab20c")
+        for colour in plt.get_cmap(name).colors
+    ]
     for index, (_, row) in enumerate(rows.iterrows()):
         style = dict(
             marker=_marker(row["method"]),
             s=160 if row["method"] == "teacher" else 55,
-            color=colours(index % 20),
+            color=colours[index % len(colours)],
             label=row["method"],
         )
         by_size.scatter(row["size"], row["accuracy"], **style)
@@ -90,8 +103,7 @@ def main(argv=None):
         "--out", default=str(Path(__file__).resolve().parent / "results" / "plots")
     )
     args = parser.parse_args(argv)
-    frame = pd.concat([pd.read_csv(path) for path in args.csv], ignore_index=True)
-    table = aggregate(frame)
+    table = plot_table([pd.read_csv(path) for path in args.csv])
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [plot_dataset(table, name, out_dir) for name in table["dataset"].unique()]

@@ -240,6 +240,29 @@ def test_merged_runs_count_each_split_once():
     assert (merged["method"] == "hard_tuned").sum() == 2
 
 
+def test_plots_count_each_split_once(tmp_path):
+    pytest.importorskip("matplotlib")
+    plot = _module("plot")
+
+    def row(seed, method, accuracy, size):
+        return dict(dataset="d", seed=seed, method=method, family="tree",
+                    accuracy=accuracy, size=size, fit_s=1.0)  # fmt: skip
+
+    first = pd.DataFrame([row(0, "hpmkd", 0.7, 100), row(1, "hpmkd", 0.9, 300)])
+    later = pd.DataFrame([row(0, "hpmkd", 0.8, 200)])
+    paths = []
+    for index, frame in enumerate((first, later)):
+        paths.append(tmp_path / f"run{index}.csv")
+        frame.to_csv(paths[-1], index=False)
+    table = plot.plot_table([pd.read_csv(path) for path in paths])
+    point = table[table["method"] == "hpmkd"].iloc[0]
+    assert point["seeds"] == 2
+    assert point["accuracy"] == pytest.approx(0.85)
+    assert point["size"] == pytest.approx(250)
+    drawn = plot.main([*map(str, paths), "--out", str(tmp_path / "plots")])
+    assert [path.name for path in drawn] == ["d.png"]
+
+
 def test_expected_calibration_error():
     run = _module("run")
     proba = np.array([[0.8, 0.2]] * 10)
