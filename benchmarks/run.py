@@ -1294,13 +1294,21 @@ def merge_runs(frames):
 
     A row that a later run repeats (same data set, seed and method, and the
     same family for the per-family methods) is replaced by the later one, so
-    that each split counts once. Returns the merged frame and the number of
-    rows replaced.
+    that each split counts once; a failed row (no accuracy) replaces nothing
+    and is itself replaced by any scored row of its split. Returns the merged
+    frame and the number of rows replaced.
     """
     frame = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
     family = frame["family"].where(frame["method"].isin(PER_FAMILY), "")
     key = frame[["dataset", "seed", "method"]].assign(family=family.fillna(""))
-    repeated = key.duplicated(keep="last")
+    key = pd.Series(list(key.itertuples(index=False)), index=frame.index)
+    failed = frame["accuracy"].isna()
+    repeated = pd.concat(
+        [
+            key[~failed].duplicated(keep="last"),
+            key[failed].duplicated(keep="last") | key[failed].isin(set(key[~failed])),
+        ]
+    ).reindex(frame.index)
     return frame[~repeated].reset_index(drop=True), int(repeated.sum())
 
 

@@ -239,6 +239,15 @@ def test_merged_runs_count_each_split_once():
     # Per-family rows of different families are different rows.
     assert (merged["method"] == "hard_tuned").sum() == 2
 
+    # A failed rerun does not replace a scored row, and is replaced by one.
+    failed = pd.DataFrame([row(1, "hpmkd-tenth_size", "", float("nan"))])
+    merged, n_replaced = run.merge_runs([first, failed])
+    assert n_replaced == 1
+    variant = merged[merged["method"] == "hpmkd-tenth_size"]
+    assert variant.sort_values("seed")["accuracy"].tolist() == [0.9, 0.7]
+    merged, _ = run.merge_runs([failed, first])
+    assert merged["accuracy"].notna().all()
+
 
 def test_plots_count_each_split_once(tmp_path):
     pytest.importorskip("matplotlib")
