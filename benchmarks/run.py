@@ -1283,7 +1283,9 @@ def report(frame, runs, n_replaced=0):
         "retention >= 0.99, size ratio >= 10 and predict speed-up >= 10 against "
         "the teacher (split_share: share of single splits that have all three)\n",
         markdown_table(target_summary(table, frame)),
-        "\n## Fit time and peak memory against rows (synthetic data)\n",
+        "\n## Fit time and peak memory against rows (synthetic data; "
+        "mb_per_1k_rows divides the fresh-process peak where it was measured, "
+        "else the in-process one)\n",
         markdown_table(memory_summary(frame)),
     ]
     return "\n".join(parts)
