@@ -124,10 +124,14 @@ def attention_weights(features, attention):
 def _attention_objective(attention, features, true_proba, l2):
     """Fused log-loss plus ``l2 ||a||^2`` and its gradient in ``a``."""
     weights = attention_weights(features, attention)
-    fused_true = np.clip(np.sum(weights * true_proba, axis=1), _EPS, None)
+    fused = np.sum(weights * true_proba, axis=1)
+    fused_true = np.clip(fused, _EPS, None)
     loss = -np.mean(np.log(fused_true)) + l2 * attention @ attention
-    # d log q_y / d s_i = w_i (p_iy - q_y) / q_y for the scores s_i = a . f_i.
-    d_scores = weights * (true_proba - fused_true[:, None]) / fused_true[:, None]
+    # d log q_y / d s_i = w_i (p_iy - q_y) / q_y for the scores s_i = a . f_i;
+    # a row clipped at _EPS (every teacher gives its class about 0) has a
+    # constant loss and no gradient.
+    d_scores = weights * (true_proba - fused[:, None]) / fused_true[:, None]
+    d_scores[fused <= _EPS] = 0.0
     gradient = -np.einsum("nm,nmd->d", d_scores, features) / len(fused_true)
     return loss, gradient + 2.0 * l2 * attention
 

@@ -226,6 +226,25 @@ def test_attention_objective_gradient():
     assert check_grad(loss, gradient, rng.normal(size=4)) < 1e-5
 
 
+def test_attention_gradient_is_zero_on_rows_no_teacher_gives_their_class():
+    # Both teachers are certain of a wrong class on the first ten rows: their
+    # fused probability of the true class is clipped, its loss is constant.
+    rng = np.random.RandomState(0)
+    probas = rng.dirichlet(np.ones(3), size=(2, 40))
+    y = rng.randint(3, size=40)
+    probas[:, :10] = np.eye(3)[(y[:10] + 1) % 3]
+    features = teacher_features(probas, teacher_performance(probas, y))
+    true_proba = probas[:, np.arange(40), y].T
+
+    def loss(a):
+        return _attention_objective(a, features, true_proba, 0.1)[0]
+
+    def gradient(a):
+        return _attention_objective(a, features, true_proba, 0.1)[1]
+
+    assert check_grad(loss, gradient, rng.normal(size=4)) < 1e-5
+
+
 def test_fit_attention_beats_uniform_on_its_rows():
     rng = np.random.RandomState(1)
     for _ in range(5):
