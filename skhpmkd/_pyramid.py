@@ -1,5 +1,6 @@
 """A pyramid of teachers: one on all classes, specialists on confused groups."""
 
+import warnings
 from math import ceil, sqrt
 from numbers import Integral
 
@@ -166,7 +167,11 @@ class PyramidTeacherClassifier(
     teacher : classifier, default=None
         Level-0 teacher on all classes: unfitted (fitted on a clone) or
         pre-fitted in a :class:`~sklearn.frozen.FrozenEstimator`. ``None``
-        means ``HistGradientBoostingClassifier()``.
+        means ``HistGradientBoostingClassifier()``. A frozen teacher cannot
+        be cross-fitted: its in-sample probabilities give the top level and
+        the confusion matrix, and a teacher that memorised its rows confuses
+        no classes there, so its classes get no specialists (with a
+        warning).
     specialist : classifier, default=None
         Unfitted classifier cloned for every group. ``None`` means a clone of
         the teacher (of the estimator inside a frozen teacher).
@@ -193,10 +198,12 @@ class PyramidTeacherClassifier(
         first level below the teacher).
     specialists_ : list of list of (classifier or None)
         Fitted specialist of each group, ``None`` where a group has one class
-        or repeats its parent group.
+        or repeats its parent group. It was fitted on the positions
+        ``0..len(group)-1`` within its group: its ``predict`` returns a
+        position ``i``, whose label is ``groups_[level][index][i]``.
     confusion_ : ndarray of shape (n_classes, n_classes)
-        Out-of-fold soft confusion matrix of the level-0 teacher that the
-        groups were built from.
+        Out-of-fold (for a frozen teacher, in-sample) soft confusion matrix of
+        the level-0 teacher that the groups were built from.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -292,6 +299,7 @@ class PyramidTeacherClassifier(
         self.confusion_ = soft_confusion(top_proba, codes, n_classes)
         groups = build_pyramid(self.confusion_, self.n_levels, self.n_groups)
         parents = self._parents(groups, n_classes)
+        self._warn_unsplit(groups, parents)
 
         splits = shared_splits(cv, X, codes)
         named_X = with_feature_names(X, names)
@@ -326,6 +334,27 @@ class PyramidTeacherClassifier(
         self._group_codes = groups
         self.groups_ = [[self.classes_[group] for group in level] for level in groups]
         return fuse_pyramid(top_proba, groups, oof)
+
+    def _warn_unsplit(self, groups, parents):
+        """Warn of groups of several classes that no grouping could split."""
+        unsplit = {
+            tuple(group)
+            for level_groups, level_parents in zip(groups, parents)
+            for group, parent in zip(level_groups, level_parents)
+            if 1 < len(group) == len(parent)
+        }
+        for group in sorted(unsplit):
+            labels = [str(label) for label in self.classes_[list(group)]]
+            warnings.warn(
+                f"PyramidTeacherClassifier could not split the classes {labels} "
+                "into groups, so they get no specialist: the level-0 teacher's "
+                "confusions between them (confusion_) are all equal. They are "
+                "all zero when it never confuses them on the training rows, as "
+                "a FrozenEstimator that memorised its rows does (a frozen "
+                "teacher is not cross-fitted); an unfitted teacher is "
+                "cross-fitted and shows its out-of-fold confusions.",
+                UserWarning,
+            )
 
     @staticmethod
     def _parents(groups, n_classes):

@@ -1,5 +1,7 @@
 """PyramidTeacherClassifier: class groups, fused targets, digits and distillation."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -122,6 +124,42 @@ def test_string_labels_and_frozen_teacher():
     assert all(group.dtype.kind == "U" for group in pyramid.groups_[0])
     assert set(pyramid.predict(X)) <= set(labels)
     assert pyramid.score(X, labels) > 0.6
+
+
+def test_classes_no_grouping_can_split_are_named_in_a_warning(digits):
+    # A tree that memorised its rows confuses no digits on them; frozen, it
+    # is not cross-fitted, so the pyramid cannot group the classes.
+    X_train, _, y_train, _ = digits
+    X, y = X_train[:400], y_train[:400]
+    frozen = FrozenEstimator(DecisionTreeClassifier(random_state=0).fit(X, y))
+    with pytest.warns(UserWarning, match=r"could not split the classes \['0', '1'"):
+        pyramid = PyramidTeacherClassifier(frozen, cv=3, random_state=0).fit(X, y)
+    assert len(pyramid.groups_[0]) == 1
+    assert pyramid.specialists_ == [[None]]
+    # Cross-fitted, the same tree confuses some digits, and groups them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        pyramid = PyramidTeacherClassifier(
+            DecisionTreeClassifier(random_state=0), cv=3, random_state=0
+        ).fit(X, y)
+    assert len(pyramid.groups_[0]) > 1
+
+
+def test_specialists_predict_positions_within_their_group():
+    X, y = make_classification(
+        n_samples=200, n_features=8, n_informative=6, n_classes=5,
+        n_clusters_per_class=1, random_state=0,
+    )  # fmt: skip
+    labels = np.array(["ant", "bee", "cat", "dog", "eel"])[y]
+    pyramid = PyramidTeacherClassifier(
+        LogisticRegression(max_iter=500), cv=3, random_state=0
+    ).fit(X, labels)
+    for group, model in zip(pyramid.groups_[0], pyramid.specialists_[0]):
+        if model is not None:
+            assert_array_equal(model.classes_, np.arange(len(group)))
+            rows = np.isin(labels, group)
+            accuracy = np.mean(group[model.predict(X[rows])] == labels[rows])
+            assert accuracy > 0.7
 
 
 def test_frozen_specialist_is_rejected():
