@@ -199,7 +199,7 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
         student.set_params(
             objective="binary:logistic" if n_classes == 2 else "multi:softprob"
         )
-        return student, list(objective.temperatures_)
+        return student, _used_temperatures(objective, settings)
     from lightgbm.basic import LightGBMError
 
     log_prior = np.log(np.clip(soft_targets.mean(axis=0), _EPS, None))
@@ -227,7 +227,13 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     student.set_params(objective=builtin)
     student._objective = builtin
     deployed = MarginClassifier(student, classes, log_prior).fit(X)
-    return deployed, list(objective.temperatures_)
+    return deployed, _used_temperatures(objective, settings)
+
+
+def _used_temperatures(objective, settings):
+    """The temperature of each round the objective ran, or the starting one
+    when it ran none (no rounds, or LightGBM's built-in fallback)."""
+    return list(objective.temperatures_) or [float(settings["temperature"])]
 
 
 def _codes_with_every_class(codes, soft_targets):

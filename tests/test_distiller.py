@@ -128,6 +128,43 @@ def test_round_based_student_records_its_schedule(schedule, four_class):
         assert temperatures[-1] < 3.0
 
 
+def test_boosted_student_whose_objective_never_ran_keeps_its_temperature():
+    # Zero rounds: the KD objective is never called. transform, and so a
+    # distiller as another's teacher, needs the temperature all the same.
+    xgboost = pytest.importorskip("xgboost")
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    distiller = TemperatureScheduledDistiller(
+        LogisticRegression(),
+        xgboost.XGBClassifier(n_estimators=0),
+        temperature=2.0,
+        cv=3,
+        random_state=0,
+    )
+    soft = distiller.fit_transform(X, y)
+    assert_allclose(distiller.temperatures_, [2.0])
+    assert_allclose(soft.sum(axis=1), 1.0)
+    assert_allclose(distiller.transform(X).sum(axis=1), 1.0)
+
+
+def test_lightgbm_student_with_too_few_rows_predicts_the_prior():
+    # LightGBM bins away every feature of 30 rows; its custom objective would
+    # crash, so the student fits the class prior, with a warning.
+    lightgbm = pytest.importorskip("lightgbm")
+    X, y = make_classification(n_samples=30, n_features=4, random_state=0)
+    distiller = TemperatureScheduledDistiller(
+        LogisticRegression(),
+        lightgbm.LGBMClassifier(n_estimators=5, verbose=-1),
+        temperature=2.0,
+        cv=3,
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match="LightGBM found no feature to split on"):
+        distiller.fit(X, y)
+    assert_allclose(distiller.predict_proba(X), np.tile(np.bincount(y) / 30, (30, 1)))
+    assert_allclose(distiller.temperatures_, [2.0])
+    assert_allclose(distiller.transform(X).sum(axis=1), 1.0)
+
+
 def test_transform_gives_tempered_teacher_targets(four_class):
     X, y = four_class
     distiller = _light(temperature=2.0).fit(X, y)
