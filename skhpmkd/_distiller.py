@@ -1,5 +1,6 @@
 """One teacher, one student: exact soft-target distillation, scheduled temperature."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -108,6 +109,8 @@ class TemperatureScheduledDistiller(
     standardize_logits : bool, default=False
         Standardise each row of the teacher's logits before the temperature,
         a label-free way to put teachers of different sharpness on one scale.
+        Not for two classes, where it leaves only the teacher's choice of
+        class (with a warning).
     cv : int, cross-validation generator or iterable, default=5
         Splitter for the teacher's out-of-fold soft targets.
     augment : float, default=None
@@ -233,6 +236,14 @@ class TemperatureScheduledDistiller(
     def _fit(self, X, y, X_unlabeled):
         X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
         self.classes_, codes = encode_target(self, y)
+        if self.standardize_logits and len(self.classes_) == 2:
+            warnings.warn(
+                "standardize_logits=True with two classes gives every row the "
+                "same target confidence: a row's two standardised logits are "
+                "always -1 and 1, so only the teacher's choice of class is "
+                "left, not how sure it is.",
+                UserWarning,
+            )
         rng = check_random_state(self.random_state)
         teacher, student = self._resolved()
         teacher = seed_estimator(clone(teacher), rng)

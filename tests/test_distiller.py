@@ -165,6 +165,18 @@ def test_lightgbm_student_with_too_few_rows_predicts_the_prior():
     assert_allclose(distiller.transform(X).sum(axis=1), 1.0)
 
 
+def test_standardized_logits_of_two_classes_are_warned_about():
+    X, y = make_classification(n_samples=80, n_features=4, random_state=0)
+    distiller = TemperatureScheduledDistiller(
+        LogisticRegression(), DecisionTreeClassifier(max_depth=2),
+        standardize_logits=True, cv=3, random_state=0,
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match="two classes gives every row the same"):
+        targets = distiller.fit_transform(X, y)
+    # Every row's target is the same confidence in the teacher's class.
+    assert_allclose(targets.max(axis=1), 1 / (1 + np.exp(-2.0)))
+
+
 def test_transform_gives_tempered_teacher_targets(four_class):
     X, y = four_class
     distiller = _light(temperature=2.0).fit(X, y)
