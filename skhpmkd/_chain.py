@@ -238,7 +238,8 @@ class ProgressiveChainClassifier(
         ``steps="auto"`` inserts an assistant between neighbours whose
         out-of-fold top-1 agreements with the teacher differ by more than this.
     max_assistants : int, default=2
-        Most assistants ``steps="auto"`` inserts.
+        Most assistants ``steps="auto"`` inserts; ``0`` distils the student
+        directly (a baseline to compare with, e.g. in a grid search).
     cv : int, cross-validation generator or iterable, default=3
         Folds for the teacher's and every step's out-of-fold predictions (a
         bagged forest teacher uses its out-of-bag predictions instead).
@@ -327,7 +328,7 @@ class ProgressiveChainClassifier(
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "teacher_weight": [Interval(Real, 0, 1, closed="both")],
         "fidelity_gap": [Interval(Real, 0, 1, closed="both")],
-        "max_assistants": [Interval(Integral, 1, None, closed="left")],
+        "max_assistants": [Interval(Integral, 0, None, closed="left")],
         "cv": ["cv_object"],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],

@@ -248,6 +248,16 @@ def test_auto_keeps_helpful_assistants_up_to_max_assistants(data, monkeypatch):
     assert len(set(depths)) == 3
 
 
+def test_zero_assistants_distils_the_student_directly(data, monkeypatch):
+    X, y = data
+    monkeypatch.setattr(_chain_module, "_paired_agreement", lambda *args: (100, 0))
+    chain = _chain(
+        steps="auto", auto_student=_tree(1), fidelity_gap=0.0, max_assistants=0
+    ).fit(X, y)
+    assert chain.trials_ == []
+    assert [stage["name"] for stage in chain.stages_] == ["student"]
+
+
 def test_chain_is_a_teacher_through_its_out_of_fold_targets(data):
     X, y = data
     chain = _chain()
