@@ -1,5 +1,6 @@
 """Teacher -> assistants -> student: progressive (teacher-assistant) distillation."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,6 +19,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
+from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -95,11 +97,26 @@ def _knobs(estimator):
     }
 
 
+def _capacity_model(estimator):
+    """The model whose capacity knobs count (a pipeline's last step, recursively),
+    and the prefix that names its parameters from ``estimator``."""
+    if isinstance(estimator, FrozenEstimator):
+        estimator = estimator.estimator
+    prefix = ""
+    while isinstance(estimator, Pipeline):
+        name, estimator = estimator.steps[-1]
+        prefix += f"{name}__"
+    return estimator, prefix
+
+
 def _ladder_bounds(student, teacher):
-    """``(low, high)`` value of each capacity knob that can grow above the student."""
+    """``(low, high)`` value of each capacity knob that can grow above the student.
+
+    Knobs are named as ``student.set_params`` takes them.
+    """
+    student, prefix = _capacity_model(student)
+    teacher, _ = _capacity_model(teacher)
     low = _knobs(student)
-    if isinstance(teacher, FrozenEstimator):
-        teacher = teacher.estimator
     same_family = type(teacher) is type(student)
     high_teacher = _knobs(teacher) if same_family else {}
     bounds = {}
@@ -111,7 +128,7 @@ def _ladder_bounds(student, teacher):
         else:
             high = value * _GEOMETRIC_GROWTH
         if high > value:
-            bounds[name] = (value, high)
+            bounds[prefix + name] = (value, high)
     return bounds
 
 
@@ -119,7 +136,7 @@ def _rung_params(bounds, fraction):
     """Capacity knobs a ``fraction`` of the way from the student (0) to the top (1)."""
     params = {}
     for name, (low, high) in bounds.items():
-        if name in _ARITHMETIC_KNOBS:
+        if name.rsplit("__", 1)[-1] in _ARITHMETIC_KNOBS:
             params[name] = int(round(low + (high - low) * fraction))
         else:
             params[name] = int(round(low * (high / low) ** fraction))
@@ -223,7 +240,10 @@ class ProgressiveChainClassifier(
     auto_student : classifier, default=None
         The deployed model when ``steps`` is ``"auto"`` or ``None``; ``None`` means
         ``DecisionTreeClassifier(max_depth=5)``. Must be ``None`` otherwise,
-        since the last of the ``steps`` is the student.
+        since the last of the ``steps`` is the student. Its assistants grow its
+        ``n_estimators``, ``num_leaves``, ``max_leaf_nodes`` and ``max_depth``
+        (``max_iter`` too for HistGradientBoosting), those of a pipeline's
+        last step; a student with none of them set is distilled directly.
     temperature : float or list of float, default=1.0
         Distillation temperature of every step, or one per step. XGBoost and
         LightGBM steps match tempered distributions on both sides; other
@@ -517,6 +537,16 @@ class ProgressiveChainClassifier(
     def _auto(self, student, X, codes, splits, teacher_oof):
         """Bisect the same-family ladder while neighbours' fidelity gaps are large."""
         bounds = _ladder_bounds(student, self.teacher_)
+        if not bounds and self.max_assistants:
+            knobs = ", ".join(_GEOMETRIC_KNOBS + _ARITHMETIC_KNOBS)
+            warnings.warn(
+                f"auto_student {type(_capacity_model(student)[0]).__name__} has "
+                f"no capacity parameter set to a positive integer that can grow "
+                f"({knobs}, or max_iter of HistGradientBoosting; a pipeline's "
+                f"last step counts): steps='auto' distils it directly, without "
+                f"assistants.",
+                UserWarning,
+            )
         temperature = self._temperatures(1)[0]
         fractions = [0.0]
         steps = [("student", student)]

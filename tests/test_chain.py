@@ -8,6 +8,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
@@ -255,6 +257,30 @@ def test_zero_assistants_distils_the_student_directly(data, monkeypatch):
         steps="auto", auto_student=_tree(1), fidelity_gap=0.0, max_assistants=0
     ).fit(X, y)
     assert chain.trials_ == []
+    assert [stage["name"] for stage in chain.stages_] == ["student"]
+
+
+def test_auto_ladder_of_a_pipeline_grows_its_last_step(data, monkeypatch):
+    X, y = data
+    monkeypatch.setattr(_chain_module, "_paired_agreement", lambda *args: (100, 0))
+    student = make_pipeline(StandardScaler(), _tree(1))
+    chain = _chain(
+        steps="auto", auto_student=student, fidelity_gap=0.0, max_assistants=1
+    ).fit(X, y)
+    assert list(chain.trials_[0]["params"]) == ["decisiontreeclassifier__max_depth"]
+    assistant, deployed = (stage["estimator"] for stage in chain.stages_)
+    assert isinstance(assistant, Pipeline)
+    assert assistant[-1].max_depth == 2 and deployed[-1].max_depth == 1
+    assert student[-1].max_depth == 1
+
+
+@pytest.mark.parametrize(
+    "student", [LogisticRegression(), DecisionTreeClassifier(max_depth=None)]
+)
+def test_auto_student_without_capacity_knobs_is_warned_about(data, student):
+    X, y = data
+    with pytest.warns(UserWarning, match=type(student).__name__ + " has no capacity"):
+        chain = _chain(steps="auto", auto_student=student).fit(X, y)
     assert [stage["name"] for stage in chain.stages_] == ["student"]
 
 
