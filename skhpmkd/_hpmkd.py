@@ -303,6 +303,10 @@ class HPMKDClassifier(
         not used (a callable scorer is known by its name, and a scorer
         object by its class and a hash of its state). It is read with
         :mod:`json`, never unpickled.
+    update_memory : bool, default=True
+        Whether the search appends its results to ``warm_start_memory``.
+        ``False`` only reads it, for instance a shared memory in a folder the
+        search may not write; a missing file is then a cold start.
     memory : str, joblib.Memory or None, default=None
         Caches the teachers' fit and out-of-fold probabilities across fits,
         as :class:`~sklearn.pipeline.Pipeline` does with its transformers;
@@ -424,6 +428,7 @@ class HPMKDClassifier(
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "warm_start_memory": [None, str, os.PathLike],
+        "update_memory": ["boolean"],
         "memory": [None, str, HasMethods(["cache"])],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -448,6 +453,7 @@ class HPMKDClassifier(
         validation_fraction=0.2,
         patience=3,
         warm_start_memory=None,
+        update_memory=True,
         memory=None,
         n_jobs=None,
         random_state=None,
@@ -468,6 +474,7 @@ class HPMKDClassifier(
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.warm_start_memory = warm_start_memory
+        self.update_memory = update_memory
         self.memory = memory
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -619,12 +626,16 @@ class HPMKDClassifier(
                 f"warm_start_memory must be the path of a file; got {path!r}"
                 + (", a directory." if path else ".")
             )
+        real = os.path.realpath(path)
+        readable = not os.path.exists(real) or os.access(real, os.R_OK)
+        if not self.update_memory:
+            if not readable:
+                raise ValueError(f"warm_start_memory {path!r} cannot be read.")
+            return
         # The search appends to the file when it ends, through a temporary file
         # and a lock in its folder (or the folder it will create): say now if
         # it cannot.
-        real = os.path.realpath(path)
         folder = nearest_existing_folder(real)
-        readable = not os.path.exists(real) or os.access(real, os.R_OK)
         if not (
             readable
             and os.path.isdir(folder)
@@ -633,7 +644,8 @@ class HPMKDClassifier(
             raise ValueError(
                 f"warm_start_memory {path!r} cannot be written: the search reads "
                 f"it and appends its results through a temporary file and a lock "
-                f"in {folder!r}, which must be a folder it may write."
+                f"in {folder!r}, which must be a folder it may write (or set "
+                f"update_memory=False to only read it)."
             )
 
     def _warm_configs(self, space):
@@ -771,7 +783,7 @@ class HPMKDClassifier(
             f"{time.perf_counter() - refit_start:.1f} s; {self.n_models_fitted_} models "
             f"fitted in {time.perf_counter() - start:.1f} s"
         )
-        if self.warm_start_memory is not None:
+        if self.warm_start_memory is not None and self.update_memory:
             # The students this search fitted or started from a memory of: a
             # small budget can end a warm start before it looks at a student
             # that no remembered search had.

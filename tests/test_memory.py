@@ -312,6 +312,37 @@ def test_second_fit_with_the_same_memory_fits_fewer_models(tmp_path):
     assert not other.warm_started_
 
 
+def test_a_memory_that_may_only_be_read_warm_starts_without_saving(
+    tmp_path, monkeypatch
+):
+    X, y, path, params = _warm_start_task(tmp_path, 600, students=["dt", "lr"])
+    HPMKDClassifier(**params).fit(X, y)
+    saved = path.read_bytes()
+    # A shared memory in a folder this user may not write (tests may run as
+    # root, who may write anywhere: os.access says no to writes here).
+    import skhpmkd._hpmkd
+
+    access = skhpmkd._hpmkd.os.access
+    monkeypatch.setattr(
+        skhpmkd._hpmkd.os,
+        "access",
+        lambda file, mode: not mode & os.W_OK and access(file, mode),
+    )
+    with pytest.raises(ValueError, match="or set update_memory=False"):
+        HPMKDClassifier(**params).fit(X, y)
+    reader = HPMKDClassifier(**params, update_memory=False).fit(X, y)
+    assert reader.warm_started_
+    assert path.read_bytes() == saved
+    assert not (tmp_path / "other.json").exists()
+    missing = {**params, "warm_start_memory": str(tmp_path / "other.json")}
+    cold = HPMKDClassifier(**missing, update_memory=False).fit(X, y)
+    assert not cold.warm_started_
+    assert not (tmp_path / "other.json").exists()
+    monkeypatch.setattr(skhpmkd._hpmkd.os, "access", lambda file, mode: False)
+    with pytest.raises(ValueError, match="hpmkd-memory.json' cannot be read"):
+        HPMKDClassifier(**params, update_memory=False).fit(X, y)
+
+
 def test_saving_keeps_the_file_mode(tmp_path):
     path = tmp_path / "memory.json"
     umask = os.umask(0o022)  # so that a new lock file is 0o644
