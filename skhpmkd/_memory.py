@@ -15,11 +15,13 @@ that save at the same time keep each other's records.
 
 import contextlib
 import functools
+import hashlib
 import json
 import math
 import os
 import stat
 import tempfile
+import types
 from numbers import Real
 
 import joblib
@@ -189,9 +191,10 @@ def scoring_name(scoring):
     ``None`` is accuracy; a string is its own name; a scikit-learn scorer is
     named by its ``repr`` (the metric and its arguments); a
     :func:`functools.partial` by its function and arguments; any other
-    callable by its module and qualified name, with its
-    :func:`joblib.hash` when it is an instance of a class (whose parameters
-    can make other scorings).
+    callable by its module and qualified name, with a digest of its code and
+    closure when it is a lambda or a local function (all named
+    ``<lambda>``), and its :func:`joblib.hash` when it is an instance of a
+    class (whose parameters can make other scorings).
     """
     if scoring is None:
         return DEFAULT_SCORING
@@ -207,13 +210,34 @@ def scoring_name(scoring):
         return f"partial({scoring_name(scoring.func)}, {', '.join(arguments)})"
     qualname = getattr(scoring, "__qualname__", None)
     if qualname is not None:  # a function, method or class
-        return f"{getattr(scoring, '__module__', '')}.{qualname}"
+        name = f"{getattr(scoring, '__module__', '')}.{qualname}"
+        code = getattr(scoring, "__code__", None)
+        if "<" in qualname and code is not None:  # a lambda or a local function
+            return f"{name}:{_function_digest(scoring, code)}"
+        return name
     kind = type(scoring)
     name = f"{kind.__module__}.{kind.__qualname__}"
     try:
         return f"{name}:{joblib.hash(scoring)}"
     except Exception:  # joblib.hash pickles; some objects refuse
         return name
+
+
+def _function_digest(function, code):
+    """A digest of what a function computes: its code, constants, names, and
+    the values it closes over and defaults to (line numbers left out)."""
+    parts = [_code_parts(code)]
+    parts += [_argument_name(cell.cell_contents) for cell in function.__closure__ or ()]
+    parts += [_argument_name(value) for value in function.__defaults__ or ()]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def _code_parts(code):
+    constants = [
+        _code_parts(const) if isinstance(const, types.CodeType) else repr(const)
+        for const in code.co_consts
+    ]
+    return [code.co_code, code.co_names, code.co_varnames, constants]
 
 
 def _argument_name(value):

@@ -222,10 +222,27 @@ def test_scoring_names():
     assert scoring_name(partial(_record, score=_record)) == (
         f"partial({__name__}._record, score={__name__}._record)"
     )
+    # Lambdas (and local functions) share a qualified name; what they compute
+    # tells them apart, wherever they are written.
+    accuracy = lambda estimator, X, y: np.mean(estimator.predict(X) == y)  # noqa: E731
+    same = lambda estimator, X, y: np.mean(estimator.predict(X) == y)  # noqa: E731
+    error = lambda estimator, X, y: np.mean(estimator.predict(X) != y)  # noqa: E731
+    assert scoring_name(accuracy) == scoring_name(same)
+    assert scoring_name(accuracy) != scoring_name(error)
+    assert scoring_name(accuracy).startswith(f"{__name__}.test_scoring_names.")
+    assert scoring_name(_shifted(0.1)) != scoring_name(_shifted(0.2))
+    assert scoring_name(_shifted(0.1)) == scoring_name(_shifted(0.1))
     # Instances of one scorer class with other parameters are other scorings.
     assert scoring_name(_Threshold(0.3)) != scoring_name(_Threshold(0.7))
     assert scoring_name(_Threshold(0.3)) == scoring_name(_Threshold(0.3))
     assert scoring_name(_Threshold(0.3)).startswith(f"{__name__}._Threshold:")
+
+
+def _shifted(shift):
+    def score(estimator, X, y):
+        return np.mean(estimator.predict(X) == y) + shift
+
+    return score
 
 
 class _Threshold:
