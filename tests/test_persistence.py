@@ -13,7 +13,11 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
@@ -186,11 +190,30 @@ DOCUMENTED_OBJECTS = {
             random_state=0,
         ).fit(*_data())
     ),
+    'HPMKDClassifier(RandomForestClassifier(), students=["dt"], use_chain=True)': (
+        lambda: HPMKDClassifier(
+            RandomForestClassifier(n_estimators=10),
+            students=["dt"],
+            budget=2,
+            use_chain=True,
+            random_state=0,
+        ).fit(*_data())
+    ),
+    'HPMKDClassifier([("tree", DecisionTreeClassifier()), ("logistic", '
+    'LogisticRegression())], students=["dt"])': lambda: HPMKDClassifier(
+        [("tree", DecisionTreeClassifier()), ("logistic", LogisticRegression())],
+        students=["dt"],
+        budget=2,
+        random_state=0,
+    ).fit(*_data()),
     "student_ of a DecisionTreeClassifier or ExtraTreeClassifier": lambda: (
         _distilled(DecisionTreeClassifier()).student_
     ),
     "student_ of a RandomForestClassifier or ExtraTreesClassifier": lambda: (
         _distilled(RandomForestClassifier(n_estimators=5)).student_
+    ),
+    "student_ of a GradientBoostingClassifier": lambda: (
+        _distilled(GradientBoostingClassifier(n_estimators=5)).student_
     ),
     "student_ of a LogisticRegression": lambda: (
         _distilled(LogisticRegression()).student_
