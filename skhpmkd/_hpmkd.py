@@ -8,7 +8,6 @@ import numpy as np
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
-    MetaEstimatorMixin,
     TransformerMixin,
     _fit_context,
     clone,
@@ -24,6 +23,7 @@ from sklearn.utils._param_validation import (
     RealNotInt,
     StrOptions,
 )
+from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 from threadpoolctl import threadpool_limits
 
@@ -40,7 +40,11 @@ from ._memory import (
     unsearched_students,
 )
 from ._meta_features import meta_features
-from ._multi_teacher import AttentionMultiTeacherClassifier, active_pairs
+from ._multi_teacher import (
+    AttentionMultiTeacherClassifier,
+    active_pairs,
+    check_named_estimators,
+)
 from ._search import (
     ALPHAS,
     FAMILIES,
@@ -198,8 +202,7 @@ class HPMKDClassifier(
     SoftTargetOutputMixin,
     ClassifierMixin,
     TransformerMixin,
-    MetaEstimatorMixin,
-    BaseEstimator,
+    _BaseComposition,
 ):
     """Distil teachers into a small student chosen by an adaptive search.
 
@@ -222,7 +225,9 @@ class HPMKDClassifier(
         :class:`AttentionMultiTeacherClassifier` (a teacher given as
         ``"drop"`` is left out). Unfitted teachers are fitted on clones;
         pre-fitted ones are passed in :class:`~sklearn.frozen.FrozenEstimator`.
-        ``None`` means ``HistGradientBoostingClassifier()``.
+        ``None`` means ``HistGradientBoostingClassifier()``. Named teachers
+        and their parameters are set and searched as ``<name>`` and
+        ``<name>__<param>``, as in :class:`~sklearn.ensemble.VotingClassifier`.
     students : list of str or classifiers, default=None
         Candidate students: built-in family names (``"lr"``, ``"dt"``,
         ``"rf"``, ``"hgb"``, ``"xgboost"``, ``"lightgbm"``, ``"mlp"``), each
@@ -481,6 +486,44 @@ class HPMKDClassifier(
         self.random_state = random_state
         self.verbose = verbose
 
+    def get_params(self, deep=True):
+        """Parameters of this estimator and, with ``deep``, of its teachers.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of the teacher as ``teachers__<param>``,
+            or of named teachers by name as ``<name>__<param>``.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        if _is_named_list(self.teachers):
+            return self._get_params("teachers", deep=deep)
+        # A single teacher may be iterable (a fitted ensemble): not a list of
+        # named teachers.
+        return super().get_params(deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, including a named teacher or its parameters.
+
+        Parameters
+        ----------
+        **params : keyword arguments
+            ``teachers``, a teacher name, ``<name>__<param>``,
+            ``teachers__<param>`` for a single teacher, or any constructor
+            argument.
+
+        Returns
+        -------
+        self : object
+            This estimator.
+        """
+        self._set_params("teachers", **params)
+        return self
+
     def _teacher(self, cv=None):
         """The teacher to fit: one classifier, or the fused named teachers.
 
@@ -496,6 +539,9 @@ class HPMKDClassifier(
                 "teachers must be a classifier or a non-empty list of (name, "
                 f"classifier) tuples; got {teachers!r}."
             )
+        # As a composition, its teachers' names must not be its own
+        # parameters' (``set_params`` could not tell them apart).
+        check_named_estimators(self, teachers, "teachers")
         active = active_pairs(teachers)
         if len(active) == 1 or (active and not self.use_multi_teacher):
             return active[0][1]

@@ -507,6 +507,28 @@ def test_a_memory_under_a_file_is_refused_first(three_class, tmp_path):
         model.fit(*three_class)
 
 
+def test_named_teachers_are_parameters_as_in_a_voting_ensemble(three_class):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = three_class
+    teachers = [("tree", DecisionTreeClassifier()), ("logistic", LogisticRegression())]
+    model = _light(teachers=teachers, students=["dt"], budget=2)
+    assert model.get_params()["tree__max_depth"] is None
+    search = GridSearchCV(
+        model, {"tree__max_depth": [2, 3], "logistic": ["drop"]}, cv=2
+    ).fit(X, y)
+    assert search.best_estimator_.teachers[0][1].max_depth in (2, 3)
+    assert search.best_estimator_.teachers[1][1] == "drop"
+    assert teachers[0][1].max_depth is None  # the user's teachers are untouched
+    single = _light(teachers=DecisionTreeClassifier()).set_params(
+        teachers__max_depth=3
+    )
+    assert single.teachers.max_depth == 3
+    clash = [("budget", DecisionTreeClassifier()), ("b", LogisticRegression())]
+    with pytest.raises(ValueError, match=r"conflict with constructor arguments"):
+        _light(teachers=clash).fit(X, y)
+
+
 def test_a_family_whose_library_is_missing_is_named(three_class, monkeypatch):
     # The family is known but its library cannot be imported: the error says
     # so, before any import of it is attempted.
