@@ -150,9 +150,29 @@ def _is_lightgbm(student):
     return _top_module(student) == "lightgbm" and is_classifier(student)
 
 
+# LightGBM's other names for its number of rounds; one set among its
+# parameters replaces n_estimators.
+_LIGHTGBM_ROUND_ALIASES = (
+    "num_iterations",
+    "num_iteration",
+    "n_iter",
+    "num_tree",
+    "num_trees",
+    "num_round",
+    "num_rounds",
+    "nrounds",
+    "num_boost_round",
+    "max_iter",
+)
+
+
 def n_boosting_rounds(student):
     """Number of boosting rounds of an XGBoost or LightGBM student."""
-    rounds = student.get_params().get("n_estimators")
+    params = student.get_params()
+    rounds = params.get("n_estimators")
+    if _is_lightgbm(student):
+        aliases = [params[name] for name in _LIGHTGBM_ROUND_ALIASES if name in params]
+        rounds = next((value for value in aliases if value is not None), rounds)
     return 100 if rounds is None else int(rounds)
 
 

@@ -128,6 +128,19 @@ def test_round_based_student_records_its_schedule(schedule, four_class):
         assert temperatures[-1] < 3.0
 
 
+def test_lightgbm_rounds_set_by_an_alias_end_the_schedule(four_class):
+    lightgbm = pytest.importorskip("lightgbm")
+    X, y = four_class
+    student = lightgbm.LGBMClassifier(num_iterations=7, n_jobs=1, verbose=-1)
+    distiller = _light(
+        student=student, temperature=3.0, final_temperature=1.0, schedule="linear"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # LightGBM: "Found num_iterations"
+        distiller.fit(X, y)
+    assert_allclose(distiller.temperatures_, np.linspace(3.0, 1.0, 7))
+
+
 def test_boosted_student_whose_objective_never_ran_keeps_its_temperature():
     # Zero rounds: the KD objective is never called. transform, and so a
     # distiller as another's teacher, needs the temperature all the same.
