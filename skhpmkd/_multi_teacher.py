@@ -192,7 +192,8 @@ class AttentionMultiTeacherClassifier(
     The teachers' out-of-fold probabilities are computed once, in parallel,
     then fused row by row as a weighted average ``q(x) = sum_i w_i(x) p_i(x)``.
     Fusing distributions this way is exactly weighting each teacher's
-    distillation term per sample. ``fit_transform`` returns the out-of-fold
+    distillation term per sample (at temperature 1: a distiller tempers the
+    fused distribution). ``fit_transform`` returns the out-of-fold
     fused targets, so the estimator can be the ``teacher`` of
     :class:`TemperatureScheduledDistiller`: one student learns from many
     teachers.
