@@ -226,13 +226,19 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     log_prior -= log_prior[0]
     init = log_prior[1] if n_classes == 2 else log_prior
     init_score = np.tile(init, (len(y), 1)) if n_classes > 2 else np.full(len(y), init)
+    # With too few rows LightGBM bins away every feature; its built-in
+    # objective then fits the class prior, a custom objective crashes (and
+    # prints a "Fatal" line first). Fewer rows than twice the smallest leaf
+    # leave no split, so those skip the crash.
+    few_rows = len(y) < 2 * _lightgbm_min_leaf(student)
     try:
-        student.fit(X, fit_codes, init_score=init_score)
+        if not few_rows:
+            student.fit(X, fit_codes, init_score=init_score)
     except LightGBMError as error:
-        # With too few rows LightGBM bins away every feature; its built-in
-        # objective then fits the class prior, a custom objective crashes.
         if "num_features()" not in str(error):
             raise
+        few_rows = True
+    if few_rows:
         warnings.warn(
             f"LightGBM found no feature to split on in {len(y)} rows; the "
             "student predicts the class prior of the labels.",
@@ -248,6 +254,15 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     student._objective = builtin
     deployed = MarginClassifier(student, classes, log_prior).fit(X)
     return deployed, _used_temperatures(objective, settings)
+
+
+def _lightgbm_min_leaf(student):
+    """Fewest rows a LightGBM leaf may hold (``min_child_samples`` or an alias)."""
+    params = student.get_params()
+    for name in ("min_data_in_leaf", "min_data_per_leaf", "min_data", "min_child_samples"):
+        if params.get(name) is not None:
+            return int(params[name])
+    return 20
 
 
 def _used_temperatures(objective, settings):

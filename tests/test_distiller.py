@@ -159,11 +159,14 @@ def test_boosted_student_whose_objective_never_ran_keeps_its_temperature():
     assert_allclose(distiller.transform(X).sum(axis=1), 1.0)
 
 
-def test_lightgbm_student_with_too_few_rows_predicts_the_prior():
-    # LightGBM bins away every feature of 30 rows; its custom objective would
-    # crash, so the student fits the class prior, with a warning.
+@pytest.mark.parametrize("n_rows", [30, 40])
+def test_lightgbm_student_with_too_few_rows_predicts_the_prior(n_rows, capfd):
+    # LightGBM bins away every feature of so few rows; its custom objective
+    # would crash, so the student fits the class prior, with a warning. Below
+    # twice the smallest leaf (20 rows) that is known before the crash and its
+    # "Fatal" line; at 40 rows LightGBM crashes and the crash is caught.
     lightgbm = pytest.importorskip("lightgbm")
-    X, y = make_classification(n_samples=30, n_features=4, random_state=0)
+    X, y = make_classification(n_samples=n_rows, n_features=4, random_state=0)
     distiller = TemperatureScheduledDistiller(
         LogisticRegression(),
         lightgbm.LGBMClassifier(n_estimators=5, verbose=-1),
@@ -173,9 +176,12 @@ def test_lightgbm_student_with_too_few_rows_predicts_the_prior():
     )
     with pytest.warns(UserWarning, match="LightGBM found no feature to split on"):
         distiller.fit(X, y)
-    assert_allclose(distiller.predict_proba(X), np.tile(np.bincount(y) / 30, (30, 1)))
+    prior = np.bincount(y) / n_rows
+    assert_allclose(distiller.predict_proba(X), np.tile(prior, (n_rows, 1)))
     assert_allclose(distiller.temperatures_, [2.0])
     assert_allclose(distiller.transform(X).sum(axis=1), 1.0)
+    if n_rows < 40:
+        assert "Fatal" not in "".join(capfd.readouterr())
 
 
 def test_standardized_logits_of_two_classes_are_warned_about():
