@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
+    MetaEstimatorMixin,
     TransformerMixin,
     _fit_context,
     clone,
@@ -202,6 +203,7 @@ class HPMKDClassifier(
     SoftTargetOutputMixin,
     ClassifierMixin,
     TransformerMixin,
+    MetaEstimatorMixin,
     _BaseComposition,
 ):
     """Distil teachers into a small student chosen by an adaptive search.
@@ -543,10 +545,9 @@ class HPMKDClassifier(
         # parameters' (``set_params`` could not tell them apart).
         check_named_estimators(self, teachers, "teachers")
         active = active_pairs(teachers)
-        if len(active) == 1 or (active and not self.use_multi_teacher):
+        if len(active) == 1 or not self.use_multi_teacher:
             return active[0][1]
-        # Every teacher dropped: AttentionMultiTeacherClassifier says so. Its
-        # n_jobs is set when it is fitted (see _fit_teacher_targets).
+        # Its n_jobs is set when it is fitted (see _fit_teacher_targets).
         return AttentionMultiTeacherClassifier(
             teachers, cv=self.cv if cv is None else cv
         )

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import softmax
+from sklearn.base import MetaEstimatorMixin
 from sklearn.datasets import load_breast_cancer, make_classification, make_moons
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
@@ -513,6 +514,7 @@ def test_named_teachers_are_parameters_as_in_a_voting_ensemble(three_class):
     X, y = three_class
     teachers = [("tree", DecisionTreeClassifier()), ("logistic", LogisticRegression())]
     model = _light(teachers=teachers, students=["dt"], budget=2)
+    assert isinstance(model, MetaEstimatorMixin)
     assert model.get_params()["tree__max_depth"] is None
     search = GridSearchCV(
         model, {"tree__max_depth": [2, 3], "logistic": ["drop"]}, cv=2
