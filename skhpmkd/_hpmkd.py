@@ -308,8 +308,8 @@ class HPMKDClassifier(
         results are appended, atomically (fits that save at once take turns
         through ``<file>.lock``). Records made with another ``scoring`` are
         not used (a callable scorer is known by its name, a lambda or local
-        function by its code and closure too, and a scorer object by its
-        class and a hash of its state). It is read with
+        function by its code and closure too, and a bound method or scorer
+        object by a hash of its object too). It is read with
         :mod:`json`, never unpickled.
     update_memory : bool, default=True
         Whether the search appends its results to ``warm_start_memory``.

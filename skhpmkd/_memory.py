@@ -191,57 +191,92 @@ def scoring_name(scoring):
     ``None`` is accuracy; a string is its own name; a scikit-learn scorer is
     named by its ``repr`` (the metric and its arguments); a
     :func:`functools.partial` by its function and arguments; any other
-    callable by its module and qualified name, with a digest of its code and
-    closure when it is a lambda or a local function (all named
-    ``<lambda>``), and its :func:`joblib.hash` when it is an instance of a
-    class (whose parameters can make other scorings).
+    callable by its module and qualified name. Where that name does not tell
+    scorings apart, a digest follows it: of the code, constants, closure and
+    defaults of a lambda or a local function (also as a scorer's metric), and
+    the :func:`joblib.hash` of the object behind a bound method or of an
+    instance of a class with ``__call__``, whose parameters can make other
+    scorings.
     """
     if scoring is None:
         return DEFAULT_SCORING
     if isinstance(scoring, str):
         return scoring
-    if hasattr(scoring, "_score_func"):
-        return repr(scoring)
-    if isinstance(scoring, functools.partial):
-        arguments = [_argument_name(a) for a in scoring.args] + [
-            f"{key}={_argument_name(value)}"
-            for key, value in sorted(scoring.keywords.items())
+    return _callable_name(scoring, frozenset())
+
+
+def _callable_name(value, seen):
+    if id(value) in seen:  # a function that refers to itself
+        return "<self>"
+    seen = seen | {id(value)}
+    if hasattr(value, "_score_func"):
+        metric = value._score_func
+        if _is_anonymous(metric):
+            return f"{value!r}:{_function_digest(metric, seen)}"
+        return repr(value)
+    if isinstance(value, functools.partial):
+        arguments = [_argument_name(a, seen) for a in value.args] + [
+            f"{key}={_argument_name(argument, seen)}"
+            for key, argument in sorted(value.keywords.items())
         ]
-        return f"partial({scoring_name(scoring.func)}, {', '.join(arguments)})"
-    qualname = getattr(scoring, "__qualname__", None)
-    if qualname is not None:  # a function, method or class
-        name = f"{getattr(scoring, '__module__', '')}.{qualname}"
-        code = getattr(scoring, "__code__", None)
-        if "<" in qualname and code is not None:  # a lambda or a local function
-            return f"{name}:{_function_digest(scoring, code)}"
-        return name
-    kind = type(scoring)
-    name = f"{kind.__module__}.{kind.__qualname__}"
+        return f"partial({_callable_name(value.func, seen)}, {', '.join(arguments)})"
+    qualname = getattr(value, "__qualname__", None)
+    if qualname is None:  # an instance of a class with __call__
+        kind = type(value)
+        return _with_hash(f"{kind.__module__}.{kind.__qualname__}", value)
+    name = f"{getattr(value, '__module__', '')}.{qualname}"
+    if _is_anonymous(value):
+        return f"{name}:{_function_digest(value, seen)}"
+    owner = getattr(value, "__self__", None)
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        return _with_hash(name, owner)  # a bound method
+    return name
+
+
+def _is_anonymous(function):
+    """Whether a function's name is shared: a lambda or a local function."""
+    return "<" in getattr(function, "__qualname__", "") and hasattr(
+        function, "__code__"
+    )
+
+
+def _with_hash(name, obj):
     try:
-        return f"{name}:{joblib.hash(scoring)}"
+        return f"{name}:{joblib.hash(obj)}"
     except Exception:  # joblib.hash pickles; some objects refuse
         return name
 
 
-def _function_digest(function, code):
+def _function_digest(function, seen):
     """A digest of what a function computes: its code, constants, names, and
     the values it closes over and defaults to (line numbers left out)."""
-    parts = [_code_parts(code)]
-    parts += [_argument_name(cell.cell_contents) for cell in function.__closure__ or ()]
-    parts += [_argument_name(value) for value in function.__defaults__ or ()]
+    parts = [_code_parts(function.__code__)]
+    parts += [
+        _argument_name(cell.cell_contents, seen) for cell in function.__closure__ or ()
+    ]
+    parts += [_argument_name(value, seen) for value in function.__defaults__ or ()]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 def _code_parts(code):
-    constants = [
-        _code_parts(const) if isinstance(const, types.CodeType) else repr(const)
-        for const in code.co_consts
-    ]
+    constants = [_constant_text(const) for const in code.co_consts]
     return [code.co_code, code.co_names, code.co_varnames, constants]
 
 
-def _argument_name(value):
-    """A name of a partial's argument that is the same in every process.
+def _constant_text(const):
+    """A constant's text, the same in every process (a frozenset's ``repr``
+    follows string hashing, which changes between processes)."""
+    if isinstance(const, types.CodeType):
+        return _code_parts(const)
+    if isinstance(const, frozenset):
+        return ["frozenset", sorted(_constant_text(item) for item in const)]
+    if isinstance(const, tuple):
+        return [_constant_text(item) for item in const]
+    return repr(const)
+
+
+def _argument_name(value, seen):
+    """A name of an argument or closed-over value, the same in every process.
 
     Plain values are named by ``repr``; callables as scorings are; anything
     else (an array, say, whose ``repr`` is shortened, or an object whose
@@ -250,7 +285,7 @@ def _argument_name(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return repr(value)
     if callable(value):
-        return scoring_name(value)
+        return _callable_name(value, seen)
     try:
         return f"{type(value).__name__}:{joblib.hash(value)}"
     except Exception:  # joblib.hash pickles; some objects refuse

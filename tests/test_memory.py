@@ -3,6 +3,8 @@
 import json
 import os
 import pickle
+import subprocess
+import sys
 import warnings
 from functools import partial
 
@@ -232,10 +234,49 @@ def test_scoring_names():
     assert scoring_name(accuracy).startswith(f"{__name__}.test_scoring_names.")
     assert scoring_name(_shifted(0.1)) != scoring_name(_shifted(0.2))
     assert scoring_name(_shifted(0.1)) == scoring_name(_shifted(0.1))
+    # So are scikit-learn scorers of lambdas, and methods of other objects.
+    assert scoring_name(make_scorer(lambda y, p: np.mean(y == p))) != scoring_name(
+        make_scorer(lambda y, p: np.mean(y != p))
+    )
+    assert scoring_name(_Threshold(0.3).__call__) != scoring_name(
+        _Threshold(0.7).__call__
+    )
+    assert scoring_name(np.mean) == "numpy.mean"
+    # A local function that calls itself is named, not followed for ever.
+    assert scoring_name(_retrying()).startswith(f"{__name__}._retrying.<locals>.")
     # Instances of one scorer class with other parameters are other scorings.
     assert scoring_name(_Threshold(0.3)) != scoring_name(_Threshold(0.7))
     assert scoring_name(_Threshold(0.3)) == scoring_name(_Threshold(0.3))
     assert scoring_name(_Threshold(0.3)).startswith(f"{__name__}._Threshold:")
+
+
+def _retrying():
+    def score(estimator, X, y, attempts=1):
+        if attempts > 1:
+            return score(estimator, X, y, attempts - 1)
+        return np.mean(estimator.predict(X) == y)
+
+    return score
+
+
+def test_lambda_scoring_names_are_the_same_in_every_process():
+    # A set literal compiles to a frozenset constant, whose repr follows the
+    # string hashing of the process.
+    code = (
+        "from skhpmkd._memory import scoring_name\n"
+        "print(scoring_name(lambda e, X, y: e.kind in {'a', 'b', 'c', 'd'}))"
+    )
+    names = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(4)
+    }
+    assert len(names) == 1
 
 
 def _shifted(shift):
