@@ -919,12 +919,17 @@ class HPMKDClassifier(
         return student, None, 1
 
     def _fit_chain(self, student, config, X, codes, targets, cv, rng):
-        from ._chain import ProgressiveChainClassifier
+        from ._chain import ProgressiveChainClassifier, _ladder_bounds
 
+        teacher = _PrecomputedTeacher(FrozenEstimator(self.teacher_), targets)
         chain = ProgressiveChainClassifier(
             "auto",
-            teacher=_PrecomputedTeacher(FrozenEstimator(self.teacher_), targets),
+            teacher=teacher,
             auto_student=student,
+            # A student without a capacity to grow (logistic regression, a
+            # perceptron) has no assistants: it is distilled directly, and the
+            # chain's warning about it would name parameters the user never set.
+            max_assistants=2 if _ladder_bounds(student, teacher) else 0,
             temperature=config["temperature"],
             alpha=config["alpha"],
             cv=cv,

@@ -592,6 +592,17 @@ def test_chain_distils_the_winner_through_assistants(three_class):
     assert _light(students=["dt"], budget=2).fit(X, y).chain_ is None
 
 
+def test_chain_of_a_student_without_capacity_distils_it_quietly(three_class):
+    # No assistant can be grown from a logistic regression: the chain fits the
+    # student alone, without the chain's warning about its auto_student.
+    X, y = three_class
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model = _light(students=["lr"], budget=2, use_chain=True).fit(X, y)
+    assert [stage["name"] for stage in model.chain_.stages_] == ["student"]
+    assert model.chain_.trials_ == []
+
+
 def test_logistic_student_in_a_pipeline_is_rescaled_by_temperature_once():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(120, 3))
