@@ -301,7 +301,8 @@ class PyramidTeacherClassifier(
         self.confusion_ = soft_confusion(top_proba, codes, n_classes)
         groups = build_pyramid(self.confusion_, self.n_levels, self.n_groups)
         parents = self._parents(groups, n_classes)
-        self._warn_unsplit(groups, parents)
+        if isinstance(teacher, FrozenEstimator):
+            self._warn_unsplit(groups, parents)
 
         splits = shared_splits(cv, X, codes)
         named_X = with_feature_names(X, names)
@@ -338,7 +339,7 @@ class PyramidTeacherClassifier(
         return fuse_pyramid(top_proba, groups, oof)
 
     def _warn_unsplit(self, groups, parents):
-        """Warn of groups of several classes that no grouping could split."""
+        """Warn of groups of several classes that a frozen teacher left unsplit."""
         unsplit = {
             tuple(group)
             for level_groups, level_parents in zip(groups, parents)
@@ -349,12 +350,11 @@ class PyramidTeacherClassifier(
             labels = [str(label) for label in self.classes_[list(group)]]
             warnings.warn(
                 f"PyramidTeacherClassifier could not split the classes {labels} "
-                "into groups, so they get no specialist: the level-0 teacher's "
-                "confusions between them (confusion_) are all equal. They are "
-                "all zero when it never confuses them on the training rows, as "
-                "a FrozenEstimator that memorised its rows does (a frozen "
-                "teacher is not cross-fitted); an unfitted teacher is "
-                "cross-fitted and shows its out-of-fold confusions.",
+                "into groups, so they get no specialist: the frozen level-0 "
+                "teacher's confusions between them (confusion_) tie, as they do "
+                "(all zero) when it memorised its training rows. A frozen "
+                "teacher is not cross-fitted; an unfitted one is, and shows its "
+                "out-of-fold confusions.",
                 UserWarning,
             )
 

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_digits, make_classification
+from sklearn.datasets import load_digits, make_blobs, make_classification
 from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -126,7 +126,7 @@ def test_string_labels_and_frozen_teacher():
     assert pyramid.score(X, labels) > 0.6
 
 
-def test_classes_no_grouping_can_split_are_named_in_a_warning(digits):
+def test_classes_a_frozen_teacher_leaves_unsplit_are_named_in_a_warning(digits):
     # A tree that memorised its rows confuses no digits on them; frozen, it
     # is not cross-fitted, so the pyramid cannot group the classes.
     X_train, _, y_train, _ = digits
@@ -143,6 +143,17 @@ def test_classes_no_grouping_can_split_are_named_in_a_warning(digits):
             DecisionTreeClassifier(random_state=0), cv=3, random_state=0
         ).fit(X, y)
     assert len(pyramid.groups_[0]) > 1
+
+
+def test_a_cross_fitted_teacher_that_confuses_nothing_is_not_warned_about():
+    # Separate blobs: the teacher makes no out-of-fold error, so no grouping
+    # helps; that is the data, not a frozen teacher's in-sample view.
+    X, y = make_blobs(n_samples=150, centers=5, cluster_std=0.2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        pyramid = PyramidTeacherClassifier(_tree(3), cv=3, random_state=0).fit(X, y)
+    assert_allclose(np.trace(pyramid.confusion_), 5.0)
+    assert pyramid.specialists_ == [[None]]
 
 
 def test_specialists_predict_positions_within_their_group():
