@@ -256,10 +256,21 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     return deployed, _used_temperatures(objective, settings)
 
 
+# LightGBM's other names for the fewest rows in a leaf; one set among its
+# parameters replaces min_child_samples.
+_LIGHTGBM_MIN_LEAF_ALIASES = (
+    "min_data_in_leaf",
+    "min_data",
+    "min_samples_leaf",
+    "min_data_per_leaf",
+    "min_child_samples",
+)
+
+
 def _lightgbm_min_leaf(student):
     """Fewest rows a LightGBM leaf may hold (``min_child_samples`` or an alias)."""
     params = student.get_params()
-    for name in ("min_data_in_leaf", "min_data_per_leaf", "min_data", "min_child_samples"):
+    for name in _LIGHTGBM_MIN_LEAF_ALIASES:
         if params.get(name) is not None:
             return int(params[name])
     return 20

@@ -184,6 +184,20 @@ def test_lightgbm_student_with_too_few_rows_predicts_the_prior(n_rows, capfd):
         assert "Fatal" not in "".join(capfd.readouterr())
 
 
+@pytest.mark.parametrize("alias", ["min_child_samples", "min_samples_leaf"])
+def test_lightgbm_student_with_small_leaves_learns_from_few_rows(alias):
+    lightgbm = pytest.importorskip("lightgbm")
+    X, y = make_classification(n_samples=30, n_features=4, random_state=0)
+    student = lightgbm.LGBMClassifier(n_estimators=5, verbose=-1, **{alias: 5})
+    distiller = TemperatureScheduledDistiller(
+        LogisticRegression(), student, cv=3, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        distiller.fit(X, y)
+    assert len(np.unique(distiller.predict_proba(X)[:, 1].round(6))) > 2
+
+
 def test_standardized_logits_of_two_classes_are_warned_about():
     X, y = make_classification(n_samples=80, n_features=4, random_state=0)
     distiller = TemperatureScheduledDistiller(
