@@ -1,5 +1,7 @@
 """AttentionMultiTeacherClassifier: weightings, out-of-fold fusion, API and quality."""
 
+import functools
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -279,15 +281,26 @@ def test_parallel_results_equal_sequential():
     assert_allclose(models[0].attention_, models[1].attention_)
 
 
-def test_memory_reuses_teacher_fits(tmp_path):
+def test_memory_reuses_teacher_fits(tmp_path, monkeypatch):
+    import skhpmkd._multi_teacher
+
+    fits = []
+    fit_teachers = skhpmkd._multi_teacher.fit_teachers
+
+    @functools.wraps(fit_teachers)
+    def counted(*args, **kwargs):
+        fits.append(1)
+        return fit_teachers(*args, **kwargs)
+
+    monkeypatch.setattr(skhpmkd._multi_teacher, "fit_teachers", counted)
     X, y = _small_task(n_samples=120)
     teachers = [("tree", DecisionTreeClassifier(max_depth=3)), ("nb", GaussianNB())]
     first = AttentionMultiTeacherClassifier(
         teachers, weighting="uniform", cv=3, memory=str(tmp_path), random_state=0
     ).fit(X, y)
-    assert len(list(tmp_path.rglob("output.pkl"))) == 1
     second = clone(first).set_params(weighting="attention").fit(X, y)
-    # The other weighting read the teachers' cached fits: no second entry.
+    # The other weighting read the teachers' cached fits.
+    assert len(fits) == 1
     assert len(list(tmp_path.rglob("output.pkl"))) == 1
     assert_allclose(first.teacher_log_loss_, second.teacher_log_loss_)
     uncached = clone(second).set_params(memory=None).fit(X, y)
