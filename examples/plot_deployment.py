@@ -73,10 +73,11 @@ assert np.array_equal(loaded.predict_proba(X_test), student.predict_proba(X_test
 # skops (files from elsewhere)
 # ----------------------------
 # Save, then inspect which types the file would build before trusting them.
-# skops keeps a file from running code but does not check the numbers in it:
-# a booster (like this LightGBM one) or a tree reads its node arrays without
-# bounds checks, so trust such types only for files whose source you trust
-# (see :ref:`persistence`).
+# skops keeps a file from running code but does not check the model data in
+# it: a tree reads its node arrays without bounds checks, and a booster (like
+# this LightGBM one) is rebuilt by its own library from the file's data, so
+# trust such types only for files whose source you trust (see
+# :ref:`persistence`).
 sio.dump(student, folder / "student.skops")
 untrusted = sio.get_untrusted_types(file=folder / "student.skops")
 print("types to review and trust:")

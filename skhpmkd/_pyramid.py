@@ -181,7 +181,8 @@ class PyramidTeacherClassifier(
         Number of groups each group is split into at the next level;
         ``None`` means ``ceil(sqrt(size))`` for a group of ``size`` classes.
         Fewer come out when confusions tie (the clustering cannot cut
-        between equal distances), down to one, no split, when all are equal.
+        between equal distances), down to one, no split, when all are equal
+        (with three classes or more).
     cv : int, cross-validation generator or iterable, default=5
         Splitter for the out-of-fold probabilities of every level.
     random_state : int, RandomState instance or None, default=None

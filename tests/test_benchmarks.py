@@ -249,6 +249,21 @@ def test_merged_runs_count_each_split_once():
     assert merged["accuracy"].notna().all()
 
 
+def test_retention_target_counts_data_sets_by_their_means_and_splits_alone():
+    run = _module("run")
+
+    def row(seed, retention, size_ratio):
+        return dict(dataset="d", seed=seed, method="hpmkd", family="tree",
+                    accuracy=0.9, retention=retention, size_ratio=size_ratio,
+                    speedup=20.0)  # fmt: skip
+
+    # Seed 0 meets the target, seed 1 misses it on size; their means meet it.
+    frame, _ = run.merge_runs([pd.DataFrame([row(0, 1.0, 30.0), row(1, 1.0, 8.0)])])
+    summary = run.target_summary(run.aggregate(frame), frame)
+    assert summary.loc[0, "share"] == 1.0
+    assert summary.loc[0, "split_share"] == 0.5
+
+
 def test_plots_count_each_split_once(tmp_path):
     pytest.importorskip("matplotlib")
     plot = _module("plot")
