@@ -193,7 +193,8 @@ def scoring_name(scoring):
     :func:`functools.partial` by its function and arguments; any other
     callable by its module and qualified name. Where that name does not tell
     scorings apart, a digest follows it: of the code, constants, closure and
-    defaults of a lambda or a local function (also as a scorer's metric), and
+    defaults of a lambda or a local function (also as a scorer's metric, which
+    is then named as a scoring is), and
     the :func:`joblib.hash` of the object behind a bound method or of an
     instance of a class with ``__call__``, whose parameters can make other
     scorings.
@@ -211,9 +212,15 @@ def _callable_name(value, seen):
     seen = seen | {id(value)}
     if hasattr(value, "_score_func"):
         metric = value._score_func
-        if _is_anonymous(metric):
-            return f"{value!r}:{_function_digest(metric, seen)}"
-        return repr(value)
+        text = repr(value)
+        if " at 0x" not in text and not _is_anonymous(metric):
+            return text
+        # Its repr holds the metric's address, or a name lambdas share.
+        settings = [
+            _argument_name(getattr(value, key, None), seen)
+            for key in ("_kwargs", "_sign", "_response_method")
+        ]
+        return f"make_scorer({_callable_name(metric, seen)}, {', '.join(settings)})"
     if isinstance(value, functools.partial):
         arguments = [_argument_name(a, seen) for a in value.args] + [
             f"{key}={_argument_name(argument, seen)}"

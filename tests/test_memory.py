@@ -201,7 +201,7 @@ def test_unsearched_students_are_those_no_similar_search_had():
 
 
 def test_scoring_names():
-    from sklearn.metrics import f1_score, make_scorer
+    from sklearn.metrics import f1_score, fbeta_score, make_scorer
 
     assert scoring_name(None) == "accuracy"
     assert scoring_name("roc_auc") == "roc_auc"
@@ -242,6 +242,9 @@ def test_scoring_names():
         _Threshold(0.7).__call__
     )
     assert scoring_name(np.mean) == "numpy.mean"
+    # A scorer's repr holds the address of a partial metric; its name does not.
+    beta = [scoring_name(make_scorer(partial(fbeta_score, beta=b))) for b in (1, 2)]
+    assert beta[0] != beta[1] and not any("0x" in name for name in beta)
     # A local function that calls itself is named, not followed for ever.
     assert scoring_name(_retrying()).startswith(f"{__name__}._retrying.<locals>.")
     # Instances of one scorer class with other parameters are other scorings.
