@@ -231,13 +231,13 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     # prints a "Fatal" line first). Fewer rows than twice the smallest leaf
     # leave no split, so those skip the crash.
     few_rows = len(y) < 2 * _lightgbm_min_leaf(student)
-    try:
-        if not few_rows:
+    if not few_rows:
+        try:
             student.fit(X, fit_codes, init_score=init_score)
-    except LightGBMError as error:
-        if "num_features()" not in str(error):
-            raise
-        few_rows = True
+        except LightGBMError as error:
+            if "num_features()" not in str(error):
+                raise
+            few_rows = True
     if few_rows:
         warnings.warn(
             f"LightGBM found no feature to split on in {len(y)} rows; the "
