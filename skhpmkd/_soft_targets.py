@@ -150,8 +150,8 @@ def _is_lightgbm(student):
     return _top_module(student) == "lightgbm" and is_classifier(student)
 
 
-# LightGBM's other names for its number of rounds; one set among its
-# parameters replaces n_estimators.
+# LightGBM's names for its number of rounds: an alias set among its
+# parameters replaces n_estimators, which comes last.
 _LIGHTGBM_ROUND_ALIASES = (
     "num_iterations",
     "num_iteration",
@@ -163,17 +163,23 @@ _LIGHTGBM_ROUND_ALIASES = (
     "nrounds",
     "num_boost_round",
     "max_iter",
+    "n_estimators",
 )
+
+
+def _first_set(estimator, names, default):
+    """The value of the first of ``names`` set (not None) in ``estimator``."""
+    params = estimator.get_params()
+    return next(
+        (int(params[name]) for name in names if params.get(name) is not None),
+        default,
+    )
 
 
 def n_boosting_rounds(student):
     """Number of boosting rounds of an XGBoost or LightGBM student."""
-    params = student.get_params()
-    rounds = params.get("n_estimators")
-    if _is_lightgbm(student):
-        aliases = [params[name] for name in _LIGHTGBM_ROUND_ALIASES if name in params]
-        rounds = next((value for value in aliases if value is not None), rounds)
-    return 100 if rounds is None else int(rounds)
+    names = _LIGHTGBM_ROUND_ALIASES if _is_lightgbm(student) else ("n_estimators",)
+    return _first_set(student, names, 100)
 
 
 def is_round_based(student):
@@ -230,7 +236,7 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     # objective then fits the class prior, a custom objective crashes (and
     # prints a "Fatal" line first). Fewer rows than twice the smallest leaf
     # leave no split, so those skip the crash.
-    few_rows = len(y) < 2 * _lightgbm_min_leaf(student)
+    few_rows = len(y) < 2 * _first_set(student, _LIGHTGBM_MIN_LEAF_ALIASES, 20)
     if not few_rows:
         try:
             student.fit(X, fit_codes, init_score=init_score)
@@ -256,8 +262,8 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     return deployed, _used_temperatures(objective, settings)
 
 
-# LightGBM's other names for the fewest rows in a leaf; one set among its
-# parameters replaces min_child_samples.
+# LightGBM's names for the fewest rows in a leaf: an alias set among its
+# parameters replaces min_child_samples, which comes last.
 _LIGHTGBM_MIN_LEAF_ALIASES = (
     "min_data_in_leaf",
     "min_data",
@@ -265,15 +271,6 @@ _LIGHTGBM_MIN_LEAF_ALIASES = (
     "min_data_per_leaf",
     "min_child_samples",
 )
-
-
-def _lightgbm_min_leaf(student):
-    """Fewest rows a LightGBM leaf may hold (``min_child_samples`` or an alias)."""
-    params = student.get_params()
-    for name in _LIGHTGBM_MIN_LEAF_ALIASES:
-        if params.get(name) is not None:
-            return int(params[name])
-    return 20
 
 
 def _used_temperatures(objective, settings):
