@@ -276,7 +276,8 @@ def _constant_text(const):
     if isinstance(const, types.CodeType):
         return _code_parts(const)
     if isinstance(const, frozenset):
-        return ["frozenset", sorted(_constant_text(item) for item in const)]
+        # Sorted by their text: the items can mix strings, numbers and tuples.
+        return ["frozenset", sorted((_constant_text(item) for item in const), key=repr)]
     if isinstance(const, tuple):
         return [_constant_text(item) for item in const]
     return repr(const)

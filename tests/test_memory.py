@@ -267,7 +267,7 @@ def test_lambda_scoring_names_are_the_same_in_every_process():
     # string hashing of the process.
     code = (
         "from skhpmkd._memory import scoring_name\n"
-        "print(scoring_name(lambda e, X, y: e.kind in {'a', 'b', 'c', 'd'}))"
+        "print(scoring_name(lambda e, X, y: e.kind in {'a', 'b', 'c', (1, 'd'), 2}))"
     )
     names = {
         subprocess.run(
