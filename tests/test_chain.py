@@ -231,14 +231,16 @@ def test_auto_inserts_assistants_only_when_they_help(data):
     np.testing.assert_array_equal(default.predict_proba(X), chain.predict_proba(X))
 
 
-def test_auto_keeps_helpful_assistants_up_to_max_assistants(data, monkeypatch):
-    X, y = data
-    # Every assistant counts as a clear win, so the ladder is bisected until
-    # max_assistants or the rungs run out.
+def _chain_keeping_every_assistant(data, monkeypatch, **params):
+    """A fitted auto chain in which every assistant counts as a clear win."""
     monkeypatch.setattr(_chain_module, "_paired_agreement", lambda *args: (100, 0))
-    chain = _chain(
-        steps="auto", auto_student=_tree(1), fidelity_gap=0.0, max_assistants=2
-    ).fit(X, y)
+    params = {"auto_student": _tree(1), **params}
+    return _chain(steps="auto", fidelity_gap=0.0, **params).fit(*data)
+
+
+def test_auto_keeps_helpful_assistants_up_to_max_assistants(data, monkeypatch):
+    # The ladder is bisected until max_assistants or the rungs run out.
+    chain = _chain_keeping_every_assistant(data, monkeypatch, max_assistants=2)
     assert [trial["kept"] for trial in chain.trials_] == [True, True]
     assert [stage["name"] for stage in chain.stages_] == [
         "assistant_1",
@@ -251,22 +253,16 @@ def test_auto_keeps_helpful_assistants_up_to_max_assistants(data, monkeypatch):
 
 
 def test_zero_assistants_distils_the_student_directly(data, monkeypatch):
-    X, y = data
-    monkeypatch.setattr(_chain_module, "_paired_agreement", lambda *args: (100, 0))
-    chain = _chain(
-        steps="auto", auto_student=_tree(1), fidelity_gap=0.0, max_assistants=0
-    ).fit(X, y)
+    chain = _chain_keeping_every_assistant(data, monkeypatch, max_assistants=0)
     assert chain.trials_ == []
     assert [stage["name"] for stage in chain.stages_] == ["student"]
 
 
 def test_auto_ladder_of_a_pipeline_grows_its_last_step(data, monkeypatch):
-    X, y = data
-    monkeypatch.setattr(_chain_module, "_paired_agreement", lambda *args: (100, 0))
     student = make_pipeline(StandardScaler(), _tree(1))
-    chain = _chain(
-        steps="auto", auto_student=student, fidelity_gap=0.0, max_assistants=1
-    ).fit(X, y)
+    chain = _chain_keeping_every_assistant(
+        data, monkeypatch, auto_student=student, max_assistants=1
+    )
     assert list(chain.trials_[0]["params"]) == ["decisiontreeclassifier__max_depth"]
     assistant, deployed = (stage["estimator"] for stage in chain.stages_)
     assert isinstance(assistant, Pipeline)

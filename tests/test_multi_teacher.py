@@ -212,12 +212,10 @@ def test_teacher_features_by_hand():
     assert_allclose(features[0, 1], [0.0, 0.75, -0.7, 0.5])
 
 
-def test_attention_objective_gradient():
-    rng = np.random.RandomState(0)
-    probas = rng.dirichlet(np.ones(3), size=(3, 50))
-    y = rng.randint(3, size=50)
+def _attention_gradient_error(probas, y, rng):
+    """check_grad of the attention objective at a random ``a``."""
     features = teacher_features(probas, teacher_performance(probas, y))
-    true_proba = probas[:, np.arange(50), y].T
+    true_proba = probas[:, np.arange(len(y)), y].T
 
     def loss(a):
         return _attention_objective(a, features, true_proba, 0.1)[0]
@@ -225,7 +223,14 @@ def test_attention_objective_gradient():
     def gradient(a):
         return _attention_objective(a, features, true_proba, 0.1)[1]
 
-    assert check_grad(loss, gradient, rng.normal(size=4)) < 1e-5
+    return check_grad(loss, gradient, rng.normal(size=features.shape[-1]))
+
+
+def test_attention_objective_gradient():
+    rng = np.random.RandomState(0)
+    probas = rng.dirichlet(np.ones(3), size=(3, 50))
+    y = rng.randint(3, size=50)
+    assert _attention_gradient_error(probas, y, rng) < 1e-5
 
 
 def test_attention_gradient_is_zero_on_rows_no_teacher_gives_their_class():
@@ -235,16 +240,7 @@ def test_attention_gradient_is_zero_on_rows_no_teacher_gives_their_class():
     probas = rng.dirichlet(np.ones(3), size=(2, 40))
     y = rng.randint(3, size=40)
     probas[:, :10] = np.eye(3)[(y[:10] + 1) % 3]
-    features = teacher_features(probas, teacher_performance(probas, y))
-    true_proba = probas[:, np.arange(40), y].T
-
-    def loss(a):
-        return _attention_objective(a, features, true_proba, 0.1)[0]
-
-    def gradient(a):
-        return _attention_objective(a, features, true_proba, 0.1)[1]
-
-    assert check_grad(loss, gradient, rng.normal(size=4)) < 1e-5
+    assert _attention_gradient_error(probas, y, rng) < 1e-5
 
 
 def test_fit_attention_beats_uniform_on_its_rows():
