@@ -926,16 +926,17 @@ class HPMKDClassifier(
             "auto",
             teacher=teacher,
             auto_student=student,
-            # A student without a capacity to grow (logistic regression, a
-            # perceptron) has no assistants: it is distilled directly, and the
-            # chain's warning about it would name parameters the user never set.
-            max_assistants=2 if _ladder_bounds(student, teacher) else 0,
             temperature=config["temperature"],
             alpha=config["alpha"],
             cv=cv,
             random_state=rng.randint(np.iinfo(np.int32).max),
             n_jobs=self.n_jobs,
         )
+        if not _ladder_bounds(student, teacher):
+            # A student without a capacity to grow (logistic regression, a
+            # perceptron) has no assistants: it is distilled directly, and the
+            # chain's warning about it would name parameters the user never set.
+            chain.set_params(max_assistants=0)
         names = getattr(self, "feature_names_in_", None)
         return chain.fit(with_feature_names(X, names), self.classes_[codes])
 
