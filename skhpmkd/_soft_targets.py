@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 from scipy.special import softmax
-from sklearn import get_config
 from sklearn.base import is_classifier
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -20,7 +19,6 @@ from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     RandomForestClassifier,
     RandomForestRegressor,
-    VotingClassifier,
 )
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -33,10 +31,10 @@ from sklearn.tree import (
     ExtraTreeClassifier,
     ExtraTreeRegressor,
 )
-from sklearn.utils.validation import has_fit_parameter
 
 from ._frames import take_rows, with_feature_names
 from ._objective import KDObjective
+from ._sample_weight import fit_weighted, takes_sample_weight
 from ._schedule import make_schedule
 from ._students import MarginClassifier, SoftTargetClassifier
 
@@ -346,64 +344,7 @@ def _fit_duplicated(student, X, soft_targets, classes):
         student, len(labels)
     ):
         return _fit_hgb_with_validation(student, X, soft_targets, classes)
-    if get_config()["enable_metadata_routing"]:
-        _request_sample_weight(student)
-    elif isinstance(student, Pipeline):
-        final = student.steps[-1][0]
-        return student.fit(X_dup, labels, **{f"{final}__sample_weight": weights})
-    return student.fit(X_dup, labels, sample_weight=weights)
-
-
-def _request_sample_weight(estimator):
-    """Let the weights reach every learner of ``estimator`` under metadata routing.
-
-    Without routing, a pipeline gives the weights to its final step and a
-    meta-estimator (calibration, bagging, voting, stacking) to its
-    sub-estimators. Under routing they go only where requested, so every
-    learner that takes ``sample_weight`` requests it; a pipeline's
-    transformers that have no request of their own are told not to.
-    """
-    if isinstance(estimator, FrozenEstimator):
-        return  # fitted by the user: its fit does nothing, and it is theirs
-    if isinstance(estimator, Pipeline):
-        *transformers, (_, final) = estimator.steps
-        for _, step in transformers:
-            if hasattr(step, "fit"):
-                _decline_sample_weight(step)
-        if hasattr(final, "fit"):
-            _request_sample_weight(final)
-        return
-    for sub in _sub_estimators(estimator):
-        _request_sample_weight(sub)
-    if hasattr(estimator, "set_fit_request") and has_fit_parameter(
-        estimator, "sample_weight"
-    ):
-        estimator.set_fit_request(sample_weight=True)
-
-
-def _decline_sample_weight(estimator):
-    """Tell every step of a transformer without a request of its own not to ask."""
-    if isinstance(estimator, FrozenEstimator):
-        return
-    if hasattr(estimator, "set_fit_request"):
-        requests = estimator.get_metadata_routing().fit.requests
-        if "sample_weight" in requests and requests["sample_weight"] is None:
-            estimator.set_fit_request(sample_weight=False)
-        return
-    # A router (a column transformer, a nested pipeline): its steps.
-    for sub in _sub_estimators(estimator):
-        _decline_sample_weight(sub)
-
-
-def _sub_estimators(estimator):
-    """The estimators among ``estimator``'s parameters, named lists included."""
-    for value in estimator.get_params(deep=False).values():
-        for part in value if isinstance(value, (list, tuple)) else [value]:
-            # Named lists hold (name, estimator) or (name, estimator, columns).
-            sub = part[1] if isinstance(part, tuple) and len(part) > 1 else part
-            is_estimator = hasattr(sub, "fit") and hasattr(sub, "get_params")
-            if is_estimator and not isinstance(sub, type):
-                yield sub
+    return fit_weighted(student, X_dup, labels, weights)
 
 
 def _hgb_early_stops(student, n_rows):
@@ -477,26 +418,6 @@ def _scale_margins(model, temperature):
         model.intercepts_[-1] *= temperature
 
 
-def _accepts_sample_weight(student):
-    return _takes_sample_weight(_final_step(student))
-
-
-def _takes_sample_weight(estimator):
-    """Whether ``estimator.fit`` takes ``sample_weight`` without routing.
-
-    A :class:`~sklearn.ensemble.VotingClassifier` takes it through
-    ``**fit_params`` and gives it to each of its estimators, so it takes it
-    when each of them does.
-    """
-    if isinstance(estimator, VotingClassifier):
-        return all(
-            _takes_sample_weight(member)
-            for _, member in estimator.estimators
-            if member != "drop"
-        )
-    return has_fit_parameter(estimator, "sample_weight")
-
-
 def _route(student):
     """How :func:`fit_soft_student` fits ``student``.
 
@@ -508,7 +429,7 @@ def _route(student):
         return "boosted"
     if type(student) in _REGRESSOR_OF:
         return "tree"
-    if _accepts_sample_weight(student):
+    if takes_sample_weight(student):
         return "duplicated"
     return "most_likely"
 

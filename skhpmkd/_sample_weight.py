@@ -1,0 +1,103 @@
+"""Row weights given to the models skhpmkd fits: teachers and students."""
+
+from sklearn import get_config
+from sklearn.ensemble import VotingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import has_fit_parameter
+
+
+def takes_sample_weight(estimator):
+    """Whether ``estimator.fit`` takes ``sample_weight`` without routing.
+
+    A pipeline takes it when its final step does (as that step's
+    ``sample_weight``).
+    """
+    if isinstance(estimator, Pipeline):
+        estimator = estimator.steps[-1][1]
+    return _fit_takes_sample_weight(estimator)
+
+
+def _fit_takes_sample_weight(estimator):
+    """Whether ``estimator.fit`` itself takes ``sample_weight``.
+
+    A :class:`~sklearn.ensemble.VotingClassifier` takes it through
+    ``**fit_params`` and gives it to each of its estimators, so it takes it
+    when each of them does.
+    """
+    if isinstance(estimator, VotingClassifier):
+        return all(
+            _fit_takes_sample_weight(member)
+            for _, member in estimator.estimators
+            if member != "drop"
+        )
+    return has_fit_parameter(estimator, "sample_weight")
+
+
+def fit_weighted(estimator, X, y, sample_weight=None):
+    """``estimator.fit(X, y)`` with row weights, pipelines and routing included.
+
+    Without metadata routing a pipeline gets the weights as its final step's
+    ``sample_weight``; under routing, every learner of ``estimator`` that
+    takes them requests them (see :func:`request_sample_weight`).
+    """
+    if sample_weight is None:
+        return estimator.fit(X, y)
+    if get_config()["enable_metadata_routing"]:
+        request_sample_weight(estimator)
+    elif isinstance(estimator, Pipeline):
+        final = estimator.steps[-1][0]
+        return estimator.fit(X, y, **{f"{final}__sample_weight": sample_weight})
+    return estimator.fit(X, y, sample_weight=sample_weight)
+
+
+def request_sample_weight(estimator):
+    """Let the weights reach every learner of ``estimator`` under metadata routing.
+
+    Without routing, a pipeline gives the weights to its final step and a
+    meta-estimator (calibration, bagging, voting, stacking) to its
+    sub-estimators. Under routing they go only where requested, so every
+    learner that takes ``sample_weight`` requests it; a pipeline's
+    transformers that have no request of their own are told not to.
+    """
+    if isinstance(estimator, FrozenEstimator):
+        return  # fitted by the user: its fit does nothing, and it is theirs
+    if isinstance(estimator, Pipeline):
+        *transformers, (_, final) = estimator.steps
+        for _, step in transformers:
+            if hasattr(step, "fit"):
+                _decline_sample_weight(step)
+        if hasattr(final, "fit"):
+            request_sample_weight(final)
+        return
+    for sub in _sub_estimators(estimator):
+        request_sample_weight(sub)
+    if hasattr(estimator, "set_fit_request") and has_fit_parameter(
+        estimator, "sample_weight"
+    ):
+        estimator.set_fit_request(sample_weight=True)
+
+
+def _decline_sample_weight(estimator):
+    """Tell every step of a transformer without a request of its own not to ask."""
+    if isinstance(estimator, FrozenEstimator):
+        return
+    if hasattr(estimator, "set_fit_request"):
+        requests = estimator.get_metadata_routing().fit.requests
+        if "sample_weight" in requests and requests["sample_weight"] is None:
+            estimator.set_fit_request(sample_weight=False)
+        return
+    # A router (a column transformer, a nested pipeline): its steps.
+    for sub in _sub_estimators(estimator):
+        _decline_sample_weight(sub)
+
+
+def _sub_estimators(estimator):
+    """The estimators among ``estimator``'s parameters, named lists included."""
+    for value in estimator.get_params(deep=False).values():
+        for part in value if isinstance(value, (list, tuple)) else [value]:
+            # Named lists hold (name, estimator) or (name, estimator, columns).
+            sub = part[1] if isinstance(part, tuple) and len(part) > 1 else part
+            is_estimator = hasattr(sub, "fit") and hasattr(sub, "get_params")
+            if is_estimator and not isinstance(sub, type):
+                yield sub
