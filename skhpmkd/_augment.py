@@ -37,13 +37,19 @@ def _neighbours(X, n_neighbors, rows):
     return search.kneighbors(scaled[rows], return_distance=False)[:, 1:]
 
 
-def _origins_and_neighbours(X, n_new, n_neighbors, random_state):
+def _origins_and_neighbours(X, n_new, n_neighbors, random_state, sample_weight=None):
     """Draw ``n_new`` origin rows; return them and their nearest neighbours.
 
-    Returns the origins (indices into ``X``) and, for each origin, the
-    indices of its ``min(n_neighbors, n_samples - 1)`` nearest other rows.
+    Origins are drawn uniformly, or in proportion to ``sample_weight`` (all
+    positive; equal weights draw as no weights do). Returns the origins
+    (indices into ``X``) and, for each origin, the indices of its
+    ``min(n_neighbors, n_samples - 1)`` nearest other rows.
     """
-    origin = random_state.randint(len(X), size=n_new)
+    if sample_weight is None or np.ptp(sample_weight) == 0:
+        origin = random_state.randint(len(X), size=n_new)
+    else:
+        share = sample_weight / np.sum(sample_weight)
+        origin = random_state.choice(len(X), size=n_new, p=share)
     rows, position = np.unique(origin, return_inverse=True)
     n_neighbors = min(n_neighbors, len(X) - 1)
     return origin, _neighbours(X, n_neighbors, rows)[position]
@@ -65,7 +71,18 @@ def _n_new(X, factor):
     return 0 if X.shape[0] < 2 else n_new
 
 
-def interpolate(X, factor, *, n_neighbors=5, random_state):
+def _weighted_rows(X, sample_weight):
+    """The rows of positive weight and their weights, as if the others were
+    not there: rows of weight zero neither start new rows nor are neighbours.
+    """
+    if sample_weight is None:
+        return X, None
+    sample_weight = np.asarray(sample_weight, dtype=float)
+    positive = sample_weight > 0
+    return X[positive], sample_weight[positive]
+
+
+def interpolate(X, factor, *, n_neighbors=5, random_state, sample_weight=None):
     """Make ``round(factor * n_samples)`` rows between neighbouring rows.
 
     Each new row starts from a random training row ``x``, picks one of its
@@ -87,6 +104,9 @@ def interpolate(X, factor, *, n_neighbors=5, random_state):
         Number of nearest neighbours a row may be paired with.
     random_state : numpy.random.RandomState
         Source of randomness.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row weights: rows start new rows in proportion to them, and rows of
+        weight zero take no part (nor as neighbours).
 
     Returns
     -------
@@ -105,9 +125,12 @@ def interpolate(X, factor, *, n_neighbors=5, random_state):
     """
     X = np.asarray(X, dtype=float)
     n_new = _n_new(X, factor)
-    if n_new == 0:
+    X, sample_weight = _weighted_rows(X, sample_weight)
+    if n_new == 0 or len(X) < 2:
         return np.empty((0, X.shape[1]))
-    origin, nearest = _origins_and_neighbours(X, n_new, n_neighbors, random_state)
+    origin, nearest = _origins_and_neighbours(
+        X, n_new, n_neighbors, random_state, sample_weight
+    )
     choice = random_state.randint(nearest.shape[1], size=n_new)
     partner = nearest[np.arange(n_new), choice]
     base, other = X[origin], X[partner]
@@ -118,7 +141,9 @@ def interpolate(X, factor, *, n_neighbors=5, random_state):
     return np.where(np.isnan(new), base, new)
 
 
-def munge(X, factor, *, swap_probability=0.5, spread=1.0, random_state):
+def munge(
+    X, factor, *, swap_probability=0.5, spread=1.0, random_state, sample_weight=None
+):
     """Make ``round(factor * n_samples)`` MUNGE rows near the data.
 
     Each synthetic row starts from a random training row ``x``; for each
@@ -141,6 +166,9 @@ def munge(X, factor, *, swap_probability=0.5, spread=1.0, random_state):
         Divides the local scale of the Gaussian noise.
     random_state : numpy.random.RandomState
         Source of randomness.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row weights: rows start new rows in proportion to them, and rows of
+        weight zero take no part (nor as neighbours).
 
     Returns
     -------
@@ -148,9 +176,10 @@ def munge(X, factor, *, swap_probability=0.5, spread=1.0, random_state):
     """
     X = np.asarray(X, dtype=float)
     n_new = _n_new(X, factor)
-    if n_new == 0:
+    X, sample_weight = _weighted_rows(X, sample_weight)
+    if n_new == 0 or len(X) < 2:
         return np.empty((0, X.shape[1]))
-    origin, nearest = _origins_and_neighbours(X, n_new, 1, random_state)
+    origin, nearest = _origins_and_neighbours(X, n_new, 1, random_state, sample_weight)
     base = X[origin]
     partner = X[nearest[:, 0]]
     noise = np.abs(base - partner) / spread
@@ -165,12 +194,18 @@ def munge(X, factor, *, swap_probability=0.5, spread=1.0, random_state):
     return np.where(swap, draws, base)
 
 
-def transfer_rows(X, factor, method, random_state):
-    """Transfer set of ``method`` (one of ``AUGMENT_METHODS``)."""
+def transfer_rows(X, factor, method, random_state, sample_weight=None):
+    """Transfer set of ``method`` (one of ``AUGMENT_METHODS``).
+
+    New rows start from training rows drawn in proportion to
+    ``sample_weight`` (uniformly when it is None).
+    """
     if method == "interpolate":
-        return interpolate(X, factor, random_state=random_state)
+        return interpolate(
+            X, factor, random_state=random_state, sample_weight=sample_weight
+        )
     if method == "munge":
-        return munge(X, factor, random_state=random_state)
+        return munge(X, factor, random_state=random_state, sample_weight=sample_weight)
     raise ValueError(
         f"Unknown augment_method {method!r}; choose one of {list(AUGMENT_METHODS)}."
     )

@@ -19,7 +19,12 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._base import SoftTargetOutputMixin
 from ._augment import AUGMENT_METHODS, transfer_rows
@@ -27,11 +32,17 @@ from ._frames import same_columns
 from ._schedule import SCHEDULES
 from ._soft_targets import (
     aligned_proba,
+    check_weighted_student,
     fit_soft_student,
     student_labels,
     teacher_logits,
 )
-from ._teachers import fit_teacher, seed_estimator, teacher_proba
+from ._teachers import (
+    check_weighted_teacher,
+    fit_teacher,
+    seed_estimator,
+    teacher_proba,
+)
 from .metrics import kl_divergence, top1_agreement
 
 
@@ -233,9 +244,13 @@ class TemperatureScheduledDistiller(
     def _input_estimators(self):
         return self._resolved()
 
-    def _fit(self, X, y, X_unlabeled):
+    def _fit(self, X, y, X_unlabeled, sample_weight):
         X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
         self.classes_, codes = encode_target(self, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=float, ensure_non_negative=True, copy=True
+            )
         if self.standardize_logits and len(self.classes_) == 2:
             warnings.warn(
                 "standardize_logits=True with two classes gives every row the "
@@ -246,6 +261,9 @@ class TemperatureScheduledDistiller(
             )
         rng = check_random_state(self.random_state)
         teacher, student = self._resolved()
+        if sample_weight is not None:
+            check_weighted_teacher(teacher)
+            check_weighted_student(student)
         teacher = seed_estimator(clone(teacher), rng)
         student = seed_estimator(clone(student), rng)
         self.teacher_, train_targets = fit_teacher(
@@ -256,16 +274,22 @@ class TemperatureScheduledDistiller(
             cv=self.cv,
             n_jobs=self.n_jobs,
             feature_names=getattr(self, "feature_names_in_", None),
+            sample_weight=sample_weight,
         )
 
-        X_all, targets, y_all = X, train_targets, codes
-        X_transfer = self._transfer_rows(X, X_unlabeled, rng)
+        X_all, targets, y_all, weight_all = X, train_targets, codes, sample_weight
+        X_transfer = self._transfer_rows(X, X_unlabeled, rng, sample_weight)
         if len(X_transfer):
             X_all = np.vstack([X, X_transfer])
             targets = np.vstack(
                 [train_targets, teacher_proba(self.teacher_, X_transfer, self.classes_)]
             )
             y_all = np.concatenate([codes, np.full(len(X_transfer), -1)])
+            if sample_weight is not None:
+                # A new row stands for one row of the weighted data.
+                weight_all = np.concatenate(
+                    [sample_weight, np.full(len(X_transfer), sample_weight.mean())]
+                )
         self.student_, temperatures = fit_soft_student(
             student,
             X_all,
@@ -278,6 +302,7 @@ class TemperatureScheduledDistiller(
             final_temperature=self.final_temperature,
             standardize=self.standardize_logits,
             feature_names=getattr(self, "feature_names_in_", None),
+            sample_weight=weight_all,
         )
         self.temperatures_ = np.asarray(temperatures, dtype=float)
         student_proba = self._student_proba(X)
@@ -287,11 +312,17 @@ class TemperatureScheduledDistiller(
         }
         return train_targets
 
-    def _transfer_rows(self, X, X_unlabeled, rng):
+    def _transfer_rows(self, X, X_unlabeled, rng, sample_weight):
         parts = [np.empty((0, X.shape[1]))]
         if self.augment:
             parts.append(
-                transfer_rows(X, self.augment, self.augment_method, random_state=rng)
+                transfer_rows(
+                    X,
+                    self.augment,
+                    self.augment_method,
+                    random_state=rng,
+                    sample_weight=sample_weight,
+                )
             )
         if X_unlabeled is not None:
             names = getattr(self, "feature_names_in_", None)
@@ -313,7 +344,7 @@ class TemperatureScheduledDistiller(
         return np.vstack(parts)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, X_unlabeled=None):
+    def fit(self, X, y, X_unlabeled=None, sample_weight=None):
         """Fit the teacher, then distil it into the student.
 
         Parameters
@@ -325,17 +356,23 @@ class TemperatureScheduledDistiller(
         X_unlabeled : array-like of shape (n_unlabeled, n_features), default=None
             Extra rows without labels; the teacher labels them with its soft
             targets and the student learns from them too.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, given to every fit of the teacher and
+            multiplying each row's loss in the student. Transfer rows start
+            from training rows drawn in proportion to them; each transfer row
+            and each row of ``X_unlabeled`` weighs the mean weight. The
+            teacher's folds and ``fidelity_`` do not use them.
 
         Returns
         -------
         self : object
             The fitted distiller.
         """
-        self._fit(X, y, X_unlabeled)
+        self._fit(X, y, X_unlabeled, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit_transform(self, X, y, X_unlabeled=None):
+    def fit_transform(self, X, y, X_unlabeled=None, sample_weight=None):
         """Fit, and return the teacher's out-of-fold soft targets of ``X``.
 
         Unlike ``fit(X, y).transform(X)``, the targets of each training row
@@ -349,13 +386,15 @@ class TemperatureScheduledDistiller(
             Class labels.
         X_unlabeled : array-like of shape (n_unlabeled, n_features), default=None
             Extra unlabelled rows for the student.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (see :meth:`fit`).
 
         Returns
         -------
         soft_targets : ndarray of shape (n_samples, n_classes)
             Out-of-fold teacher probabilities at the final temperature.
         """
-        train_targets = self._fit(X, y, X_unlabeled)
+        train_targets = self._fit(X, y, X_unlabeled, sample_weight)
         return tempered(train_targets, self.temperatures_[-1], self.standardize_logits)
 
     def transform(self, X):

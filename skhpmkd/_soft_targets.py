@@ -107,23 +107,29 @@ def soft_target_matrix(teacher_proba, y, alpha, temperature, standardize=False):
     return weight * q_t + (1 - weight) * onehot(y, q_t.shape[1])
 
 
-def duplicate_rows(X, soft_targets, min_weight=MIN_TARGET_WEIGHT):
+def duplicate_rows(X, soft_targets, min_weight=MIN_TARGET_WEIGHT, sample_weight=None):
     """Repeat each row once per class, weighted by its soft target.
 
     Cross-entropy is linear in the target, so a log-loss learner fitted on the
     duplicated rows minimises exactly the soft-target cross-entropy. Pairs
-    below ``min_weight`` are dropped, except that each class keeps its
-    highest-weight row so that the student sees every class.
+    whose target is below ``min_weight`` are dropped, and so are rows of
+    weight zero, except that each class keeps its highest-weight row so that
+    the student sees every class.
 
     Returns
     -------
     X_dup, codes, weights
-        Duplicated rows, their class codes and sample weights.
+        Duplicated rows, their class codes and sample weights: the soft
+        targets, times ``sample_weight`` when given.
     """
+    weights = soft_targets
     keep = soft_targets >= min_weight
-    keep[np.argmax(soft_targets, axis=0), np.arange(soft_targets.shape[1])] = True
+    if sample_weight is not None:
+        weights = soft_targets * np.asarray(sample_weight, dtype=float)[:, None]
+        keep &= weights > 0
+    keep[np.argmax(weights, axis=0), np.arange(soft_targets.shape[1])] = True
     rows, codes = np.nonzero(keep)
-    return take_rows(X, rows), codes, soft_targets[rows, codes]
+    return take_rows(X, rows), codes, weights[rows, codes]
 
 
 def _top_module(student):
@@ -200,7 +206,7 @@ def _booster_rows(student, X):
     return X
 
 
-def _fit_boosted(student, X, teacher_proba, y, classes, settings):
+def _fit_boosted(student, X, teacher_proba, y, classes, settings, sample_weight):
     n_classes = len(classes)
     X = _booster_rows(student, X)
     logits = teacher_logits(teacher_proba, settings["standardize"])
@@ -219,14 +225,19 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     )
     student.set_params(objective=objective)
     if _is_xgboost(student):
-        student.fit(X, fit_codes)
+        student.fit(X, fit_codes, sample_weight=sample_weight)
         student.set_params(
             objective="binary:logistic" if n_classes == 2 else "multi:softprob"
         )
         return student, _used_temperatures(objective, settings)
     from lightgbm.basic import LightGBMError
 
-    log_prior = np.log(np.clip(soft_targets.mean(axis=0), _EPS, None))
+    prior = (
+        soft_targets.mean(axis=0)
+        if sample_weight is None
+        else np.average(soft_targets, axis=0, weights=sample_weight)
+    )
+    log_prior = np.log(np.clip(prior, _EPS, None))
     log_prior -= log_prior[0]
     init = log_prior[1] if n_classes == 2 else log_prior
     init_score = np.tile(init, (len(y), 1)) if n_classes > 2 else np.full(len(y), init)
@@ -237,7 +248,9 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
     few_rows = len(y) < 2 * _first_set(student, _LIGHTGBM_MIN_LEAF_ALIASES, 20)
     if not few_rows:
         try:
-            student.fit(X, fit_codes, init_score=init_score)
+            student.fit(
+                X, fit_codes, init_score=init_score, sample_weight=sample_weight
+            )
         except LightGBMError as error:
             if "num_features()" not in str(error):
                 raise
@@ -249,7 +262,7 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings):
             UserWarning,
         )
         student.set_params(objective=None)
-        student.fit(X, fit_codes)
+        student.fit(X, fit_codes, sample_weight=sample_weight)
         log_prior = np.zeros(n_classes)
     # Drop the objective, which holds the training targets, from the fitted
     # model; predictions use raw scores and do not depend on it.
@@ -301,7 +314,7 @@ def _codes_with_every_class(codes, soft_targets):
     return codes
 
 
-def _fit_tree_regression(student, X, soft_targets, classes):
+def _fit_tree_regression(student, X, soft_targets, classes, sample_weight):
     """The tree or forest grown as a squared-error regressor on the targets.
 
     Its impurity is the Gini impurity divided by the number of classes, so
@@ -334,16 +347,20 @@ def _fit_tree_regression(student, X, soft_targets, classes):
         if key in params:
             params[key] = params[key] / n_classes
     regressor = regressor_class(criterion="squared_error", **params)
-    return SoftTargetClassifier(regressor).fit_soft(X, soft_targets, classes)
+    return SoftTargetClassifier(regressor).fit_soft(
+        X, soft_targets, classes, sample_weight=sample_weight
+    )
 
 
-def _fit_duplicated(student, X, soft_targets, classes):
-    X_dup, codes, weights = duplicate_rows(X, soft_targets)
+def _fit_duplicated(student, X, soft_targets, classes, sample_weight):
+    X_dup, codes, weights = duplicate_rows(X, soft_targets, sample_weight=sample_weight)
     labels = codes if _takes_codes_only(student) else classes[codes]
     if isinstance(student, HistGradientBoostingClassifier) and _hgb_early_stops(
         student, len(labels)
     ):
-        return _fit_hgb_with_validation(student, X, soft_targets, classes)
+        return _fit_hgb_with_validation(
+            student, X, soft_targets, classes, sample_weight
+        )
     return fit_weighted(student, X_dup, labels, weights)
 
 
@@ -354,7 +371,7 @@ def _hgb_early_stops(student, n_rows):
     return bool(early_stopping)
 
 
-def _fit_hgb_with_validation(student, X, soft_targets, classes):
+def _fit_hgb_with_validation(student, X, soft_targets, classes, sample_weight):
     """Hold out original rows, not duplicates, for HGB's early stopping."""
     params = student.get_params()
     top = np.argmax(soft_targets, axis=1)
@@ -366,8 +383,16 @@ def _fit_hgb_with_validation(student, X, soft_targets, classes):
         random_state=params["random_state"],
         stratify=stratify,
     )
-    X_tr, codes_tr, w_tr = duplicate_rows(take_rows(X, train), soft_targets[train])
-    X_va, codes_va, w_va = duplicate_rows(take_rows(X, val), soft_targets[val])
+
+    def weights_of(rows):
+        return None if sample_weight is None else sample_weight[rows]
+
+    X_tr, codes_tr, w_tr = duplicate_rows(
+        take_rows(X, train), soft_targets[train], sample_weight=weights_of(train)
+    )
+    X_va, codes_va, w_va = duplicate_rows(
+        take_rows(X, val), soft_targets[val], sample_weight=weights_of(val)
+    )
     student.set_params(early_stopping=True)
     return student.fit(
         X_tr,
@@ -434,6 +459,15 @@ def _route(student):
     return "most_likely"
 
 
+def check_weighted_student(student):
+    """Raise unless ``student`` can learn soft targets with row weights."""
+    if _route(student) == "most_likely":
+        raise ValueError(
+            f"sample_weight was given, but the student {type(student).__name__}"
+            ".fit takes no sample_weight."
+        )
+
+
 def fit_soft_student(
     student,
     X,
@@ -447,6 +481,7 @@ def fit_soft_student(
     final_temperature=1.0,
     standardize=False,
     feature_names=None,
+    sample_weight=None,
 ):
     """Fit ``student`` on the teacher's soft targets.
 
@@ -479,6 +514,9 @@ def fit_soft_student(
         Column names the student is fitted with, so that the deployed student
         checks the columns of the DataFrames it is given; XGBoost and LightGBM
         students that refuse one of the names get the bare array.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row weights: they multiply each row's loss (its duplicated rows'
+        weights, its squared error, its gradient and Hessian).
 
     Returns
     -------
@@ -498,14 +536,18 @@ def fit_soft_student(
         standardize=standardize,
     )
     route = _route(student)
+    if sample_weight is not None:
+        check_weighted_student(student)
     if route == "boosted":
-        return _fit_boosted(student, X, teacher_proba, y, classes, settings)
+        return _fit_boosted(
+            student, X, teacher_proba, y, classes, settings, sample_weight
+        )
 
     soft_targets = soft_target_matrix(teacher_proba, y, alpha, temperature, standardize)
     if route == "tree":
-        fitted = _fit_tree_regression(student, X, soft_targets, classes)
+        fitted = _fit_tree_regression(student, X, soft_targets, classes, sample_weight)
     elif route == "duplicated":
-        fitted = _fit_duplicated(student, X, soft_targets, classes)
+        fitted = _fit_duplicated(student, X, soft_targets, classes, sample_weight)
         if temperature != 1.0:
             _scale_margins(_final_step(fitted), temperature)
     else:

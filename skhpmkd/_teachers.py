@@ -6,9 +6,11 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
+from sklearn.utils.validation import has_fit_parameter
 
 from ._frames import same_columns, take_rows, with_feature_names
 from ._parallel import parallel_map
+from ._sample_weight import fit_weighted, takes_sample_weight
 from ._soft_targets import _top_module, aligned_proba
 
 
@@ -124,11 +126,12 @@ def _uses_oob(teacher):
     return "oob_score" in params and params.get("bootstrap", False)
 
 
-def _fit_fold(estimator, X, y, train, test, n_classes):
+def _fit_fold(estimator, X, y, train, test, n_classes, sample_weight=None):
     """Fit on ``train`` and predict ``test``; with no split, fit on all rows."""
     if train is None:
-        return estimator.fit(X, y)
-    estimator.fit(take_rows(X, train), y[train])
+        return fit_weighted(estimator, X, y, sample_weight)
+    weight = None if sample_weight is None else sample_weight[train]
+    fit_weighted(estimator, take_rows(X, train), y[train], weight)
     return aligned_proba(estimator, take_rows(X, test), np.arange(n_classes))
 
 
@@ -138,24 +141,53 @@ def never_out_of_bag(forest):
     return ~np.isfinite(oob).all(axis=1) | (oob.sum(axis=1) <= 0)
 
 
-def _out_of_bag(teacher, X, y, n_classes):
+def _out_of_bag(teacher, X, y, n_classes, sample_weight=None):
     teacher.set_params(oob_score=True)
     with warnings.catch_warnings():
         # Rows in every bootstrap sample have no out-of-bag estimate: a copy
         # fitted on the other rows predicts them below.
         warnings.filterwarnings("ignore", message=".*OOB.*", category=UserWarning)
-        teacher.fit(X, y)
+        fit_weighted(teacher, X, y, sample_weight)
     oob = np.array(teacher.oob_decision_function_, dtype=float)
     missing = never_out_of_bag(teacher)
     if missing.any():
         others = clone(teacher).set_params(oob_score=False)
-        oob[missing] = _fit_fold(
-            others, X, y, np.flatnonzero(~missing), np.flatnonzero(missing), n_classes
-        )
+        train, test = np.flatnonzero(~missing), np.flatnonzero(missing)
+        oob[missing] = _fit_fold(others, X, y, train, test, n_classes, sample_weight)
     return oob / oob.sum(axis=1, keepdims=True)
 
 
-def fit_teacher(teacher, X, y, classes, *, cv=5, n_jobs=None, feature_names=None):
+def check_weighted_teacher(teacher):
+    """Raise unless ``teacher`` can be fitted with row weights.
+
+    A frozen teacher is not fitted again, so it needs none.
+    """
+    if isinstance(teacher, FrozenEstimator):
+        return
+    # An skhpmkd teacher is fitted through fit_transform, which calls its fit.
+    if _yields_soft_targets(teacher):
+        method, takes = "fit_transform", has_fit_parameter(teacher, "sample_weight")
+    else:
+        method, takes = "fit", takes_sample_weight(teacher)
+    if not takes:
+        raise ValueError(
+            f"sample_weight was given, but the teacher {type(teacher).__name__}."
+            f"{method} takes no sample_weight; give a teacher that does, or a "
+            "fitted one in a FrozenEstimator."
+        )
+
+
+def fit_teacher(
+    teacher,
+    X,
+    y,
+    classes,
+    *,
+    cv=5,
+    n_jobs=None,
+    feature_names=None,
+    sample_weight=None,
+):
     """Fit a teacher and return it with its soft targets on the training rows.
 
     Parameters
@@ -174,6 +206,9 @@ def fit_teacher(teacher, X, y, classes, *, cv=5, n_jobs=None, feature_names=None
         Number of fits run in parallel.
     feature_names : ndarray of str or None, default=None
         Column names of ``X`` (an array), given to the teacher with the rows.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row weights for every fit of the teacher (a frozen teacher is not
+        fitted). The folds are split without them.
 
     Returns
     -------
@@ -190,11 +225,14 @@ def fit_teacher(teacher, X, y, classes, *, cv=5, n_jobs=None, feature_names=None
         return teacher, teacher_proba(teacher, X, classes)
     X = with_feature_names(X, feature_names)
     teacher = clone(teacher)
+    if sample_weight is not None:
+        check_weighted_teacher(teacher)
     if _yields_soft_targets(teacher):
-        soft_targets = np.asarray(teacher.fit_transform(X, y), dtype=float)
+        weight = {} if sample_weight is None else {"sample_weight": sample_weight}
+        soft_targets = np.asarray(teacher.fit_transform(X, y, **weight), dtype=float)
         return teacher, soft_targets
     if _uses_oob(teacher):
-        return teacher, _out_of_bag(teacher, X, y, n_classes)
+        return teacher, _out_of_bag(teacher, X, y, n_classes, sample_weight)
 
     splits = list(check_cv(cv, y, classifier=True).split(X, y))
     covered = np.zeros(len(y), dtype=int)
@@ -205,8 +243,11 @@ def fit_teacher(teacher, X, y, classes, *, cv=5, n_jobs=None, feature_names=None
             "cv must put every training row in exactly one test fold to give "
             f"out-of-fold soft targets; {int(np.sum(covered != 1))} rows are not."
         )
-    jobs = [(clone(teacher), X, y, train, test, n_classes) for train, test in splits]
-    jobs.append((teacher, X, y, None, None, n_classes))
+    jobs = [
+        (clone(teacher), X, y, train, test, n_classes, sample_weight)
+        for train, test in splits
+    ]
+    jobs.append((teacher, X, y, None, None, n_classes, sample_weight))
     *fold_probas, teacher_ = parallel_map(_fit_fold, jobs, n_jobs)
     soft_targets = np.zeros((len(y), n_classes))
     for (_, test), proba in zip(splits, fold_probas):

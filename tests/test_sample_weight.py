@@ -1,0 +1,246 @@
+"""Row weights in TemperatureScheduledDistiller: teacher, transfer set, student."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import config_context
+from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from skhpmkd import AttentionMultiTeacherClassifier, TemperatureScheduledDistiller
+from skhpmkd._augment import interpolate, munge
+from tests._helpers import STUDENTS
+
+
+def _wine():
+    X, y = load_wine(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _frozen_teacher(X, y):
+    return FrozenEstimator(LogisticRegression(C=0.1).fit(X, y))
+
+
+# A forest is left out: scikit-learn's own forests draw their bootstrap
+# samples differently once given weights, even all ones.
+@pytest.mark.parametrize("family", sorted(set(STUDENTS) - {"forest"}))
+def test_unit_weights_change_nothing(family):
+    X, y = _wine()
+    weight = np.ones(len(y))
+    distillers = [
+        TemperatureScheduledDistiller(
+            LogisticRegression(C=0.1),
+            STUDENTS[family](),
+            temperature=2.0,
+            augment=1.0,
+            cv=3,
+            random_state=0,
+        )
+        for _ in range(2)
+    ]
+    unweighted = distillers[0].fit(X, y)
+    weighted = distillers[1].fit(X, y, sample_weight=weight)
+    assert_allclose(weighted.predict_proba(X), unweighted.predict_proba(X))
+
+
+@pytest.mark.parametrize("family", ["logistic", "tree", "xgboost"])
+def test_integer_weights_equal_repeated_rows(family):
+    """A row of weight k counts as k copies: the student of the weighted rows
+    is the student of the repeated rows (a frozen teacher, so that no fold
+    split differs)."""
+    X, y = _wine()
+    repeats = np.random.RandomState(0).randint(1, 4, size=len(y))
+    teacher = _frozen_teacher(X, y)
+
+    def distiller():
+        return TemperatureScheduledDistiller(
+            teacher, STUDENTS[family](), temperature=2.0, alpha=0.6, random_state=0
+        )
+
+    weighted = distiller().fit(X, y, sample_weight=repeats)
+    repeated = distiller().fit(np.repeat(X, repeats, axis=0), np.repeat(y, repeats))
+    assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-5)
+
+
+def test_zero_weights_equal_dropped_rows():
+    X, y = _wine()
+    weight = np.ones(len(y))
+    weight[::3] = 0
+    kept = weight > 0
+    teacher = _frozen_teacher(X, y)
+
+    def distiller():
+        return TemperatureScheduledDistiller(
+            teacher, LogisticRegression(), temperature=3.0, random_state=0
+        )
+
+    weighted = distiller().fit(X, y, sample_weight=weight)
+    dropped = distiller().fit(X[kept], y[kept])
+    assert_allclose(weighted.predict_proba(X), dropped.predict_proba(X), atol=1e-6)
+
+
+def test_every_teacher_fold_is_fitted_with_its_rows_weights():
+    X, y = _wine()
+    weight = np.random.RandomState(0).uniform(0.1, 5, size=len(y))
+    cv = StratifiedKFold(3)
+    distiller = TemperatureScheduledDistiller(
+        LogisticRegression(C=0.05), DecisionTreeClassifier(max_depth=2), cv=cv
+    )
+    targets = distiller.fit_transform(X, y, sample_weight=weight)
+
+    expected = np.zeros((len(y), 3))
+    for train, test in cv.split(X, y):
+        fold = LogisticRegression(C=0.05).fit(X[train], y[train], weight[train])
+        expected[test] = fold.predict_proba(X[test])
+    assert_allclose(targets, expected, atol=1e-6)
+    full = LogisticRegression(C=0.05).fit(X, y, sample_weight=weight)
+    assert_allclose(distiller.teacher_.coef_, full.coef_, atol=1e-5)
+
+
+def test_bagged_teacher_gives_out_of_bag_targets_of_its_weighted_fit():
+    X, y = load_breast_cancer(return_X_y=True)
+    weight = np.random.RandomState(1).uniform(0.5, 2, size=len(y))
+    forest = RandomForestClassifier(n_estimators=30, random_state=0)
+    targets = TemperatureScheduledDistiller(forest, random_state=0).fit_transform(
+        X, y, sample_weight=weight
+    )
+    oob = RandomForestClassifier(n_estimators=30, random_state=0, oob_score=True)
+    oob.fit(X, y, sample_weight=weight)
+    expected = oob.oob_decision_function_
+    # Rows in every bootstrap sample have no estimate (NaN or zeros).
+    out_of_bag = np.isfinite(expected).all(axis=1) & (expected.sum(axis=1) > 0)
+    assert out_of_bag.mean() > 0.9
+    # The targets are clipped at 1e-12 (through the logits).
+    assert_allclose(targets[out_of_bag], expected[out_of_bag], atol=1e-11)
+
+
+def test_weights_reach_a_pipeline_student_and_a_routed_one():
+    X, y = _wine()
+    weight = np.random.RandomState(2).randint(0, 4, size=len(y)).astype(float)
+    teacher = _frozen_teacher(X, y)
+    fits = []
+    for routing in (False, True):
+        with config_context(enable_metadata_routing=routing):
+            student = make_pipeline(StandardScaler(), LogisticRegression())
+            fits.append(
+                TemperatureScheduledDistiller(teacher, student, temperature=2.0)
+                .fit(X, y, sample_weight=weight)
+                .predict_proba(X)
+            )
+    unweighted = TemperatureScheduledDistiller(
+        teacher, make_pipeline(StandardScaler(), LogisticRegression()), temperature=2.0
+    ).fit(X, y)
+    assert_allclose(fits[0], fits[1])
+    assert not np.allclose(fits[0], unweighted.predict_proba(X), atol=1e-3)
+
+
+@pytest.mark.parametrize("method", [interpolate, munge])
+def test_transfer_rows_start_in_proportion_to_the_weights(method):
+    rng = np.random.RandomState(0)
+    near_zero = rng.normal(0, 0.1, size=(30, 2))
+    near_ten = rng.normal(10, 0.1, size=(30, 2))
+    X = np.vstack([near_zero, near_ten])
+    weight = np.r_[np.full(30, 3.0), np.full(30, 1.0)]
+    new = method(X, 100, random_state=np.random.RandomState(1), sample_weight=weight)
+    assert len(new) == 6000
+    assert abs(np.mean(new[:, 0] < 5) - 0.75) < 0.03
+
+    weight[30:] = 0  # rows of weight zero are not there, nor as neighbours
+    new = method(X, 10, random_state=np.random.RandomState(1), sample_weight=weight)
+    assert np.all(new[:, 0] < 1)
+
+
+def test_transfer_and_unlabelled_rows_weigh_the_mean_weight():
+    """Scaling every weight by a constant scales every row's loss alike, new
+    rows included, so a tree student (whose splits do not depend on the
+    scale) is unchanged. New rows of a fixed weight would change it."""
+    X, y = _wine()
+    weight = np.random.RandomState(3).uniform(0.2, 3, size=len(y))
+    fits = [
+        TemperatureScheduledDistiller(
+            _frozen_teacher(X, y),
+            DecisionTreeClassifier(max_depth=4),
+            augment=1.0,
+            random_state=0,
+        ).fit(X, y, X_unlabeled=X[:20] + 0.1, sample_weight=scale * weight)
+        for scale in (1.0, 1000.0)
+    ]
+    assert_allclose(fits[0].predict_proba(X), fits[1].predict_proba(X))
+
+
+def test_search_and_cross_validation_pass_the_weights():
+    X, y = _wine()
+    weight = np.random.RandomState(4).uniform(0.5, 2, size=len(y))
+    distiller = TemperatureScheduledDistiller(
+        LogisticRegression(C=0.1), LogisticRegression(), cv=3, random_state=0
+    )
+    search = GridSearchCV(distiller, {"alpha": [0.2, 0.8]}, cv=3)
+    search.fit(X, y, sample_weight=weight)
+    assert search.best_estimator_.student_.coef_.shape == (3, 13)
+    with config_context(enable_metadata_routing=True):
+        routed = distiller.set_fit_request(sample_weight=True).set_score_request(
+            sample_weight=True
+        )
+        scores = cross_val_score(routed, X, y, cv=3, params={"sample_weight": weight})
+    assert np.all(scores > 0.8)
+
+
+def test_the_users_weights_are_not_changed():
+    X, y = _wine()
+    weight = np.random.RandomState(5).uniform(0, 2, size=len(y))
+    before = weight.copy()
+    TemperatureScheduledDistiller(
+        LogisticRegression(C=0.1), LogisticRegression(), augment=0.5, cv=3
+    ).fit(X, y, sample_weight=weight)
+    assert_array_equal(weight, before)
+
+
+@pytest.mark.parametrize(
+    "teacher, student, message",
+    [
+        (KNeighborsClassifier(), None, "teacher KNeighborsClassifier.fit takes no"),
+        (None, KNeighborsClassifier(), "student KNeighborsClassifier.fit takes no"),
+        (
+            AttentionMultiTeacherClassifier(
+                [LogisticRegression(), DecisionTreeClassifier()]
+            ),
+            None,
+            "AttentionMultiTeacherClassifier.fit_transform takes no sample_weight",
+        ),
+    ],
+)
+def test_models_without_weights_are_refused_before_any_fit(teacher, student, message):
+    X, y = _wine()
+    distiller = TemperatureScheduledDistiller(teacher, student)
+    with pytest.raises(ValueError, match=message):
+        distiller.fit(X, y, sample_weight=np.ones(len(y)))
+    assert not hasattr(distiller, "teacher_")
+
+
+def test_a_frozen_teacher_without_weights_is_fine():
+    X, y = _wine()
+    teacher = FrozenEstimator(KNeighborsClassifier().fit(X, y))
+    distiller = TemperatureScheduledDistiller(teacher, LogisticRegression())
+    distiller.fit(X, y, sample_weight=np.linspace(0.5, 2, len(y)))
+    assert distiller.predict(X).shape == y.shape
+
+
+@pytest.mark.parametrize(
+    "weight, message",
+    [
+        (-np.ones(178), "Negative values"),
+        (np.zeros(178), "at least one non-zero"),
+        (np.ones(5), r"sample_weight.shape == \(5,\)"),
+    ],
+)
+def test_bad_weights_get_scikit_learns_errors(weight, message):
+    X, y = _wine()
+    with pytest.raises(ValueError, match=message):
+        TemperatureScheduledDistiller().fit(X, y, sample_weight=weight)
