@@ -36,8 +36,10 @@ from ._frames import with_feature_names
 from ._parallel import parallel_map
 from ._soft_targets import (
     aligned_proba,
+    boosting_rounds_parameter,
     fit_soft_student,
     is_round_based,
+    learning_rate,
     n_boosting_rounds,
     student_labels,
 )
@@ -291,13 +293,13 @@ def scale_rounds(student, resource):
         return student
     rounds = n_boosting_rounds(student)
     new_rounds = max(10, int(math.ceil(rounds * math.sqrt(resource))))
-    params = {"n_estimators": new_rounds}
-    rate = student.get_params().get("learning_rate")
-    if rate is not None:
-        params["learning_rate"] = min(
-            float(rate) * rounds / new_rounds, _MAX_BOOSTED_LEARNING_RATE
-        )
-    return student.set_params(**params)
+    rate_name, rate = learning_rate(student)
+    return student.set_params(
+        **{
+            boosting_rounds_parameter(student): new_rounds,
+            rate_name: min(rate * rounds / new_rounds, _MAX_BOOSTED_LEARNING_RATE),
+        }
+    )
 
 
 def fit_config(student, X, targets, y, classes, config, schedule, feature_names=None):

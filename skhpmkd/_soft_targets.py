@@ -171,19 +171,50 @@ _LIGHTGBM_ROUND_ALIASES = (
 )
 
 
+# The names of the learning rate, in the order the boosters obey them:
+# XGBoost takes eta when learning_rate is None; LightGBM's scikit-learn
+# wrapper always passes learning_rate, which wins over eta or shrinkage_rate.
+_XGBOOST_RATE_ALIASES = ("learning_rate", "eta")
+_XGBOOST_DEFAULT_RATE = 0.3
+
+
+def _first_set_name(estimator, names):
+    """The first of ``names`` set (not None) in ``estimator``, or None."""
+    params = estimator.get_params()
+    return next((name for name in names if params.get(name) is not None), None)
+
+
 def _first_set(estimator, names, default):
     """The value of the first of ``names`` set (not None) in ``estimator``."""
-    params = estimator.get_params()
-    return next(
-        (int(params[name]) for name in names if params.get(name) is not None),
-        default,
-    )
+    name = _first_set_name(estimator, names)
+    return default if name is None else int(estimator.get_params()[name])
 
 
 def n_boosting_rounds(student):
     """Number of boosting rounds of an XGBoost or LightGBM student."""
-    names = _LIGHTGBM_ROUND_ALIASES if _is_lightgbm(student) else ("n_estimators",)
-    return _first_set(student, names, 100)
+    return _first_set(student, _round_names(student), 100)
+
+
+def boosting_rounds_parameter(student):
+    """The parameter that sets an XGBoost or LightGBM student's rounds."""
+    return _first_set_name(student, _round_names(student)) or "n_estimators"
+
+
+def _round_names(student):
+    return _LIGHTGBM_ROUND_ALIASES if _is_lightgbm(student) else ("n_estimators",)
+
+
+def learning_rate(student):
+    """``(parameter, value)`` of an XGBoost or LightGBM student's learning rate.
+
+    The parameter the booster obeys and its value: XGBoost's ``eta`` when
+    ``learning_rate`` is None, and XGBoost's default 0.3 when neither is set.
+    """
+    names = _XGBOOST_RATE_ALIASES if _is_xgboost(student) else ("learning_rate",)
+    name = _first_set_name(student, names)
+    if name is None:
+        return "learning_rate", _XGBOOST_DEFAULT_RATE
+    return name, float(student.get_params()[name])
 
 
 def is_round_based(student):

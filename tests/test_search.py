@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
 
@@ -100,6 +100,26 @@ def test_low_fidelity_boosters_take_fewer_rounds_at_a_higher_rate():
     )
     assert student.n_estimators == 30
     assert student.learning_rate == pytest.approx(0.3)
+
+
+def test_low_fidelity_boosters_scale_the_parameters_the_booster_obeys():
+    """A round count set by a LightGBM alias, XGBoost's eta and XGBoost's
+    default rate (learning_rate=None means 0.3) are scaled too."""
+    xgboost = pytest.importorskip("xgboost")
+    lightgbm = pytest.importorskip("lightgbm")
+    X, y = load_breast_cancer(return_X_y=True)
+    aliased = lightgbm.LGBMClassifier(num_iterations=90, learning_rate=0.1, verbose=-1)
+    low = scale_rounds(aliased, 1 / 9).fit(X, y)
+    assert low.booster_.num_trees() == 30
+    assert low.get_params()["num_iterations"] == 30
+    assert low.learning_rate == pytest.approx(0.3)
+
+    eta = scale_rounds(xgboost.XGBClassifier(n_estimators=90, eta=0.05), 1 / 9)
+    assert eta.get_params()["eta"] == pytest.approx(0.15)
+    assert eta.learning_rate is None
+    default = scale_rounds(xgboost.XGBClassifier(n_estimators=90), 1 / 4)
+    assert default.n_estimators == 45
+    assert default.learning_rate == pytest.approx(0.5)  # 0.6, capped
 
 
 def test_search_matches_grid_with_an_eighth_of_its_fits():
