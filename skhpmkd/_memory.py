@@ -19,8 +19,8 @@ import hashlib
 import json
 import math
 import os
+import secrets
 import stat
-import tempfile
 import types
 from numbers import Real
 
@@ -101,8 +101,11 @@ def _exclusive(path):
     with open(f"{path}.lock", "a") as lock:
         # Whoever may write the memory must be able to take its lock; its
         # owner always may, even when the memory itself is read-only.
-        mode = _file_mode(path) | stat.S_IRUSR | stat.S_IWUSR
-        if stat.S_IMODE(os.fstat(lock.fileno()).st_mode) != mode:
+        # A lock made with no memory yet has a new file's mode already.
+        mode = _file_mode(path)
+        if mode is not None:
+            mode |= stat.S_IRUSR | stat.S_IWUSR
+        if mode is not None and stat.S_IMODE(os.fstat(lock.fileno()).st_mode) != mode:
             with contextlib.suppress(OSError):  # another user's lock, say
                 os.fchmod(lock.fileno(), mode)
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -124,12 +127,24 @@ def nearest_existing_folder(path):
 
 
 def _file_mode(path):
-    """The mode of ``path``, or the one a new file gets under the umask."""
+    """The mode of ``path``, or None when it does not exist."""
     if os.path.exists(path):
         return stat.S_IMODE(os.stat(path).st_mode)
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+    return None
+
+
+def _new_temporary(directory):
+    """Open a new file in ``directory`` with the mode any new file gets there.
+
+    The system applies the umask (reading it would mean setting it, for the
+    whole process) and the folder's default permissions.
+    """
+    while True:
+        name = f".skhpmkd-memory-{secrets.token_hex(8)}.json"
+        temporary = os.path.join(directory, name)
+        with contextlib.suppress(FileExistsError):
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+            return os.open(temporary, flags, 0o666), temporary
 
 
 def save_records(path, new_records):
@@ -163,11 +178,11 @@ def _append(path, new_records, directory):
     # no search uses) are not carried over.
     old = [r for r in load_records(path) if math.isfinite(r["score"])]
     records = (old + new_records)[-MAX_RECORDS:]
-    handle, temporary = tempfile.mkstemp(
-        dir=directory, prefix=".skhpmkd-memory-", suffix=".json"
-    )
+    handle, temporary = _new_temporary(directory)
     try:
-        os.chmod(temporary, _file_mode(path))
+        mode = _file_mode(path)
+        if mode is not None:
+            os.chmod(temporary, mode)
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             json.dump(
                 {"format": FORMAT, "version": VERSION, "records": records},

@@ -394,7 +394,6 @@ def test_a_memory_that_may_only_be_read_warm_starts_without_saving(
     reader = HPMKDClassifier(**params, update_memory=False).fit(X, y)
     assert reader.warm_started_
     assert path.read_bytes() == saved
-    assert not (tmp_path / "other.json").exists()
     missing = {**params, "warm_start_memory": str(tmp_path / "other.json")}
     cold = HPMKDClassifier(**missing, update_memory=False).fit(X, y)
     assert not cold.warm_started_
@@ -429,10 +428,34 @@ def test_a_file_system_that_refuses_chmod_still_saves(tmp_path, monkeypatch):
         raise OSError(95, "Operation not supported")
 
     path = tmp_path / "memory.json"
-    save_records(path, [_record(0.5)])
+    umask = os.umask(0o022)  # the lock is 0o644, so it is changed to 0o664
+    try:
+        save_records(path, [_record(0.5)])
+    finally:
+        os.umask(umask)
     os.chmod(path, 0o664)
     monkeypatch.setattr("skhpmkd._memory.os.fchmod", refuse)
     assert save_records(path, [_record(0.6)]) == 2
+
+
+@pytest.mark.skipif(os.name != "posix", reason="umask is POSIX")
+def test_a_new_memory_gets_the_umask_without_setting_it(tmp_path, monkeypatch):
+    """Setting the umask to read it would change it, for a moment, for every
+    thread of the process."""
+
+    def forbidden(mask):
+        raise AssertionError("os.umask was called")
+
+    umask = os.umask(0o027)
+    try:
+        monkeypatch.setattr("skhpmkd._memory.os.umask", forbidden)
+        path = tmp_path / "memory.json"
+        save_records(path, [_record(0.5)])
+    finally:
+        monkeypatch.undo()
+        os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o640
+    assert os.stat(f"{path}.lock").st_mode & 0o777 == 0o640
 
 
 def test_nearest_existing_folder(tmp_path):
