@@ -665,9 +665,12 @@ class HPMKDClassifier(
         temperatures = TEMPERATURES if n_classes > 2 else (1.0,)
         return SearchSpace(self._students(), temperatures, ALPHAS)
 
-    def _check_memory_path(self):
+    def _read_memory(self):
+        """The records of ``warm_start_memory`` (None without one), once the
+        search is known to be able to read it and, unless
+        ``update_memory=False``, to append to it."""
         if self.warm_start_memory is None:
-            return
+            return None
         path = os.fspath(self.warm_start_memory)
         if not path or os.path.isdir(path):
             raise ValueError(
@@ -675,19 +678,14 @@ class HPMKDClassifier(
                 + (", a directory." if path else ".")
             )
         real = os.path.realpath(path)
-        readable = not os.path.exists(real) or os.access(real, os.R_OK)
-        if not self.update_memory:
-            if not readable:
-                raise ValueError(f"warm_start_memory {path!r} cannot be read.")
-            return
+        if os.path.exists(real) and not os.access(real, os.R_OK):
+            raise ValueError(f"warm_start_memory {path!r} cannot be read.")
         # The search appends to the file when it ends, through a temporary file
         # and a lock in its folder (or the folder it will create): say now if
         # it cannot.
         folder = nearest_existing_folder(real)
-        if not (
-            readable
-            and os.path.isdir(folder)
-            and os.access(folder, os.W_OK | os.X_OK)
+        if self.update_memory and not (
+            os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)
         ):
             raise ValueError(
                 f"warm_start_memory {path!r} cannot be written: the search reads "
@@ -695,16 +693,16 @@ class HPMKDClassifier(
                 f"in {folder!r}, which must be a folder it may write (or set "
                 f"update_memory=False to only read it)."
             )
+        return load_records(path)
 
-    def _warm_configs(self, space):
+    def _warm_configs(self, space, records):
         """Configurations to start from, and the students memory covers.
 
         Returns the warm configurations (none for a cold start) and the
-        students the remembered searches had.
+        students the remembered searches ``records`` had.
         """
-        if self.warm_start_memory is None:
+        if records is None:
             return [], []
-        records = load_records(self.warm_start_memory)
         similar = dict(
             max_distance=_WARM_START_DISTANCE, scoring=scoring_name(self.scoring)
         )
@@ -762,10 +760,10 @@ class HPMKDClassifier(
         """
         X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
         self.classes_, codes = encode_target(self, y)
-        # Mistakes in the students or the memory path are reported before
+        # Mistakes in the students or the memory are reported before
         # the teacher's fit, not after it.
         space = self._space(len(self.classes_))
-        self._check_memory_path()
+        records = self._read_memory()
         X = np.asarray(X, dtype=float)
         rng = check_random_state(self.random_state)
         # Resolved once: a one-shot iterable of splits serves every use.
@@ -787,7 +785,7 @@ class HPMKDClassifier(
             "val_targets": targets[val_rows],
             "classes": self.classes_,
         }
-        warm, covered = self._warm_configs(space)
+        warm, covered = self._warm_configs(space, records)
         self.warm_started_ = bool(warm)
         if warm:
             self._log(f"warm start from memory: {', '.join(map(describe, warm))}")

@@ -35,12 +35,20 @@ CONFIG_KEYS = ("student", "size", "temperature", "alpha")
 DEFAULT_SCORING = "accuracy"
 
 
+def _is_number(value):
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
 def _check_record(record, path):
     ok = (
         isinstance(record, dict)
         and isinstance(record.get("meta_features"), dict)
         and isinstance(record.get("config"), dict)
         and set(CONFIG_KEYS) <= set(record["config"])
+        and isinstance(record["config"]["student"], str)
+        and _is_number(record["config"]["temperature"])
+        and _is_number(record["config"]["alpha"])
+        and (record["config"]["size"] is None or _is_number(record["config"]["size"]))
         and isinstance(record.get("score"), Real)
         and isinstance(record.get("scoring", DEFAULT_SCORING), str)
         and isinstance(record.get("students", []), list)
@@ -228,9 +236,10 @@ def _callable_name(value, seen):
     if hasattr(value, "_score_func"):
         metric = value._score_func
         text = repr(value)
-        if " at 0x" not in text and not _is_anonymous(metric):
+        if " at 0x" not in text and "..." not in text and not _is_anonymous(metric):
             return text
-        # Its repr holds the metric's address, or a name lambdas share.
+        # Its repr holds the metric's address or a shortened array (numpy's
+        # "..."), or a name lambdas share.
         settings = [
             _argument_name(getattr(value, key, None), seen)
             for key in ("_kwargs", "_sign", "_response_method")

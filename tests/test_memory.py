@@ -92,6 +92,27 @@ def test_a_pickle_is_rejected_not_loaded(tmp_path):
             },
             "malformed record",
         ),
+        *(
+            (
+                {
+                    "format": FORMAT,
+                    "version": 1,
+                    "records": [
+                        {
+                            **_record(0.5),
+                            "config": {**_record(0.5)["config"], key: value},
+                        }
+                    ],
+                },
+                "malformed record",
+            )
+            for key, value in [
+                ("student", ["dt"]),
+                ("temperature", "2"),
+                ("alpha", None),
+                ("size", "1"),
+            ]
+        ),
     ],
 )
 def test_malformed_memory_files_raise(tmp_path, content, message):
@@ -242,6 +263,14 @@ def test_scoring_names():
         _Threshold(0.7).__call__
     )
     assert scoring_name(np.mean) == "numpy.mean"
+    # A scorer's repr shortens a long array argument; its name does not.
+    from sklearn.metrics import accuracy_score
+
+    ones, other = np.ones(2_000), np.ones(2_000)
+    other[1_000] = 2.0
+    assert scoring_name(make_scorer(accuracy_score, sample_weight=ones)) != (
+        scoring_name(make_scorer(accuracy_score, sample_weight=other))
+    )
     # A scorer's repr holds the address of a partial metric; its name does not.
     beta = [scoring_name(make_scorer(partial(fbeta_score, beta=b))) for b in (1, 2)]
     assert beta[0] != beta[1] and not any("0x" in name for name in beta)
@@ -399,8 +428,23 @@ def test_a_memory_that_may_only_be_read_warm_starts_without_saving(
     assert not cold.warm_started_
     assert not (tmp_path / "other.json").exists()
     monkeypatch.setattr(skhpmkd._hpmkd.os, "access", lambda file, mode: False)
-    with pytest.raises(ValueError, match="hpmkd-memory.json' cannot be read"):
-        HPMKDClassifier(**params, update_memory=False).fit(X, y)
+    for update in (False, True):
+        with pytest.raises(ValueError, match="hpmkd-memory.json' cannot be read"):
+            HPMKDClassifier(**params, update_memory=update).fit(X, y)
+
+
+class _UnfittableTeacher(RandomForestClassifier):
+    def fit(self, X, y, sample_weight=None):
+        raise AssertionError("the teacher was fitted")
+
+
+@pytest.mark.parametrize("update", [True, False])
+def test_a_broken_memory_is_reported_before_the_teacher_is_fitted(tmp_path, update):
+    X, y, path, params = _warm_start_task(tmp_path, 300, students=["dt"])
+    path.write_text("{not json")
+    params["teachers"] = _UnfittableTeacher()
+    with pytest.raises(ValueError, match="optimisation memory"):
+        HPMKDClassifier(**params, update_memory=update).fit(X, y)
 
 
 def test_saving_keeps_the_file_mode(tmp_path):
