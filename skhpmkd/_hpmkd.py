@@ -244,9 +244,9 @@ class HPMKDClassifier(
         of each through successive halving, each is scored on the smallest
         row subset (all the rows when they are too few to subset) and only
         the best on all the rows, so a very small budget can be exceeded
-        (``search_cost_`` says by how much); so can any budget when no
-        configuration scored meets ``max_student_size`` or ``max_latency``
-        and smaller students are tried.
+        (``search_cost_`` says by how much); so can any budget when a
+        student is over ``max_student_size`` or ``max_latency`` at every size
+        the search first scores, and is scored again at its smallest size.
     scoring : str, callable or None, default=None
         What "best" means on the held-out rows: ``None`` is accuracy, any
         other value a scikit-learn scorer. Ties go to the lower log-loss.
