@@ -16,7 +16,9 @@ from ._hpmkd import HPMKDClassifier
 from ._memory import nearest_existing_folder
 from ._search import FAMILIES, installed_families
 from ._size import model_size
+from ._frames import take_rows
 from ._soft_targets import aligned_proba, student_labels
+from ._teachers import _uses_oob
 
 DATASETS = ("breast_cancer", "wine", "digits")
 TEACHERS = ("hgb", "rf", "xgboost", "lightgbm")
@@ -54,10 +56,12 @@ def load_dataset(name):
 
 
 def read_csv(path, target):
-    """Read a CSV with pandas; return ``(X, y, feature_names, encoder)``.
+    """Read a CSV with pandas; return ``(X, y, feature_names, encoder, n_dropped)``.
 
     Text columns with at most ``MAX_CATEGORIES`` distinct values are
-    ordinal-encoded (``encoder`` holds the fitted encoder, or ``None``).
+    ordinal-encoded (``encoder`` holds the fitted encoder, or ``None``). In
+    the target column only an empty cell is missing (a label such as ``NA``
+    or ``None`` is a class); ``n_dropped`` rows without a target are dropped.
 
     Raises
     ------
@@ -91,6 +95,11 @@ def read_csv(path, target):
             f"The target column {target!r} is not in {path!r}; its columns are "
             f"{list(frame.columns)}."
         )
+    labels = pd.read_csv(
+        path, usecols=[target], keep_default_na=False, na_values=[""], low_memory=False
+    )[target]
+    frame[target] = labels
+    n_rows = len(frame)
     frame = frame.dropna(subset=[target])
     if frame.empty:
         raise CLIError(f"The target column {target!r} of {path!r} has no values.")
@@ -133,12 +142,11 @@ def read_csv(path, target):
     else:
         X = frame.to_numpy(dtype=float)
         names = list(frame.columns)
-    return np.asarray(X, dtype=float), y, names, encoder
+    return np.asarray(X, dtype=float), y, names, encoder, n_rows - len(frame)
 
 
 def _latency(model, X):
-    reps = max(1, int(np.ceil(_LATENCY_ROWS / len(X))))
-    rows = np.tile(X, (reps, 1))[:_LATENCY_ROWS]
+    rows = take_rows(X, np.arange(_LATENCY_ROWS) % len(X))
     best = np.inf
     for _ in range(3):
         start = time.perf_counter()
@@ -277,20 +285,38 @@ def save_student(student, path, encoder=None):
     return saved
 
 
-def run(X, y, args, *, encoder=None, out=None):
-    """Fit a teacher and HPMKDClassifier, print the table, save the student."""
+def run(X, y, args, *, encoder=None, feature_names=None, out=None):
+    """Fit a teacher and HPMKDClassifier, print the table, save the student.
+
+    With ``feature_names`` (and no ``encoder``, whose pipeline checks the
+    columns), the models are fitted on a DataFrame of those columns, so that
+    the saved student checks the columns it is given.
+    """
     out = sys.stdout if out is None else out
+    if feature_names is not None and encoder is None:
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=feature_names)
+    n_classes, n_test = len(np.unique(y)), int(np.ceil(args.test_size * len(y)))
+    if n_test < n_classes or len(y) - n_test < n_classes:
+        raise CLIError(
+            f"--test-size {args.test_size} splits {len(y)} rows into {n_test} test "
+            f"and {len(y) - n_test} training rows; each part needs a row of every "
+            f"one of the {n_classes} classes."
+        )
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=args.test_size, random_state=args.random_state, stratify=y
     )
     teacher = make_teacher(args.teacher)
     teacher.set_params(random_state=args.random_state)
+    cv = _teacher_folds(teacher, y_train)
     start = time.perf_counter()
     hpmkd = HPMKDClassifier(
         clone(teacher),
         students=args.students,
         budget=args.budget,
         max_student_size=args.max_student_size,
+        cv=cv,
         n_jobs=args.n_jobs,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
@@ -352,6 +378,21 @@ def run(X, y, args, *, encoder=None, out=None):
         )
     print("Saved the student to " + " and ".join(saved), file=out)
     return hpmkd
+
+
+def _teacher_folds(teacher, y_train):
+    """Folds to cross-fit ``teacher`` on ``y_train``: 5, or as many as the
+    smallest class has rows; a bagged forest needs none (out-of-bag)."""
+    labels, counts = np.unique(y_train, return_counts=True)
+    if _uses_oob(teacher) or counts.min() >= 5:
+        return 5
+    if counts.min() < 2:
+        raise CLIError(
+            f"The class {labels.tolist()[np.argmin(counts)]!r} has a single "
+            "training row after the test split; cross-fitting the teacher needs "
+            "two of every class: give more rows, or --teacher rf."
+        )
+    return int(counts.min())
 
 
 def check_target(y, name):
@@ -483,7 +524,7 @@ def build_parser():
         )
         sub.add_argument(
             "--budget",
-            type=_number(float, lambda x: x >= 1, ">= 1"),
+            type=_number(float, lambda x: 1 <= x < np.inf, ">= 1 and finite"),
             default=10.0,
             help="full-data student fits the search may spend (default: 10)",
         )
@@ -530,13 +571,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         check_output(args.output, [args.csv] if args.command == "distill" else [])
-        if args.command == "demo":
+        demo = args.command == "demo"
+        if demo:
             X, y, _ = load_dataset(args.dataset)
             encoder = None
         else:
-            X, y, _, encoder = read_csv(args.csv, args.target)
+            X, y, names, encoder, n_dropped = read_csv(args.csv, args.target)
             check_target(y, args.target)
-        run(X, y, args, encoder=encoder)
+            if n_dropped:
+                print(
+                    f"skhpmkd: dropped {n_dropped} row{'s' if n_dropped != 1 else ''} "
+                    f"with an empty {args.target!r} cell",
+                    file=sys.stderr,
+                )
+        run(X, y, args, encoder=encoder, feature_names=None if demo else names)
     except ValueError as error:
         print(f"skhpmkd: error: {error}", file=sys.stderr)
         return 2

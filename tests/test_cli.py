@@ -164,7 +164,7 @@ def test_the_saved_encoder_codes_raw_rows_as_in_training(tmp_path):
         "flag,colour,x,label\nTrue,red,1,a\nFalse,blue,2,b\n,,3,a\n"
         "True,red,4,b\nFalse,blue,5,a\n"
     )
-    X, _, names, encoder = read_csv(str(path), "label")
+    X, _, names, encoder, _ = read_csv(str(path), "label")
     raw = pd.read_csv(path).drop(columns="label")
     assert names == ["flag", "colour", "x"]
     assert_allclose(encoder.transform(raw), X)
@@ -174,7 +174,8 @@ def test_the_saved_encoder_codes_raw_rows_as_in_training(tmp_path):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["--budget", "0"], "argument --budget: must be >= 1; got 0"),
+        (["--budget", "0"], "argument --budget: must be >= 1 and finite; got 0"),
+        (["--budget", "inf"], "argument --budget: must be >= 1 and finite; got inf"),
         (["--test-size", "1.5"], "argument --test-size: must be in (0, 1); got 1.5"),
         (["--random-state", "-1"], "argument --random-state: must be in [0, 2**32)"),
         (["--n-jobs", "0"], "argument --n-jobs: must be a non-zero int; got 0"),
@@ -232,3 +233,64 @@ def test_python_dash_m_runs_the_command_line():
         check=True,
     )
     assert "demo" in result.stdout and "distill" in result.stdout
+
+
+def _iris_csv(path, labels):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    lines = ["sepal_l,sepal_w,petal_l,petal_w,label"]
+    lines += [",".join(map(str, row)) + f",{labels[c]}" for row, c in zip(X, y)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_labels_pandas_reads_as_missing_are_classes(tmp_path, capsys):
+    pytest.importorskip("pandas")
+    path, output = tmp_path / "severity.csv", tmp_path / "student.joblib"
+    _iris_csv(path, ["None", "NA", "High"])
+    with path.open("a") as file:
+        file.write("5.0,3.0,1.5,0.2,\n")  # an empty target: dropped, and said
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    assert main([*arguments, "--output", str(output)]) == 0
+    captured = capsys.readouterr()
+    assert "112 training rows, 38 test rows, 3 classes" in captured.out
+    assert "dropped 1 row with an empty 'label' cell" in captured.err
+    assert sorted(joblib.load(output).classes_) == ["High", "NA", "None"]
+
+
+def test_a_numeric_csv_gives_a_student_that_checks_its_columns(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    path, output = tmp_path / "iris.csv", tmp_path / "student.joblib"
+    _iris_csv(path, [0, 1, 2])
+    assert (
+        main(
+            ["distill", str(path), "--target", "label", *LIGHT, "--output", str(output)]
+        )
+        == 0
+    )
+    student = joblib.load(output)
+    columns = ["sepal_l", "sepal_w", "petal_l", "petal_w"]
+    assert list(student.feature_names_in_) == columns
+    rows = pd.read_csv(path).drop(columns="label")
+    with pytest.raises(ValueError, match="feature names"):
+        student.predict(rows[columns[::-1]])
+
+
+def test_a_small_csv_cross_fits_the_teacher_on_fewer_folds(tmp_path, capsys):
+    pytest.importorskip("pandas")
+    path, output = tmp_path / "small.csv", tmp_path / "student.joblib"
+    rows = [f"{i},{i * 3 % 7},{i % 2}" for i in range(1, 11)]
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    arguments = ["distill", str(path), "--target", "label", "--teacher", "hgb"]
+    arguments += ["--students", "dt,lr", "--budget", "2", "--quiet"]
+    assert main([*arguments, "--output", str(output)]) == 0
+    assert "7 training rows" in capsys.readouterr().out
+    rare = [f"{i},{i % 5},{int(i < 2)}" for i in range(22)]  # two rows of 1
+    path.write_text("a,b,label\n" + "\n".join(rare) + "\n")
+    assert main([*arguments, "--output", str(output)]) == 2
+    message = "The class 1 has a single training row after the test split"
+    assert message in capsys.readouterr().err
+    path.write_text("a,b,label\n" + "\n".join(rows[:4]) + "\n")
+    assert main([*arguments, "--output", str(output)]) == 2
+    message = "--test-size 0.25 splits 4 rows into 1 test and 3 training rows"
+    assert message in capsys.readouterr().err
