@@ -68,12 +68,23 @@ def _xgboost(estimator):
     if best_iteration is not None:
         # Early stopping kept later rounds that predict_proba does not use.
         booster = booster[: best_iteration + 1]
-    nodes = leaves = 0
+    nodes = leaves = leaf_values = 0
     for dump in booster.get_dump():
         lines = [line for line in dump.splitlines() if line.strip()]
         nodes += len(lines)
-        leaves += sum("leaf=" in line for line in lines)
-    return _Counts(nodes=nodes, leaves=leaves, leaf_values=leaves)
+        for line in lines:
+            if "leaf=" in line:
+                leaves += 1
+                leaf_values += _n_leaf_values(line.split("leaf=", 1)[1])
+    return _Counts(nodes=nodes, leaves=leaves, leaf_values=leaf_values)
+
+
+def _n_leaf_values(text):
+    """Values of an XGBoost leaf: ``0.5``, or ``[0.1, 0.2, 0.3]`` for a
+    multi-output tree (``multi_strategy="multi_output_tree"``)."""
+    if not text.startswith("["):
+        return 1
+    return text[1 : text.index("]")].count(",") + 1
 
 
 def _lightgbm(estimator):
@@ -81,7 +92,26 @@ def _lightgbm(estimator):
     leaves = sum(int(tree["num_leaves"]) for tree in trees)
     # LightGBM trees are binary: a tree with L leaves has L - 1 split nodes.
     nodes = sum(2 * int(tree["num_leaves"]) - 1 for tree in trees)
-    return _Counts(nodes=nodes, leaves=leaves, leaf_values=leaves)
+    # A linear tree (linear_tree=True) fits a linear model in each leaf.
+    coefficients = sum(
+        len(leaf.get("leaf_coeff", ()))
+        for tree in trees
+        for leaf in _lightgbm_leaves(tree["tree_structure"])
+    )
+    return _Counts(
+        nodes=nodes, leaves=leaves, leaf_values=leaves, coefficients=coefficients
+    )
+
+
+def _lightgbm_leaves(node):
+    """The leaves of a tree of LightGBM's ``dump_model``."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if "left_child" not in node:
+            yield node
+        else:
+            stack += [node["left_child"], node["right_child"]]
 
 
 def _hist_gradient_boosting(estimator):

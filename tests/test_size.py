@@ -91,6 +91,39 @@ def test_lightgbm_counts_every_tree(data):
     assert count_leaves(model) == int(frame["left_child"].isna().sum())
 
 
+def test_xgboost_multi_output_trees_store_a_value_per_class_in_each_leaf(data):
+    xgb = pytest.importorskip("xgboost")
+    X, y = data
+    model = xgb.XGBClassifier(
+        n_estimators=3,
+        max_depth=2,
+        tree_method="hist",
+        multi_strategy="multi_output_tree",
+        random_state=0,
+    ).fit(X, y)
+    assert len(model.get_booster().get_dump()) == 3  # one tree per round
+    assert capacity(model) == 3 * count_leaves(model)
+
+
+def test_lightgbm_linear_trees_count_their_leaf_coefficients(data):
+    lgb = pytest.importorskip("lightgbm")
+    X, y = data
+    params = dict(n_estimators=3, num_leaves=4, random_state=0, verbose=-1)
+    plain = lgb.LGBMClassifier(**params).fit(X, y)
+    linear = lgb.LGBMClassifier(**params, linear_tree=True).fit(X, y)
+    trees = linear.booster_.dump_model()["tree_info"]
+    n_coefficients = 0
+    for tree in trees:
+        stack = [tree["tree_structure"]]
+        while stack:
+            node = stack.pop()
+            n_coefficients += len(node.get("leaf_coeff", []))
+            stack += [node[key] for key in ("left_child", "right_child") if key in node]
+    assert n_coefficients > 0
+    assert model_size(linear) == model_size(plain) + n_coefficients
+    assert capacity(linear) == count_leaves(linear) + n_coefficients
+
+
 def test_linear_models_count_coefficients(data):
     X, y = data
     assert model_size(LogisticRegression().fit(X, y)) == 3 * 6 + 3
@@ -142,7 +175,8 @@ def test_lightgbm_margin_wrapper(data):
     proba = np.full((len(y), 3), 1 / 3)
     student = lgb.LGBMClassifier(n_estimators=3, num_leaves=4, verbose=-1)
     wrapped, _ = fit_soft_student(student, X, proba, y, np.unique(y))
-    assert model_size(wrapped) == model_size(wrapped.estimator) > 0
+    frame = wrapped.estimator.booster_.trees_to_dataframe()
+    assert model_size(wrapped) == len(frame) > 0
 
 
 def test_multi_output_regressor_tree_counts_outputs(data):
