@@ -74,8 +74,9 @@ def kl_divergence(p_true, p_pred, *, sample_weight=None):
     -------
     kl : float
         Weighted mean of ``sum_k p_true[k] log(p_true[k] / p_pred[k])``, in nats.
-        As :func:`sklearn.metrics.log_loss` does, ``p_pred`` is clipped at
-        ``1e-12``: a class the prediction gives probability 0 where
+        ``p_pred`` is clipped at ``1e-12`` (:func:`sklearn.metrics.log_loss`
+        clips at the float epsilon instead, about ``2.2e-16``): a class the
+        prediction gives probability 0 where
         ``p_true[k] > 0`` costs ``p_true[k] log(p_true[k] / 1e-12)`` (at most
         27.7 nats) instead of an infinite divergence.
 

@@ -111,7 +111,9 @@ class TeacherWeightsDisplay:
         names = _names(self.teacher_names, weights.shape[-1])
         positions = np.arange(1, len(names) + 1)
         if weights.ndim == 2:
-            ax.boxplot(weights, positions=positions, showfliers=False)
+            # Rows beyond the whiskers are drawn: a teacher that takes almost
+            # all the weight on a few rows is what attention weights show.
+            ax.boxplot(weights, positions=positions, flierprops={"markersize": 2})
             ax.plot(positions, weights.mean(axis=0), "o", label="mean")
             ax.legend()
         else:

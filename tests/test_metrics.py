@@ -136,7 +136,7 @@ def test_fidelity_report_rejects_wrong_number_of_names():
 
 
 def test_zero_predicted_probability_is_clipped_as_documented():
-    # KL would be infinite; the prediction is clipped at 1e-12, as log_loss does.
+    # KL would be infinite; the prediction is clipped at 1e-12.
     kl = kl_divergence([[0.5, 0.5]], [[1.0, 0.0]])
     assert kl == pytest.approx(0.5 * np.log(0.5 / 1.0) + 0.5 * np.log(0.5 / 1e-12))
 

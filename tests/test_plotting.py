@@ -62,6 +62,16 @@ def test_weights_display_from_estimator(fitted):
     assert ax.get_title() == "w"
 
 
+def test_per_sample_weights_show_the_rows_beyond_the_whiskers():
+    rng = np.random.RandomState(0)
+    weights = rng.dirichlet([20, 20, 1], size=200)
+    weights[:3] = [0.02, 0.02, 0.96]  # a few rows where teacher c takes all
+    display = TeacherWeightsDisplay(weights, teacher_names=["a", "b", "c"]).plot()
+    drawn = np.concatenate([line.get_ydata() for line in display.ax_.get_lines()])
+    assert drawn.max() == pytest.approx(0.96)
+    assert display.ax_.get_ylim()[1] >= 0.96
+
+
 def test_fidelity_display_from_estimator(fitted):
     X, multi, distiller = fitted
     display = TeacherFidelityDisplay.from_estimator(distiller, X)
