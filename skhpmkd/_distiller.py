@@ -37,12 +37,7 @@ from ._soft_targets import (
     student_labels,
     teacher_logits,
 )
-from ._teachers import (
-    check_weighted_teacher,
-    fit_teacher,
-    seed_estimator,
-    teacher_proba,
-)
+from ._teachers import fit_teacher, seed_estimator, teacher_proba
 from .metrics import kl_divergence, top1_agreement
 
 
@@ -262,7 +257,7 @@ class TemperatureScheduledDistiller(
         rng = check_random_state(self.random_state)
         teacher, student = self._resolved()
         if sample_weight is not None:
-            check_weighted_teacher(teacher)
+            # Before the teacher's fit; fit_teacher checks the teacher itself.
             check_weighted_student(student)
         teacher = seed_estimator(clone(teacher), rng)
         student = seed_estimator(clone(student), rng)
