@@ -113,9 +113,9 @@ def _exclusive(path):
         mode = _file_mode(path)
         if mode is not None:
             mode |= stat.S_IRUSR | stat.S_IWUSR
-        if mode is not None and stat.S_IMODE(os.fstat(lock.fileno()).st_mode) != mode:
-            with contextlib.suppress(OSError):  # another user's lock, say
-                os.fchmod(lock.fileno(), mode)
+            if stat.S_IMODE(os.fstat(lock.fileno()).st_mode) != mode:
+                with contextlib.suppress(OSError):  # another user's lock, say
+                    os.fchmod(lock.fileno(), mode)
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
