@@ -24,7 +24,11 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._base import SoftTargetOutputMixin
 from ._distiller import default_student, default_teacher, encode_target
@@ -32,12 +36,13 @@ from ._parallel import parallel_map
 from ._size import capacity, model_size
 from ._soft_targets import (
     aligned_proba,
+    check_weighted_student,
     fit_soft_student,
     keeps_tempered_output,
     student_labels,
     untempered,
 )
-from ._teachers import fit_teacher, seed_estimator
+from ._teachers import check_weighted_teacher, fit_teacher, seed_estimator
 from .metrics import kl_divergence, top1_agreement
 
 # Capacity knobs of the same-family ladder: counts grow geometrically between
@@ -167,7 +172,17 @@ def _check_partition(splits, n_samples):
 
 
 def _distil_fold(
-    step, X, targets, y, classes, train, test, temperature, alpha, feature_names
+    step,
+    X,
+    targets,
+    y,
+    classes,
+    train,
+    test,
+    temperature,
+    alpha,
+    feature_names,
+    sample_weight,
 ):
     """Distil ``step`` on ``train`` and predict ``test``; with no split, all rows."""
     rows = slice(None) if train is None else train
@@ -180,6 +195,7 @@ def _distil_fold(
         alpha=alpha,
         temperature=temperature,
         feature_names=feature_names,
+        sample_weight=None if sample_weight is None else sample_weight[rows],
     )
     if train is None:
         return fitted
@@ -286,17 +302,19 @@ class ProgressiveChainClassifier(
         size, such as naive Bayes or nearest neighbours),
         ``temperature``, and out-of-fold ``accuracy``, ``agreement`` (top-1
         with the teacher), ``kl`` (``KL(teacher || step)``) and
-        ``agreement_previous`` (top-1 with the step before it).
+        ``agreement_previous`` (top-1 with the step before it), all
+        unweighted by ``sample_weight``.
     fidelity_ : dict
-        ``agreement`` and ``kl`` of the student to the teacher, out-of-fold.
+        ``agreement`` and ``kl`` of the student to the teacher, out-of-fold
+        and unweighted.
     teacher_accuracy_ : float
-        Out-of-fold accuracy of the teacher.
+        Out-of-fold accuracy of the teacher, unweighted.
     trials_ : list of dict
         With ``steps="auto"``, every assistant tried: its ``params``,
         ``position`` in the chain, the student's agreement ``before`` and
         ``after``, the rows where only the new student agrees with the
-        teacher (``wins``) and only the old one (``losses``), and whether it
-        was ``kept``. Empty otherwise.
+        teacher (``wins``) and only the old one (``losses``), counted
+        unweighted, and whether it was ``kept``. Empty otherwise.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -483,9 +501,18 @@ class ProgressiveChainClassifier(
             ]
         return estimators
 
-    def _distil(self, step, X, targets, codes, splits, temperature):
-        """Fit ``step`` on all rows and return it with its out-of-fold probabilities."""
-        settings = (temperature, self.alpha, getattr(self, "feature_names_in_", None))
+    def _distil(self, step, X, targets, codes, splits, temperature, sample_weight):
+        """Fit ``step`` on all rows and return it with its out-of-fold probabilities.
+
+        Every fit, on a fold's training rows or on all rows, gets those rows'
+        ``sample_weight``.
+        """
+        settings = (
+            temperature,
+            self.alpha,
+            getattr(self, "feature_names_in_", None),
+            sample_weight,
+        )
         jobs = [
             (clone(step), X, targets, codes, self.classes_, train, test, *settings)
             for train, test in splits
@@ -497,8 +524,22 @@ class ProgressiveChainClassifier(
             oof[test] = proba
         return fitted, oof
 
-    def _run(self, steps, temperatures, start, stages, X, codes, splits, teacher_oof):
-        """Distil ``steps[start:]``, each from the one before; return all stages."""
+    def _run(
+        self,
+        steps,
+        temperatures,
+        start,
+        stages,
+        X,
+        codes,
+        splits,
+        teacher_oof,
+        sample_weight,
+    ):
+        """Distil ``steps[start:]``, each from the one before; return all stages.
+
+        The steps learn with ``sample_weight``; the stages' measures count rows.
+        """
         stages = list(stages[:start])
         for index in range(start, len(steps)):
             name, step = steps[index]
@@ -516,7 +557,13 @@ class ProgressiveChainClassifier(
                     1 - self.teacher_weight
                 ) * previous + self.teacher_weight * teacher_oof
             fitted, oof = self._distil(
-                clone(step), X, targets, codes, splits, temperatures[index]
+                clone(step),
+                X,
+                targets,
+                codes,
+                splits,
+                temperatures[index],
+                sample_weight,
             )
             stages.append(
                 {
@@ -534,8 +581,11 @@ class ProgressiveChainClassifier(
             )
         return stages
 
-    def _auto(self, student, X, codes, splits, teacher_oof):
-        """Bisect the same-family ladder while neighbours' fidelity gaps are large."""
+    def _auto(self, student, X, codes, splits, teacher_oof, sample_weight):
+        """Bisect the same-family ladder while neighbours' fidelity gaps are large.
+
+        Every step learns with ``sample_weight``; the sign test counts rows.
+        """
         bounds = _ladder_bounds(student, self.teacher_)
         if not bounds and self.max_assistants:
             knobs = ", ".join(_GEOMETRIC_KNOBS + _ARITHMETIC_KNOBS)
@@ -551,7 +601,7 @@ class ProgressiveChainClassifier(
         fractions = [0.0]
         steps = [("student", student)]
         stages = self._run(
-            steps, [temperature], 0, [], X, codes, splits, teacher_oof
+            steps, [temperature], 0, [], X, codes, splits, teacher_oof, sample_weight
         )
         self.trials_ = []
         while len(fractions) <= self.max_assistants:
@@ -572,7 +622,15 @@ class ProgressiveChainClassifier(
             ]
             temperatures = [temperature] * len(new_steps)
             new_stages = self._run(
-                new_steps, temperatures, position, stages, X, codes, splits, teacher_oof
+                new_steps,
+                temperatures,
+                position,
+                stages,
+                X,
+                codes,
+                splits,
+                teacher_oof,
+                sample_weight,
             )
             wins, losses = _paired_agreement(
                 teacher_oof, stages[-1]["oof"], new_stages[-1]["oof"]
@@ -620,10 +678,18 @@ class ProgressiveChainClassifier(
                 return i, fraction
         return None
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight):
         steps = self._resolved_steps()
         temperatures = self._temperatures(len(steps))
         X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=float, ensure_non_negative=True, copy=True
+            )
+            # Refuse a learner that cannot take them before anything is fitted.
+            check_weighted_teacher(self._resolved_teacher())
+            for _, step in steps:
+                check_weighted_student(step)
         self.classes_, codes = encode_target(self, y)
         rng = check_random_state(self.random_state)
         teacher = seed_estimator(clone(self._resolved_teacher()), rng)
@@ -638,18 +704,27 @@ class ProgressiveChainClassifier(
             cv=cv,
             n_jobs=self.n_jobs,
             feature_names=getattr(self, "feature_names_in_", None),
+            sample_weight=sample_weight,
         )
-        self.teacher_accuracy_ = float(
-            np.mean(np.argmax(teacher_oof, axis=1) == codes)
-        )
+        self.teacher_accuracy_ = float(np.mean(np.argmax(teacher_oof, axis=1) == codes))
         splits = list(cv.split(X, codes))
         _check_partition(splits, len(codes))
         if self._is_auto():
-            stages = self._auto(steps[0][1], X, codes, splits, teacher_oof)
+            stages = self._auto(
+                steps[0][1], X, codes, splits, teacher_oof, sample_weight
+            )
         else:
             self.trials_ = []
             stages = self._run(
-                steps, temperatures, 0, [], X, codes, splits, teacher_oof
+                steps,
+                temperatures,
+                0,
+                [],
+                X,
+                codes,
+                splits,
+                teacher_oof,
+                sample_weight,
             )
         student_oof = stages[-1].pop("oof")
         for stage in stages:
@@ -660,7 +735,7 @@ class ProgressiveChainClassifier(
         return student_oof
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the teacher, then distil it step by step down the chain.
 
         Parameters
@@ -669,17 +744,24 @@ class ProgressiveChainClassifier(
             Training rows.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, given to every fit of the teacher and
+            multiplying each row's loss in every fit of every step, on each
+            fold and on all rows. The folds are split without them, and what
+            the chain reports (``stages_``, ``fidelity_``,
+            ``teacher_accuracy_``, and the sign test of ``steps="auto"``,
+            which counts rows) does not use them.
 
         Returns
         -------
         self : object
             The fitted chain.
         """
-        self._fit(X, y)
+        self._fit(X, y, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit_transform(self, X, y):
+    def fit_transform(self, X, y, sample_weight=None):
         """Fit, and return the student's out-of-fold probabilities of ``X``.
 
         Parameters
@@ -688,6 +770,8 @@ class ProgressiveChainClassifier(
             Training rows.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (see :meth:`fit`).
 
         Returns
         -------
@@ -695,7 +779,7 @@ class ProgressiveChainClassifier(
             Probabilities of students that did not see the row, columns in
             ``classes_`` order.
         """
-        return self._fit(X, y)
+        return self._fit(X, y, sample_weight)
 
     def _student_proba(self, X):
         labels = student_labels(self.student_, self.classes_)
