@@ -75,9 +75,15 @@ def camkd_weights(probas, y):
     return (1.0 - scores) / (n_teachers - 1)
 
 
-def teacher_performance(probas, y):
-    """Global out-of-fold performance: minus the log-loss of each teacher."""
-    return -true_class_cross_entropy(probas, y).mean(axis=0)
+def teacher_performance(probas, y, sample_weight=None):
+    """Global out-of-fold performance: minus the log-loss of each teacher.
+
+    With ``sample_weight``, the log-loss is the weighted mean over the rows.
+    """
+    cross_entropy = true_class_cross_entropy(probas, y)
+    if sample_weight is None:
+        return -cross_entropy.mean(axis=0)
+    return -np.average(cross_entropy, axis=0, weights=sample_weight)
 
 
 def _total_variation(p, q):
@@ -121,29 +127,37 @@ def attention_weights(features, attention):
     return softmax(features @ attention, axis=1)
 
 
-def _attention_objective(attention, features, true_proba, l2):
-    """Fused log-loss plus ``l2 ||a||^2`` and its gradient in ``a``."""
+def _attention_objective(attention, features, true_proba, l2, row_share=None):
+    """Fused log-loss plus ``l2 ||a||^2`` and its gradient in ``a``.
+
+    The log-loss is the mean over the rows, or with ``row_share`` (row
+    weights that sum to one) the weighted mean.
+    """
     weights = attention_weights(features, attention)
     fused = np.sum(weights * true_proba, axis=1)
     fused_true = np.clip(fused, _EPS, None)
-    loss = -np.mean(np.log(fused_true)) + l2 * attention @ attention
     # d log q_y / d s_i = w_i (p_iy - q_y) / q_y for the scores s_i = a . f_i;
     # a row clipped at _EPS (every teacher gives its class about 0) has a
     # constant loss and no gradient.
     d_scores = weights * (true_proba - fused[:, None]) / fused_true[:, None]
     d_scores[fused <= _EPS] = 0.0
-    gradient = -np.einsum("nm,nmd->d", d_scores, features) / len(fused_true)
+    if row_share is None:
+        loss = -np.mean(np.log(fused_true)) + l2 * attention @ attention
+        gradient = -np.einsum("nm,nmd->d", d_scores, features) / len(fused_true)
+    else:
+        loss = -row_share @ np.log(fused_true) + l2 * attention @ attention
+        gradient = -np.einsum("n,nm,nmd->d", row_share, d_scores, features)
     return loss, gradient + 2.0 * l2 * attention
 
 
-def fit_attention(features, probas, y, *, l2=1e-4):
+def fit_attention(features, probas, y, *, l2=1e-4, sample_weight=None):
     """Learn the attention vector ``a`` on out-of-fold predictions.
 
-    L-BFGS minimises the fused log-loss plus ``l2 ||a||^2`` from ``a = 0``,
-    which is the uniform average. The penalty is non-negative and zero at the
-    start, so the fused log-loss at the returned ``a`` is never above the
-    uniform average's on these rows; if the optimiser fails to improve on the
-    start, ``a = 0`` is returned.
+    L-BFGS minimises the (weighted) mean fused log-loss plus ``l2 ||a||^2``
+    from ``a = 0``, which is the uniform average. The penalty is non-negative
+    and zero at the start, so the fused log-loss at the returned ``a`` is
+    never above the uniform average's on these rows; if the optimiser fails
+    to improve on the start, ``a = 0`` is returned.
 
     Parameters
     ----------
@@ -155,18 +169,22 @@ def fit_attention(features, probas, y, *, l2=1e-4):
         Class codes.
     l2 : float, default=1e-4
         Strength of the penalty on ``a``.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row weights of the log-loss, normalised by their sum so that ``l2``
+        keeps its strength: integer weights act as repeated rows.
 
     Returns
     -------
     attention : ndarray of shape (n_features,)
     """
     true_proba = probas[:, np.arange(probas.shape[1]), y].T
+    row_share = None if sample_weight is None else sample_weight / sample_weight.sum()
     start = np.zeros(features.shape[-1])
-    start_loss, _ = _attention_objective(start, features, true_proba, l2)
+    start_loss, _ = _attention_objective(start, features, true_proba, l2, row_share)
     result = minimize(
         _attention_objective,
         start,
-        args=(features, true_proba, l2),
+        args=(features, true_proba, l2, row_share),
         jac=True,
         method="L-BFGS-B",
         options={"maxiter": 200},

@@ -17,7 +17,11 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import check_is_fitted, check_memory
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    check_memory,
+)
 
 from ._base import SoftTargetOutputMixin, imputed_logistic
 from ._attention import (
@@ -39,6 +43,7 @@ from ._teachers import (
     _fit_fold,
     _uses_oob,
     _yields_soft_targets,
+    check_weighted_teacher,
     fit_teacher,
     seed_estimator,
     teacher_proba,
@@ -104,6 +109,15 @@ def check_named_estimators(owner, pairs, role):
             )
 
 
+def check_weighted_teachers(pairs):
+    """Raise, naming it, for the first teacher that cannot take row weights."""
+    for name, teacher in pairs:
+        try:
+            check_weighted_teacher(teacher)
+        except ValueError as error:
+            raise ValueError(f"Teacher {name!r}: {error}") from None
+
+
 def shared_splits(cv, X, y):
     """One list of cross-validation splits that covers every row exactly once."""
     splits = list(check_cv(cv, y, classifier=True).split(X, y))
@@ -118,25 +132,40 @@ def shared_splits(cv, X, y):
     return splits
 
 
-def _teacher_job(teacher, X, y, classes, cv, train, test):
+def _teacher_job(teacher, X, y, classes, cv, train, test, sample_weight):
     """One unit of parallel teacher work.
 
     With ``cv`` set, the whole teacher goes through :func:`fit_teacher`
     (out-of-bag, its own ``fit_transform``); otherwise one fold (``train`` and
-    ``test`` set) or the final fit on all rows.
+    ``test`` set) or the final fit on all rows. Every fit gets its rows'
+    ``sample_weight``.
     """
     if cv is not None:
-        return fit_teacher(teacher, X, y, classes, cv=cv, n_jobs=1)
-    return _fit_fold(teacher, X, y, train, test, len(classes))
+        return fit_teacher(
+            teacher, X, y, classes, cv=cv, n_jobs=1, sample_weight=sample_weight
+        )
+    return _fit_fold(teacher, X, y, train, test, len(classes), sample_weight)
 
 
-def fit_teachers(teachers, X, y, classes, *, cv=5, n_jobs=None, feature_names=None):
+def fit_teachers(
+    teachers,
+    X,
+    y,
+    classes,
+    *,
+    cv=5,
+    n_jobs=None,
+    feature_names=None,
+    sample_weight=None,
+):
     """Fit every teacher and return them with their out-of-fold probabilities.
 
     All folds of all cross-fitted teachers, and their final fits, run in one
     parallel call on the same splits; out-of-bag and self-cross-fitting
     teachers are one job each; frozen teachers are only asked to predict.
     Teachers see the rows with ``feature_names`` as column names, if given.
+    Every fit gets its rows' ``sample_weight``, if given; the folds are split
+    without them.
 
     Returns
     -------
@@ -151,15 +180,17 @@ def fit_teachers(teachers, X, y, classes, *, cv=5, n_jobs=None, feature_names=No
         if isinstance(teacher, FrozenEstimator):
             continue
         if _yields_soft_targets(teacher) or _uses_oob(teacher):
-            jobs.append((teacher, named_X, y, classes, cv, None, None))
+            jobs.append((teacher, named_X, y, classes, cv, None, None, sample_weight))
             owners.append((index, "whole", None))
             continue
         if splits is None:
             splits = shared_splits(cv, X, y)
         for train, test in splits:
-            jobs.append((clone(teacher), named_X, y, classes, None, train, test))
+            jobs.append(
+                (clone(teacher), named_X, y, classes, None, train, test, sample_weight)
+            )
             owners.append((index, "fold", test))
-        jobs.append((teacher, named_X, y, classes, None, None, None))
+        jobs.append((teacher, named_X, y, classes, None, None, None, sample_weight))
         owners.append((index, "full", None))
     results = parallel_map(_teacher_job, jobs, n_jobs)
 
@@ -262,9 +293,10 @@ class AttentionMultiTeacherClassifier(
         Teacher names, in order.
     teacher_log_loss_ : ndarray of shape (n_teachers,)
         Out-of-fold log-loss of each teacher on the training rows (in-sample
-        for frozen teachers).
+        for frozen teachers), weighted by ``sample_weight`` if given.
     teacher_weights_ : ndarray of shape (n_teachers,)
-        Mean weight of each teacher over the training rows.
+        Mean weight of each teacher over the training rows, weighted by
+        ``sample_weight`` if given.
     attention_ : ndarray of shape (4,) or None
         The learned attention vector ``a`` for ``weighting="attention"``, in
         the order of ``attention_features_``; ``None`` otherwise.
@@ -375,13 +407,18 @@ class AttentionMultiTeacherClassifier(
     def _input_estimators(self):
         return [estimator for _, estimator in active_pairs(self._named_teachers())]
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight):
         named = self._named_teachers()
         check_named_estimators(self, named, "teachers")
         named = active_pairs(named)
         X, y = validate_rows(
             self, X, y, reset=True, ensure_all_finite=self._finite_mode()
         )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=float, ensure_non_negative=True, copy=True
+            )
+            check_weighted_teachers(named)
         self.classes_, codes = encode_target(self, y)
         rng = check_random_state(self.random_state)
         teachers = [seed_estimator(clone(estimator), rng) for _, estimator in named]
@@ -397,10 +434,11 @@ class AttentionMultiTeacherClassifier(
             cv=cv,
             n_jobs=self.n_jobs,
             feature_names=getattr(self, "feature_names_in_", None),
+            sample_weight=sample_weight,
         )
         self.teacher_names_ = [name for name, _ in named]
         self.named_teachers_ = Bunch(**dict(zip(self.teacher_names_, self.teachers_)))
-        performance = teacher_performance(probas, codes)
+        performance = teacher_performance(probas, codes, sample_weight)
         self.teacher_log_loss_ = -performance
         self.attention_features_ = ATTENTION_FEATURES
         self.attention_ = None
@@ -408,7 +446,11 @@ class AttentionMultiTeacherClassifier(
         if self.weighting == "attention":
             features = teacher_features(probas, performance)
             self.attention_ = fit_attention(
-                features, probas, codes, l2=self.attention_l2
+                features,
+                probas,
+                codes,
+                l2=self.attention_l2,
+                sample_weight=sample_weight,
             )
             weights = attention_weights(features, self.attention_)
         elif self.weighting == "camkd":
@@ -417,7 +459,10 @@ class AttentionMultiTeacherClassifier(
             weights = entropy_weights(probas)
         else:
             weights = uniform_weights(probas)
-        self.teacher_weights_ = weights.mean(axis=0)
+        if sample_weight is None:
+            self.teacher_weights_ = weights.mean(axis=0)
+        else:
+            self.teacher_weights_ = np.average(weights, axis=0, weights=sample_weight)
         return fuse(probas, weights)
 
     def _teacher_probas(self, X):
@@ -435,7 +480,7 @@ class AttentionMultiTeacherClassifier(
         return np.broadcast_to(self.teacher_weights_, (n_samples, n_teachers))
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the teachers and learn how to weight them.
 
         Parameters
@@ -444,17 +489,22 @@ class AttentionMultiTeacherClassifier(
             Training rows.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, given to every fit of every teacher
+            (frozen teachers are not fitted) and weighting each row in
+            ``teacher_log_loss_``, ``teacher_weights_`` and the attention's
+            log-loss. The teachers' folds do not use them.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        self._fit(X, y)
+        self._fit(X, y, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit_transform(self, X, y):
+    def fit_transform(self, X, y, sample_weight=None):
         """Fit, and return the out-of-fold fused soft targets of ``X``.
 
         Each row's targets come from teachers that did not see that row;
@@ -466,13 +516,15 @@ class AttentionMultiTeacherClassifier(
             Training rows.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (see :meth:`fit`).
 
         Returns
         -------
         soft_targets : ndarray of shape (n_samples, n_classes)
             Fused probabilities at temperature 1, columns in ``classes_`` order.
         """
-        return self._fit(X, y)
+        return self._fit(X, y, sample_weight)
 
     def teacher_proba(self, X):
         """Each fitted teacher's probabilities.
@@ -488,9 +540,7 @@ class AttentionMultiTeacherClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_rows(
-            self, X, reset=False, ensure_all_finite=self._finite_mode()
-        )
+        X = validate_rows(self, X, reset=False, ensure_all_finite=self._finite_mode())
         return self._teacher_probas(X)
 
     def teacher_weights(self, X):

@@ -13,6 +13,9 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.estimator_checks import (
+    check_sample_weight_equivalence_on_dense_data,
+)
 
 from skhpmkd import AttentionMultiTeacherClassifier, TemperatureScheduledDistiller
 from skhpmkd._augment import interpolate, munge
@@ -209,10 +212,10 @@ def test_the_users_weights_are_not_changed():
         (None, KNeighborsClassifier(), "student KNeighborsClassifier.fit takes no"),
         (
             AttentionMultiTeacherClassifier(
-                [LogisticRegression(), DecisionTreeClassifier()]
+                [("logistic", LogisticRegression()), ("knn", KNeighborsClassifier())]
             ),
             None,
-            "AttentionMultiTeacherClassifier.fit_transform takes no sample_weight",
+            "Teacher 'knn': .*KNeighborsClassifier.fit takes no sample_weight",
         ),
     ],
 )
@@ -244,3 +247,14 @@ def test_bad_weights_get_scikit_learns_errors(weight, message):
     X, y = _wine()
     with pytest.raises(ValueError, match=message):
         TemperatureScheduledDistiller().fit(X, y, sample_weight=weight)
+
+
+def test_weights_equal_repeated_rows_under_scikit_learns_check():
+    """scikit-learn's own check, whose cv groups keep a row's copies in one
+    fold: a cross-fitted teacher gives the same student either way."""
+    distiller = TemperatureScheduledDistiller(
+        LogisticRegression(), DecisionTreeClassifier(max_depth=4), cv=3
+    )
+    check_sample_weight_equivalence_on_dense_data(
+        "TemperatureScheduledDistiller", distiller
+    )
