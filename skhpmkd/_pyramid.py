@@ -20,29 +20,40 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._base import SoftTargetOutputMixin
 from ._distiller import default_teacher, encode_target
 from ._frames import take_rows, validate_rows, with_feature_names
 from ._multi_teacher import shared_splits
 from ._parallel import parallel_map
+from ._sample_weight import fit_weighted, takes_sample_weight
 from ._soft_targets import aligned_proba
 from ._teachers import fit_teacher, seed_estimator, teacher_proba
 
 
-def soft_confusion(proba, y, n_classes):
+def soft_confusion(proba, y, n_classes, sample_weight=None):
     """Mean predicted distribution of the rows of each true class.
 
     Row ``a``, column ``b`` is the average probability the teacher gives class
     ``b`` on rows of class ``a``: a confusion matrix that also counts the
-    confusions the teacher did not commit to.
+    confusions the teacher did not commit to. With ``sample_weight`` the mean
+    is weighted. A class without rows (of positive weight) gets a row of
+    zeros.
     """
     confusion = np.zeros((n_classes, n_classes))
     for code in range(n_classes):
         rows = y == code
-        if rows.any():
+        if sample_weight is not None:
+            rows &= sample_weight > 0
+        if not rows.any():
+            continue
+        if sample_weight is None:
             confusion[code] = proba[rows].mean(axis=0)
+        else:
+            confusion[code] = np.average(
+                proba[rows], axis=0, weights=sample_weight[rows]
+            )
     return confusion
 
 
@@ -90,15 +101,37 @@ def build_pyramid(confusion, n_levels, n_groups=None):
     return levels
 
 
-def _fit_specialist(specialist, X, local_y, train, test, n_local):
+def check_weighted_specialist(specialist):
+    """Raise unless ``specialist.fit`` takes row weights."""
+    if not takes_sample_weight(specialist):
+        raise ValueError(
+            "sample_weight was given, but the specialist "
+            f"{type(specialist).__name__}.fit takes no sample_weight; give a "
+            "specialist that does (specialist=None means the teacher's)."
+        )
+
+
+def _weights_of(sample_weight, rows):
+    """The weights of ``rows``; ``None`` without weights."""
+    return None if sample_weight is None else sample_weight[rows]
+
+
+def _fit_specialist(specialist, X, local_y, train, test, n_local, sample_weight):
     """Fit a specialist on ``train`` rows of its group; predict ``test`` rows.
 
-    With no ``test``, fit on all of ``train`` and return the model. A fold
-    whose group rows hold a single class gets that class's prior instead.
+    With no ``test``, fit on all of ``train`` and return the model. Rows of
+    weight zero are left out. A fold whose group rows hold a single class
+    gets that class's prior instead; one whose rows all weigh zero, the
+    uniform distribution over their classes.
     """
+    if sample_weight is not None and not sample_weight.any():
+        specialist, sample_weight = DummyClassifier(strategy="uniform"), None
+    elif sample_weight is not None:
+        kept = sample_weight > 0
+        train, local_y, sample_weight = train[kept], local_y[kept], sample_weight[kept]
     if len(np.unique(local_y)) < 2:
         specialist = DummyClassifier(strategy="prior")
-    specialist.fit(take_rows(X, train), local_y)
+    fit_weighted(specialist, take_rows(X, train), local_y, sample_weight)
     if test is None:
         return specialist
     return aligned_proba(specialist, take_rows(X, test), np.arange(n_local))
@@ -206,7 +239,8 @@ class PyramidTeacherClassifier(
         position ``i``, whose label is ``groups_[level][index][i]``.
     confusion_ : ndarray of shape (n_classes, n_classes)
         Out-of-fold (for a frozen teacher, in-sample) soft confusion matrix of
-        the level-0 teacher that the groups were built from.
+        the level-0 teacher that the groups were built from, weighted by
+        ``sample_weight`` when given.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -274,7 +308,7 @@ class PyramidTeacherClassifier(
     def _input_estimators(self):
         return self._resolved()
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight):
         teacher, specialist = self._resolved()
         if isinstance(specialist, FrozenEstimator):
             raise ValueError(
@@ -285,6 +319,14 @@ class PyramidTeacherClassifier(
             self, X, y, reset=True, ensure_all_finite=self._finite_mode()
         )
         self.classes_, codes = encode_target(self, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=float, ensure_non_negative=True, copy=True
+            )
+            # Before any fit; fit_teacher checks the teacher itself, which is
+            # also the specialist when none is given.
+            if specialist is not teacher:
+                check_weighted_specialist(specialist)
         n_classes = len(self.classes_)
         rng = check_random_state(self.random_state)
         names = getattr(self, "feature_names_in_", None)
@@ -298,8 +340,9 @@ class PyramidTeacherClassifier(
             cv=cv,
             n_jobs=self.n_jobs,
             feature_names=names,
+            sample_weight=sample_weight,
         )
-        self.confusion_ = soft_confusion(top_proba, codes, n_classes)
+        self.confusion_ = soft_confusion(top_proba, codes, n_classes, sample_weight)
         groups = build_pyramid(self.confusion_, self.n_levels, self.n_groups)
         parents = self._parents(groups, n_classes)
         if isinstance(teacher, FrozenEstimator):
@@ -314,15 +357,18 @@ class PyramidTeacherClassifier(
                     continue
                 rows = np.flatnonzero(np.isin(codes, group))
                 local_y = np.searchsorted(group, codes)
+                size = len(group)
                 model = seed_estimator(clone(specialist), rng)
                 for train, test in splits:
                     fold_rows = np.intersect1d(train, rows)
                     local = local_y[fold_rows]
+                    weight = _weights_of(sample_weight, fold_rows)
                     jobs.append(
-                        (clone(model), named_X, local, fold_rows, test, len(group))
+                        (clone(model), named_X, local, fold_rows, test, size, weight)
                     )
                     owners.append((level, index, test))
-                jobs.append((model, named_X, local_y[rows], rows, None, len(group)))
+                weight = _weights_of(sample_weight, rows)
+                jobs.append((model, named_X, local_y[rows], rows, None, size, weight))
                 owners.append((level, index, None))
         results = parallel_map(_fit_specialist, jobs, self.n_jobs)
 
@@ -370,7 +416,7 @@ class PyramidTeacherClassifier(
         return parents
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the teacher, group the classes and fit the specialists.
 
         Parameters
@@ -379,17 +425,21 @@ class PyramidTeacherClassifier(
             Training rows.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, given to every fit of the teacher and of
+            the specialists (which leave out rows of weight zero) and
+            weighting the mean of ``confusion_``. The folds do not use them.
 
         Returns
         -------
         self : object
             The fitted pyramid.
         """
-        self._fit(X, y)
+        self._fit(X, y, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit_transform(self, X, y):
+    def fit_transform(self, X, y, sample_weight=None):
         """Fit, and return the out-of-fold fused pyramid targets of ``X``.
 
         Parameters
@@ -398,6 +448,8 @@ class PyramidTeacherClassifier(
             Training rows.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (see :meth:`fit`).
 
         Returns
         -------
@@ -405,7 +457,7 @@ class PyramidTeacherClassifier(
             Fused probabilities at temperature 1, columns in ``classes_``
             order; each row's come from models that did not see it.
         """
-        return self._fit(X, y)
+        return self._fit(X, y, sample_weight)
 
     def predict_proba(self, X):
         """Fused class probabilities ``q_top(S) q_S(k | S)``.
@@ -421,15 +473,15 @@ class PyramidTeacherClassifier(
             Columns follow ``classes_``; rows sum to one.
         """
         check_is_fitted(self)
-        X = validate_rows(
-            self, X, reset=False, ensure_all_finite=self._finite_mode()
-        )
+        X = validate_rows(self, X, reset=False, ensure_all_finite=self._finite_mode())
         top_proba = teacher_proba(self.teacher_, X, self.classes_)
         specialist_probas = [
             [
-                None
-                if model is None
-                else aligned_proba(model, X, np.arange(len(group)))
+                (
+                    None
+                    if model is None
+                    else aligned_proba(model, X, np.arange(len(group)))
+                )
                 for model, group in zip(level_models, level_groups)
             ]
             for level_models, level_groups in zip(self.specialists_, self._group_codes)
