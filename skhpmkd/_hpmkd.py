@@ -1,5 +1,6 @@
 """HPMKDClassifier: teachers, soft targets and student chosen by a budgeted search."""
 
+import inspect
 import os
 import time
 from numbers import Integral, Real
@@ -25,7 +26,12 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    check_memory,
+    validate_data,
+)
 from threadpoolctl import threadpool_limits
 
 from ._augment import AUGMENT_METHODS, transfer_rows
@@ -64,9 +70,10 @@ from ._search import (
     unmet_bounds,
 )
 from ._size import model_size
-from ._soft_targets import aligned_proba, student_labels
+from ._soft_targets import aligned_proba, check_weighted_student, student_labels
 from ._teachers import (
     _uses_oob,
+    check_weighted_teacher,
     fit_teacher,
     never_out_of_bag,
     seed_estimator,
@@ -111,18 +118,51 @@ def auto_augment_factor(n_rows):
 
 
 def _fit_teacher_targets(
-    teacher, X, y, classes, cv, n_jobs, feature_names, fused_jobs=None
+    teacher,
+    X,
+    y,
+    classes,
+    cv,
+    n_jobs,
+    feature_names,
+    fused_jobs=None,
+    sample_weight=None,
 ):
     """Module-level, so that ``joblib.Memory`` can cache it across fits.
 
     ``n_jobs`` and ``fused_jobs`` are not part of the cache key, so the fused
     teachers that HPMKDClassifier builds from a list get their ``n_jobs``
     (``fused_jobs``) here rather than as a parameter of the hashed ``teacher``.
+    The row weights are part of it.
     """
     if fused_jobs is not None:
         teacher = teacher.set_params(n_jobs=fused_jobs)
     return fit_teacher(
-        teacher, X, y, classes, cv=cv, n_jobs=n_jobs, feature_names=feature_names
+        teacher,
+        X,
+        y,
+        classes,
+        cv=cv,
+        n_jobs=n_jobs,
+        feature_names=feature_names,
+        sample_weight=sample_weight,
+    )
+
+
+def _with_transfer_weights(sample_weight, n_transfer):
+    """Row weights, then the transfer rows': each new row weighs the mean weight."""
+    return np.concatenate([sample_weight, np.full(n_transfer, sample_weight.mean())])
+
+
+def _takes_sample_weight_argument(scorer):
+    """Whether ``scorer(estimator, X, y, sample_weight=...)`` can be called."""
+    try:
+        parameters = inspect.signature(scorer).parameters.values()
+    except (TypeError, ValueError):
+        return True  # a builtin without a signature: let it answer itself
+    return any(
+        parameter.name == "sample_weight" or parameter.kind is parameter.VAR_KEYWORD
+        for parameter in parameters
     )
 
 
@@ -162,7 +202,8 @@ class _PrecomputedTeacher(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = allows_nan(getattr(self.teacher, "estimator", None))
         return tags
 
-    def fit_transform(self, X, y):
+    def fit_transform(self, X, y, sample_weight=None):
+        # The targets were computed with the weights already.
         if len(X) != len(self.targets):
             raise ValueError(
                 f"The precomputed targets cover {len(self.targets)} rows, not {len(X)}."
@@ -171,7 +212,7 @@ class _PrecomputedTeacher(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self.targets
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         self.fit_transform(X, y)
         return self
 
@@ -364,13 +405,15 @@ class HPMKDClassifier(
         ``"surrogate"``), ``rung`` (fidelity level), ``resource`` (share of
         rows), ``n_rows``, ``n_rounds``, ``score``, ``accuracy``,
         ``log_loss``, ``agreement`` and ``kl`` (fidelity to the teacher on
-        the held-out rows), ``size`` (-1 when unknown and unbounded),
+        the held-out rows; with ``sample_weight`` the score, accuracy and
+        log-loss are weighted, the fidelity is not), ``size`` (-1 when
+        unknown and unbounded),
         ``latency`` (NaN without ``max_latency``), ``fit_time`` and
         ``feasible`` (within the bounds).
     fidelity_ : dict
         ``agreement`` (top-1) and ``kl`` (mean ``KL(teacher || student)``)
         between the teacher's out-of-fold probabilities and the student on
-        the training rows.
+        the training rows, unweighted.
     n_models_fitted_ : int
         Every model fitted: ``n_teacher_fits_ + n_student_fits_``.
     n_teacher_fits_ : int
@@ -595,7 +638,9 @@ class HPMKDClassifier(
     def _input_estimators(self):
         estimators = [self._teacher()]
         for name, estimator in self._students():
-            estimators.append(family_student(name, 0) if estimator is None else estimator)
+            estimators.append(
+                family_student(name, 0) if estimator is None else estimator
+            )
         return estimators
 
     def _log(self, message):
@@ -607,14 +652,24 @@ class HPMKDClassifier(
             return auto_augment_factor(n_rows)
         return float(self.augment)
 
-    def _transfer(self, X, factor, rng):
-        """Transfer rows near ``X``, labelled by the fitted teacher."""
-        X_new = transfer_rows(X, factor, self.augment_method, random_state=rng)
+    def _transfer(self, X, factor, rng, sample_weight=None):
+        """Transfer rows near ``X``, labelled by the fitted teacher.
+
+        With ``sample_weight``, new rows start from rows drawn in proportion
+        to the weights.
+        """
+        X_new = transfer_rows(
+            X,
+            factor,
+            self.augment_method,
+            random_state=rng,
+            sample_weight=sample_weight,
+        )
         if not len(X_new):
             return X_new, np.empty((0, len(self.classes_)))
         return X_new, teacher_proba(self.teacher_, X_new, self.classes_)
 
-    def _fit_teacher(self, X, codes, cv, rng):
+    def _fit_teacher(self, X, codes, cv, rng, sample_weight):
         chosen = self._teacher(cv)
         teacher = seed_estimator(clone(chosen), rng)
         memory = check_memory(self.memory)
@@ -625,7 +680,17 @@ class HPMKDClassifier(
             chosen is not estimator for _, estimator in self.teachers
         )
         fused_jobs = self.n_jobs if built and self.n_jobs is not None else None
-        args = (teacher, X, codes, self.classes_, cv, self.n_jobs, names, fused_jobs)
+        args = (
+            teacher,
+            X,
+            codes,
+            self.classes_,
+            cv,
+            self.n_jobs,
+            names,
+            fused_jobs,
+            sample_weight,
+        )
         hit = memory.location is not None and cached.check_call_in_cache(*args)
         n_splits = cv.get_n_splits(X, codes)
         start = time.perf_counter()
@@ -641,6 +706,38 @@ class HPMKDClassifier(
         )
         return targets
 
+    def _check_weighted_models(self):
+        """Refuse, before any fit, a model that could not use the row weights.
+
+        The teacher and every candidate student are fitted with them, and the
+        scorer scores the held-out rows with them.
+        """
+        teacher, *students = self._input_estimators()
+        check_weighted_teacher(teacher)
+        for student in students:
+            check_weighted_student(student)
+        if callable(self.scoring) and not _takes_sample_weight_argument(self.scoring):
+            raise ValueError(
+                f"sample_weight was given, but the scoring callable "
+                f"{self.scoring!r} takes no sample_weight, so the search could "
+                "not weight its held-out rows; make it with "
+                "sklearn.metrics.make_scorer, or give it a sample_weight "
+                "parameter."
+            )
+
+    @staticmethod
+    def _split_weights(sample_weight, fit_rows, val_rows):
+        """The weights of the search's fit and held-out rows, each with some weight."""
+        for part, rows in (("fit", fit_rows), ("held-out", val_rows)):
+            if not sample_weight[rows].sum() > 0:
+                raise ValueError(
+                    f"Every one of the search's {len(rows)} {part} rows has "
+                    "sample_weight 0, so it cannot fit or score the students; "
+                    "give more rows a positive weight, or change "
+                    "validation_fraction or random_state."
+                )
+        return sample_weight[fit_rows], sample_weight[val_rows]
+
     def _split(self, codes, rng):
         """Stratified fit/validation split of the training rows."""
         rows = np.arange(len(codes))
@@ -653,7 +750,9 @@ class HPMKDClassifier(
                 "none to fit the students on; give more rows or a smaller "
                 "validation_fraction."
             )
-        stratify = codes if counts.min() >= 2 and len(codes) - n_val >= len(counts) else None
+        stratify = (
+            codes if counts.min() >= 2 and len(codes) - n_val >= len(counts) else None
+        )
         return train_test_split(
             rows,
             test_size=n_val,
@@ -752,7 +851,7 @@ class HPMKDClassifier(
             "feature_names": getattr(self, "feature_names_in_", None),
         }
 
-    def _prepare(self, X, y):
+    def _prepare(self, X, y, sample_weight=None):
         """Validate, fit the teacher, split, draw the transfer set; set up the search.
 
         Returns the search (not yet run), the students its memory covers and
@@ -760,21 +859,32 @@ class HPMKDClassifier(
         """
         X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
         self.classes_, codes = encode_target(self, y)
-        # Mistakes in the students or the memory are reported before
-        # the teacher's fit, not after it.
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=float, ensure_non_negative=True, copy=True
+            )
+        # Mistakes in the students, the weights or the memory are reported
+        # before the teacher's fit, not after it.
         space = self._space(len(self.classes_))
+        if sample_weight is not None:
+            self._check_weighted_models()
         records = self._read_memory()
         X = np.asarray(X, dtype=float)
         rng = check_random_state(self.random_state)
         # Resolved once: a one-shot iterable of splits serves every use.
         cv = check_cv(self.cv, codes, classifier=True)
-        targets = self._fit_teacher(X, codes, cv, rng)
+        targets = self._fit_teacher(X, codes, cv, rng, sample_weight)
         self.max_student_size_ = self._size_bound()
         self.meta_features_ = meta_features(X, codes, targets)
 
         fit_rows, val_rows = self._split(codes, rng)
+        w_fit = w_val = None
+        if sample_weight is not None:
+            w_fit, w_val = self._split_weights(sample_weight, fit_rows, val_rows)
         factor = self._augment_factor(len(fit_rows))
-        X_transfer, transfer_targets = self._transfer(X[fit_rows], factor, rng)
+        X_transfer, transfer_targets = self._transfer(X[fit_rows], factor, rng, w_fit)
+        if w_fit is not None:
+            w_fit = _with_transfer_weights(w_fit, len(X_transfer))
         data = {
             "X_fit": np.vstack([X[fit_rows], X_transfer]),
             "targets": np.vstack([targets[fit_rows], transfer_targets]),
@@ -784,6 +894,8 @@ class HPMKDClassifier(
             "y_val": codes[val_rows],
             "val_targets": targets[val_rows],
             "classes": self.classes_,
+            "w_fit": w_fit,
+            "w_val": w_val,
         }
         warm, covered = self._warm_configs(space, records)
         self.warm_started_ = bool(warm)
@@ -800,18 +912,28 @@ class HPMKDClassifier(
             random_state=rng,
             log=default_log if self.verbose else None,
         )
-        return search, covered, (X, codes, targets, factor, rng, cv)
+        return search, covered, (X, codes, targets, factor, rng, cv, sample_weight)
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight):
         start = time.perf_counter()
-        search, covered, (X, codes, targets, factor, rng, cv) = self._prepare(X, y)
+        search, covered, prepared = self._prepare(X, y, sample_weight)
+        X, codes, targets, factor, rng, cv, sample_weight = prepared
         records = search.run()
 
         # The winner is refitted on every training row with its own seed, and
         # a transfer set drawn around all of them.
         refit_start = time.perf_counter()
-        X_transfer, transfer_targets = self._transfer(X, factor, rng)
-        refit_data = (X, codes, targets, X_transfer, transfer_targets, rng, cv)
+        X_transfer, transfer_targets = self._transfer(X, factor, rng, sample_weight)
+        refit_data = (
+            X,
+            codes,
+            targets,
+            X_transfer,
+            transfer_targets,
+            rng,
+            cv,
+            sample_weight,
+        )
         best, n_refits = self._refit_within_bound(search, refit_data)
         self.best_params_ = dict(best["config"])
         self.best_score_ = best["score"]
@@ -885,7 +1007,17 @@ class HPMKDClassifier(
         return record, n_refits
 
     def _refit(
-        self, search, config, X, codes, targets, X_transfer, transfer_targets, rng, cv
+        self,
+        search,
+        config,
+        X,
+        codes,
+        targets,
+        X_transfer,
+        transfer_targets,
+        rng,
+        cv,
+        sample_weight,
     ):
         """Fit ``config``'s student on every training row (and the transfer set).
 
@@ -897,7 +1029,9 @@ class HPMKDClassifier(
             student, np.random.RandomState(config_seed(search.base_seed_, config))
         )
         if self.use_chain:
-            chain = self._fit_chain(student, config, X, codes, targets, cv, rng)
+            chain = self._fit_chain(
+                student, config, X, codes, targets, cv, rng, sample_weight
+            )
             return (
                 chain.student_,
                 chain,
@@ -913,10 +1047,15 @@ class HPMKDClassifier(
                 config,
                 self.use_temperature_schedule,
                 feature_names=getattr(self, "feature_names_in_", None),
+                sample_weight=(
+                    None
+                    if sample_weight is None
+                    else _with_transfer_weights(sample_weight, len(X_transfer))
+                ),
             )
         return student, None, 1
 
-    def _fit_chain(self, student, config, X, codes, targets, cv, rng):
+    def _fit_chain(self, student, config, X, codes, targets, cv, rng, sample_weight):
         from ._chain import ProgressiveChainClassifier, _ladder_bounds
 
         teacher = _PrecomputedTeacher(FrozenEstimator(self.teacher_), targets)
@@ -936,7 +1075,11 @@ class HPMKDClassifier(
             # chain's warning about it would name parameters the user never set.
             chain.set_params(max_assistants=0)
         names = getattr(self, "feature_names_in_", None)
-        return chain.fit(with_feature_names(X, names), self.classes_[codes])
+        return chain.fit(
+            with_feature_names(X, names),
+            self.classes_[codes],
+            sample_weight=sample_weight,
+        )
 
     def _remember(self, records, students):
         scoring = scoring_name(self.scoring)
@@ -971,7 +1114,7 @@ class HPMKDClassifier(
         return table
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the teachers, search the configurations and fit the student.
 
         Parameters
@@ -980,17 +1123,25 @@ class HPMKDClassifier(
             Training rows.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, given to every fit of the teachers (the folds and
+            the held-out rows are split without them), the students of the
+            search and the refit; transfer rows start from rows drawn in
+            proportion to them and each weighs the mean weight. The held-out
+            rows are scored with them (accuracy, log-loss and ``scoring``);
+            ``fidelity_`` and the agreement and KL columns of
+            ``search_results_`` stay unweighted.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        self._fit(X, y)
+        self._fit(X, y, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit_transform(self, X, y):
+    def fit_transform(self, X, y, sample_weight=None):
         """Fit, and return the teacher's out-of-fold probabilities of ``X``.
 
         Parameters
@@ -999,13 +1150,15 @@ class HPMKDClassifier(
             Training rows.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, as in :meth:`fit`.
 
         Returns
         -------
         soft_targets : ndarray of shape (n_samples, n_classes)
             Out-of-fold teacher probabilities at temperature 1.
         """
-        return self._fit(X, y)
+        return self._fit(X, y, sample_weight)
 
     def transform(self, X):
         """The teacher's probabilities: the soft targets the student learned.

@@ -302,7 +302,17 @@ def scale_rounds(student, resource):
     )
 
 
-def fit_config(student, X, targets, y, classes, config, schedule, feature_names=None):
+def fit_config(
+    student,
+    X,
+    targets,
+    y,
+    classes,
+    config,
+    schedule,
+    feature_names=None,
+    sample_weight=None,
+):
     """Fit one configuration's student on soft targets; return it fitted."""
     temperature = config["temperature"]
     scheduled = schedule and is_round_based(student) and temperature != 1.0
@@ -317,6 +327,7 @@ def fit_config(student, X, targets, y, classes, config, schedule, feature_names=
         schedule="cosine" if scheduled else "constant",
         final_temperature=1.0,
         feature_names=feature_names,
+        sample_weight=sample_weight,
     )
     return fitted
 
@@ -341,9 +352,13 @@ def predict_latency(student, X):
 def evaluate_config(student, data, rows, config, resource, settings):
     """Fit a configuration on a subset of rows and score it on the validation rows.
 
+    With row weights in ``data`` (``w_fit``, ``w_val``), the student is fitted
+    with them and scored with them: accuracy, log-loss and the scorer's
+    score; agreement and KL divergence with the teacher stay unweighted.
     Returns a dict of the measurements (the fitted student under ``"model"``).
     """
     X_fit, targets, y_fit = data["X_fit"], data["targets"], data["y_fit"]
+    w_fit, w_val = data.get("w_fit"), data.get("w_val")
     classes = data["classes"]
     student = scale_rounds(student, resource)
     start = time.perf_counter()
@@ -356,15 +371,19 @@ def evaluate_config(student, data, rows, config, resource, settings):
         config,
         settings["schedule"],
         feature_names=settings.get("feature_names"),
+        sample_weight=None if w_fit is None else w_fit[rows],
     )
     fit_time = time.perf_counter() - start
     X_val, y_val = data["X_val"], data["y_val"]
     proba = aligned_proba(fitted, X_val, student_labels(fitted, classes))
     proba = proba / proba.sum(axis=1, keepdims=True)
     labels = np.arange(len(classes))
+    hits = np.argmax(proba, axis=1) == y_val
     result = {
-        "accuracy": float(np.mean(np.argmax(proba, axis=1) == y_val)),
-        "log_loss": float(log_loss(y_val, proba, labels=labels)),
+        "accuracy": float(
+            np.mean(hits) if w_val is None else np.average(hits, weights=w_val)
+        ),
+        "log_loss": float(log_loss(y_val, proba, labels=labels, sample_weight=w_val)),
         "agreement": top1_agreement(data["val_targets"], proba),
         "kl": kl_divergence(data["val_targets"], proba),
         "fit_time": fit_time,
@@ -378,7 +397,8 @@ def evaluate_config(student, data, rows, config, resource, settings):
     else:
         view = _StudentView(fitted, classes)
         try:
-            result["score"] = float(scorer(view, X_val, classes[y_val]))
+            weight = {} if w_val is None else {"sample_weight": w_val}
+            result["score"] = float(scorer(view, X_val, classes[y_val], **weight))
         except ValueError as error:
             missing = np.setdiff1d(np.arange(len(classes)), y_val)
             if not len(missing):
@@ -537,7 +557,8 @@ class ConfigSearch:
     data : dict
         ``X_fit``, ``targets``, ``y_fit`` (training rows, then transfer rows
         with label ``-1``), ``n_train`` (number of training rows),
-        ``X_val``, ``y_val``, ``val_targets`` and ``classes``.
+        ``X_val``, ``y_val``, ``val_targets`` and ``classes``; optionally
+        row weights ``w_fit`` and ``w_val`` (see :func:`evaluate_config`).
     settings : dict
         ``scorer``, ``schedule``, ``size_of``, ``max_size``, ``max_latency``.
     budget : float
