@@ -688,8 +688,11 @@ class ProgressiveChainClassifier(
             )
             # Refuse a learner that cannot take them before anything is fitted.
             check_weighted_teacher(self._resolved_teacher())
-            for _, step in steps:
-                check_weighted_student(step)
+            for name, step in steps:
+                try:
+                    check_weighted_student(step)
+                except ValueError as error:
+                    raise ValueError(f"Step {name!r}: {error}") from None
         self.classes_, codes = encode_target(self, y)
         rng = check_random_state(self.random_state)
         teacher = seed_estimator(clone(self._resolved_teacher()), rng)

@@ -154,10 +154,15 @@ def _with_transfer_weights(sample_weight, n_transfer):
     return np.concatenate([sample_weight, np.full(n_transfer, sample_weight.mean())])
 
 
-def _takes_sample_weight_argument(scorer):
-    """Whether ``scorer(estimator, X, y, sample_weight=...)`` can be called."""
+def _scorer_takes_sample_weight(scorer):
+    """Whether ``scorer`` can score with ``sample_weight``.
+
+    A scikit-learn scorer takes it in ``__call__`` and hands it to its
+    metric, so the metric must take it.
+    """
+    func = getattr(scorer, "_score_func", scorer)
     try:
-        parameters = inspect.signature(scorer).parameters.values()
+        parameters = inspect.signature(func).parameters.values()
     except (TypeError, ValueError):
         return True  # a builtin without a signature: let it answer itself
     return any(
@@ -716,13 +721,13 @@ class HPMKDClassifier(
         check_weighted_teacher(teacher)
         for student in students:
             check_weighted_student(student)
-        if callable(self.scoring) and not _takes_sample_weight_argument(self.scoring):
+        if self.scoring is not None and not _scorer_takes_sample_weight(
+            check_scoring(self, self.scoring)
+        ):
             raise ValueError(
-                f"sample_weight was given, but the scoring callable "
-                f"{self.scoring!r} takes no sample_weight, so the search could "
-                "not weight its held-out rows; make it with "
-                "sklearn.metrics.make_scorer, or give it a sample_weight "
-                "parameter."
+                f"sample_weight was given, but scoring={self.scoring!r} takes "
+                "no sample_weight, so the search could not weight its "
+                "held-out rows; give a scoring whose metric takes it."
             )
 
     @staticmethod
@@ -794,7 +799,16 @@ class HPMKDClassifier(
             )
         return load_records(path)
 
-    def _warm_configs(self, space, records):
+    def _memory_scoring(self, weighted):
+        """The name the search's scores are remembered under.
+
+        Scores of weighted held-out rows are another scoring: `` (weighted)``
+        follows the name.
+        """
+        name = scoring_name(self.scoring)
+        return f"{name} (weighted)" if weighted else name
+
+    def _warm_configs(self, space, records, weighted):
         """Configurations to start from, and the students memory covers.
 
         Returns the warm configurations (none for a cold start) and the
@@ -803,7 +817,7 @@ class HPMKDClassifier(
         if records is None:
             return [], []
         similar = dict(
-            max_distance=_WARM_START_DISTANCE, scoring=scoring_name(self.scoring)
+            max_distance=_WARM_START_DISTANCE, scoring=self._memory_scoring(weighted)
         )
         warm = nearest_configs(
             records,
@@ -897,7 +911,7 @@ class HPMKDClassifier(
             "w_fit": w_fit,
             "w_val": w_val,
         }
-        warm, covered = self._warm_configs(space, records)
+        warm, covered = self._warm_configs(space, records, sample_weight is not None)
         self.warm_started_ = bool(warm)
         if warm:
             self._log(f"warm start from memory: {', '.join(map(describe, warm))}")
@@ -957,7 +971,9 @@ class HPMKDClassifier(
             # that no remembered search had.
             seen = {record["config"]["student"] for record in records} | set(covered)
             self._remember(
-                records, [name for name in search.space.names if name in seen]
+                records,
+                [name for name in search.space.names if name in seen],
+                sample_weight is not None,
             )
         return targets
 
@@ -1081,8 +1097,8 @@ class HPMKDClassifier(
             sample_weight=sample_weight,
         )
 
-    def _remember(self, records, students):
-        scoring = scoring_name(self.scoring)
+    def _remember(self, records, students, weighted):
+        scoring = self._memory_scoring(weighted)
         new = [
             {
                 "meta_features": self.meta_features_,
@@ -1128,9 +1144,10 @@ class HPMKDClassifier(
             the held-out rows are split without them), the students of the
             search and the refit; transfer rows start from rows drawn in
             proportion to them and each weighs the mean weight. The held-out
-            rows are scored with them (accuracy, log-loss and ``scoring``);
-            ``fidelity_`` and the agreement and KL columns of
-            ``search_results_`` stay unweighted.
+            rows are scored with them (accuracy, log-loss and ``scoring``,
+            whose metric must take them), and the warm-start memory keeps
+            those scores apart from unweighted ones; ``fidelity_`` and the
+            agreement and KL columns of ``search_results_`` stay unweighted.
 
         Returns
         -------

@@ -312,15 +312,15 @@ def test_the_users_weights_are_not_changed():
         ),
         (
             dict(steps=[("assistant", KNeighborsClassifier()), *_two_steps()[1:]]),
-            "KNeighborsClassifier.fit takes no sample_weight",
+            "Step 'assistant': .*KNeighborsClassifier.fit takes no sample_weight",
         ),
         (
             dict(steps=[*_two_steps()[:1], ("student", KNeighborsClassifier())]),
-            "KNeighborsClassifier.fit takes no sample_weight",
+            "Step 'student': .*KNeighborsClassifier.fit takes no sample_weight",
         ),
         (
             dict(steps="auto", auto_student=KNeighborsClassifier()),
-            "KNeighborsClassifier.fit takes no sample_weight",
+            "Step 'student': .*KNeighborsClassifier.fit takes no sample_weight",
         ),
     ],
 )

@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import HPMKDClassifier, TemperatureScheduledDistiller
+from skhpmkd._memory import load_records
 from skhpmkd._search import evaluate_config
 from skhpmkd._soft_targets import fit_soft_student
 
@@ -223,8 +224,36 @@ def test_the_teacher_cache_holds_the_weights(tmp_path):
     assert fitted(2 * weight).n_teacher_fits_ == 4
 
 
+def test_weighted_scores_are_remembered_as_another_scoring(tmp_path):
+    """A weighted search's scores are not an unweighted search's: neither
+    starts from the other's records."""
+    X, y = _wine()
+    memory = tmp_path / "memory.json"
+
+    def fitted(sample_weight):
+        return HPMKDClassifier(
+            LogisticRegression(C=0.1),
+            students=["dt"],
+            budget=2,
+            cv=3,
+            warm_start_memory=memory,
+            random_state=0,
+        ).fit(X, y, sample_weight=sample_weight)
+
+    assert not fitted(_weights(9)).warm_started_
+    scorings = {record["scoring"] for record in load_records(memory)}
+    assert scorings == {"accuracy (weighted)"}
+    assert not fitted(None).warm_started_
+    assert fitted(_weights(9)).warm_started_
+    assert fitted(None).warm_started_
+
+
 def _no_weight_accuracy(estimator, X, y):
     return accuracy_score(y, estimator.predict(X))
+
+
+def _unweighted_accuracy(y_true, y_pred):
+    return accuracy_score(y_true, y_pred)
 
 
 @pytest.mark.parametrize(
@@ -232,7 +261,12 @@ def _no_weight_accuracy(estimator, X, y):
     [
         ({"teachers": KNeighborsClassifier()}, "teacher KNeighborsClassifier.fit"),
         ({"students": [KNeighborsClassifier()]}, "student KNeighborsClassifier.fit"),
-        ({"scoring": _no_weight_accuracy}, "scoring callable .* takes no sample_w"),
+        ({"scoring": _no_weight_accuracy}, "scoring=<function .* takes no sample_w"),
+        ({"scoring": "adjusted_rand_score"}, "scoring='adjusted_rand_score' takes"),
+        (
+            {"scoring": make_scorer(_unweighted_accuracy)},
+            r"scoring=make_scorer\(_unweighted_accuracy.* takes no sample_weight",
+        ),
     ],
 )
 def test_models_without_weights_are_refused_before_any_fit(params, message):
@@ -270,13 +304,22 @@ def test_search_and_cross_validation_pass_the_weights():
     )
     search = GridSearchCV(hpmkd, {"augment": [0, 0.5]}, cv=3)
     search.fit(X, y, sample_weight=weight)
-    assert search.best_estimator_.student_[-1].coef_.shape == (3, 13)
+    best = search.best_estimator_
+    direct = clone(best).fit(X, y, sample_weight=weight).predict_proba(X)
+    assert_allclose(best.predict_proba(X), direct)
+    assert not np.allclose(clone(best).fit(X, y).predict_proba(X), direct, atol=1e-3)
+
     with config_context(enable_metadata_routing=True):
-        routed = hpmkd.set_fit_request(sample_weight=True).set_score_request(
-            sample_weight=True
-        )
+        routed = clone(hpmkd).set_fit_request(sample_weight=True)
+        routed.set_score_request(sample_weight=True)
         scores = cross_val_score(routed, X, y, cv=3, params={"sample_weight": weight})
-    assert np.all(scores > 0.8)
+        expected = [
+            clone(hpmkd)
+            .fit(X[train], y[train], sample_weight=weight[train])
+            .score(X[test], y[test], sample_weight=weight[test])
+            for train, test in StratifiedKFold(3).split(X, y)
+        ]
+    assert_allclose(scores, expected)
 
 
 def test_the_users_weights_are_not_changed():

@@ -299,13 +299,24 @@ def test_search_and_cross_validation_pass_the_weights():
     model = AttentionMultiTeacherClassifier(_teachers(), cv=3, random_state=0)
     search = GridSearchCV(model, {"weighting": ["uniform", "attention"]}, cv=3)
     search.fit(X, y, sample_weight=weight)
-    assert search.best_estimator_.teacher_log_loss_.shape == (3,)
+    best = search.best_estimator_
+    direct = clone(best).fit(X, y, sample_weight=weight)
+    assert_allclose(best.teacher_log_loss_, direct.teacher_log_loss_)
+    assert_allclose(best.predict_proba(X), direct.predict_proba(X))
+    unweighted = clone(best).fit(X, y)
+    assert not np.allclose(unweighted.teacher_log_loss_, direct.teacher_log_loss_)
+
     with config_context(enable_metadata_routing=True):
-        routed = model.set_fit_request(sample_weight=True).set_score_request(
-            sample_weight=True
-        )
+        routed = clone(model).set_fit_request(sample_weight=True)
+        routed.set_score_request(sample_weight=True)
         scores = cross_val_score(routed, X, y, cv=3, params={"sample_weight": weight})
-    assert np.all(scores > 0.8)
+        expected = [
+            clone(model)
+            .fit(X[train], y[train], sample_weight=weight[train])
+            .score(X[test], y[test], sample_weight=weight[test])
+            for train, test in StratifiedKFold(3).split(X, y)
+        ]
+    assert_allclose(scores, expected)
 
 
 def test_the_users_weights_are_not_changed():
