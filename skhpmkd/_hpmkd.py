@@ -802,8 +802,8 @@ class HPMKDClassifier(
     def _memory_scoring(self, weighted):
         """The name the search's scores are remembered under.
 
-        Scores of weighted held-out rows are another scoring: `` (weighted)``
-        follows the name.
+        Scores of weighted held-out rows are another scoring, remembered as,
+        for instance, ``"accuracy (weighted)"``.
         """
         name = scoring_name(self.scoring)
         return f"{name} (weighted)" if weighted else name
