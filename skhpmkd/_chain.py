@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 from ._base import SoftTargetOutputMixin
 from ._distiller import default_student, default_teacher, encode_target
 from ._parallel import parallel_map
+from ._sample_weight import weights_of
 from ._size import capacity, model_size
 from ._soft_targets import (
     aligned_proba,
@@ -195,7 +196,7 @@ def _distil_fold(
         alpha=alpha,
         temperature=temperature,
         feature_names=feature_names,
-        sample_weight=None if sample_weight is None else sample_weight[rows],
+        sample_weight=weights_of(sample_weight, rows),
     )
     if train is None:
         return fitted

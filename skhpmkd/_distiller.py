@@ -29,6 +29,7 @@ from sklearn.utils.validation import (
 from ._base import SoftTargetOutputMixin
 from ._augment import AUGMENT_METHODS, transfer_rows
 from ._frames import same_columns
+from ._sample_weight import with_transfer_weights
 from ._schedule import SCHEDULES
 from ._soft_targets import (
     aligned_proba,
@@ -281,10 +282,7 @@ class TemperatureScheduledDistiller(
             )
             y_all = np.concatenate([codes, np.full(len(X_transfer), -1)])
             if sample_weight is not None:
-                # A new row stands for one row of the weighted data.
-                weight_all = np.concatenate(
-                    [sample_weight, np.full(len(X_transfer), sample_weight.mean())]
-                )
+                weight_all = with_transfer_weights(sample_weight, len(X_transfer))
         self.student_, temperatures = fit_soft_student(
             student,
             X_all,

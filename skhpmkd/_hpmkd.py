@@ -52,6 +52,7 @@ from ._multi_teacher import (
     active_pairs,
     check_named_estimators,
 )
+from ._sample_weight import with_transfer_weights
 from ._search import (
     ALPHAS,
     FAMILIES,
@@ -147,11 +148,6 @@ def _fit_teacher_targets(
         feature_names=feature_names,
         sample_weight=sample_weight,
     )
-
-
-def _with_transfer_weights(sample_weight, n_transfer):
-    """Row weights, then the transfer rows': each new row weighs the mean weight."""
-    return np.concatenate([sample_weight, np.full(n_transfer, sample_weight.mean())])
 
 
 def _scorer_takes_sample_weight(scorer):
@@ -898,7 +894,7 @@ class HPMKDClassifier(
         factor = self._augment_factor(len(fit_rows))
         X_transfer, transfer_targets = self._transfer(X[fit_rows], factor, rng, w_fit)
         if w_fit is not None:
-            w_fit = _with_transfer_weights(w_fit, len(X_transfer))
+            w_fit = with_transfer_weights(w_fit, len(X_transfer))
         data = {
             "X_fit": np.vstack([X[fit_rows], X_transfer]),
             "targets": np.vstack([targets[fit_rows], transfer_targets]),
@@ -1066,7 +1062,7 @@ class HPMKDClassifier(
                 sample_weight=(
                     None
                     if sample_weight is None
-                    else _with_transfer_weights(sample_weight, len(X_transfer))
+                    else with_transfer_weights(sample_weight, len(X_transfer))
                 ),
             )
         return student, None, 1

@@ -27,7 +27,7 @@ from ._distiller import default_teacher, encode_target
 from ._frames import take_rows, validate_rows, with_feature_names
 from ._multi_teacher import shared_splits
 from ._parallel import parallel_map
-from ._sample_weight import fit_weighted, takes_sample_weight
+from ._sample_weight import fit_weighted, takes_sample_weight, weights_of
 from ._soft_targets import aligned_proba
 from ._teachers import fit_teacher, seed_estimator, teacher_proba
 
@@ -109,11 +109,6 @@ def check_weighted_specialist(specialist):
             f"{type(specialist).__name__}.fit takes no sample_weight; give a "
             "specialist that does (specialist=None means the teacher's)."
         )
-
-
-def _weights_of(sample_weight, rows):
-    """The weights of ``rows``; ``None`` without weights."""
-    return None if sample_weight is None else sample_weight[rows]
 
 
 def _fit_specialist(specialist, X, local_y, train, test, n_local, sample_weight):
@@ -362,12 +357,12 @@ class PyramidTeacherClassifier(
                 for train, test in splits:
                     fold_rows = np.intersect1d(train, rows)
                     local = local_y[fold_rows]
-                    weight = _weights_of(sample_weight, fold_rows)
+                    weight = weights_of(sample_weight, fold_rows)
                     jobs.append(
                         (clone(model), named_X, local, fold_rows, test, size, weight)
                     )
                     owners.append((level, index, test))
-                weight = _weights_of(sample_weight, rows)
+                weight = weights_of(sample_weight, rows)
                 jobs.append((model, named_X, local_y[rows], rows, None, size, weight))
                 owners.append((level, index, None))
         results = parallel_map(_fit_specialist, jobs, self.n_jobs)

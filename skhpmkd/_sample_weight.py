@@ -1,5 +1,6 @@
 """Row weights given to the models skhpmkd fits: teachers and students."""
 
+import numpy as np
 from sklearn import get_config
 from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
@@ -32,6 +33,17 @@ def _fit_takes_sample_weight(estimator):
             if member != "drop"
         )
     return has_fit_parameter(estimator, "sample_weight")
+
+
+def weights_of(sample_weight, rows):
+    """The weights of ``rows``; None without weights."""
+    return None if sample_weight is None else sample_weight[rows]
+
+
+def with_transfer_weights(sample_weight, n_transfer):
+    """Row weights, then ``n_transfer`` new rows' weights: each new row stands
+    for one row of the weighted data, so it weighs the mean weight."""
+    return np.concatenate([sample_weight, np.full(n_transfer, sample_weight.mean())])
 
 
 def fit_weighted(estimator, X, y, sample_weight=None):

@@ -34,6 +34,7 @@ from threadpoolctl import threadpool_limits
 from ._base import imputed_logistic, imputed_mlp
 from ._frames import with_feature_names
 from ._parallel import parallel_map
+from ._sample_weight import weights_of
 from ._soft_targets import (
     aligned_proba,
     boosting_rounds_parameter,
@@ -371,7 +372,7 @@ def evaluate_config(student, data, rows, config, resource, settings):
         config,
         settings["schedule"],
         feature_names=settings.get("feature_names"),
-        sample_weight=None if w_fit is None else w_fit[rows],
+        sample_weight=weights_of(w_fit, rows),
     )
     fit_time = time.perf_counter() - start
     X_val, y_val = data["X_val"], data["y_val"]

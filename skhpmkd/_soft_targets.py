@@ -34,7 +34,7 @@ from sklearn.tree import (
 
 from ._frames import take_rows, with_feature_names
 from ._objective import KDObjective
-from ._sample_weight import fit_weighted, takes_sample_weight
+from ._sample_weight import fit_weighted, takes_sample_weight, weights_of
 from ._schedule import make_schedule
 from ._students import MarginClassifier, SoftTargetClassifier
 
@@ -415,14 +415,15 @@ def _fit_hgb_with_validation(student, X, soft_targets, classes, sample_weight):
         stratify=stratify,
     )
 
-    def weights_of(rows):
-        return None if sample_weight is None else sample_weight[rows]
-
     X_tr, codes_tr, w_tr = duplicate_rows(
-        take_rows(X, train), soft_targets[train], sample_weight=weights_of(train)
+        take_rows(X, train),
+        soft_targets[train],
+        sample_weight=weights_of(sample_weight, train),
     )
     X_va, codes_va, w_va = duplicate_rows(
-        take_rows(X, val), soft_targets[val], sample_weight=weights_of(val)
+        take_rows(X, val),
+        soft_targets[val],
+        sample_weight=weights_of(sample_weight, val),
     )
     student.set_params(early_stopping=True)
     return student.fit(

@@ -10,7 +10,7 @@ from sklearn.utils.validation import has_fit_parameter
 
 from ._frames import same_columns, take_rows, with_feature_names
 from ._parallel import parallel_map
-from ._sample_weight import fit_weighted, takes_sample_weight
+from ._sample_weight import fit_weighted, takes_sample_weight, weights_of
 from ._soft_targets import _top_module, aligned_proba
 
 
@@ -130,7 +130,7 @@ def _fit_fold(estimator, X, y, train, test, n_classes, sample_weight=None):
     """Fit on ``train`` and predict ``test``; with no split, fit on all rows."""
     if train is None:
         return fit_weighted(estimator, X, y, sample_weight)
-    weight = None if sample_weight is None else sample_weight[train]
+    weight = weights_of(sample_weight, train)
     fit_weighted(estimator, take_rows(X, train), y[train], weight)
     return aligned_proba(estimator, take_rows(X, test), np.arange(n_classes))
 
