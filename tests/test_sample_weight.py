@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
-from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -19,12 +19,12 @@ from sklearn.utils.estimator_checks import (
 
 from skhpmkd import AttentionMultiTeacherClassifier, TemperatureScheduledDistiller
 from skhpmkd._augment import interpolate, munge
-from tests._helpers import STUDENTS
-
-
-def _wine():
-    X, y = load_wine(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+from tests._helpers import (
+    BAD_WEIGHTS,
+    STUDENTS,
+    scaled_wine,
+    weighted_out_of_fold_proba,
+)
 
 
 def _frozen_teacher(X, y):
@@ -35,7 +35,7 @@ def _frozen_teacher(X, y):
 # samples differently once given weights, even all ones.
 @pytest.mark.parametrize("family", sorted(set(STUDENTS) - {"forest"}))
 def test_unit_weights_change_nothing(family):
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.ones(len(y))
     distillers = [
         TemperatureScheduledDistiller(
@@ -58,7 +58,7 @@ def test_integer_weights_equal_repeated_rows(family):
     """A row of weight k counts as k copies: the student of the weighted rows
     is the student of the repeated rows (a frozen teacher, so that no fold
     split differs)."""
-    X, y = _wine()
+    X, y = scaled_wine()
     repeats = np.random.RandomState(0).randint(1, 4, size=len(y))
     teacher = _frozen_teacher(X, y)
 
@@ -73,7 +73,7 @@ def test_integer_weights_equal_repeated_rows(family):
 
 
 def test_zero_weights_equal_dropped_rows():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.ones(len(y))
     weight[::3] = 0
     kept = weight > 0
@@ -90,7 +90,7 @@ def test_zero_weights_equal_dropped_rows():
 
 
 def test_every_teacher_fold_is_fitted_with_its_rows_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(0).uniform(0.1, 5, size=len(y))
     cv = StratifiedKFold(3)
     distiller = TemperatureScheduledDistiller(
@@ -98,10 +98,7 @@ def test_every_teacher_fold_is_fitted_with_its_rows_weights():
     )
     targets = distiller.fit_transform(X, y, sample_weight=weight)
 
-    expected = np.zeros((len(y), 3))
-    for train, test in cv.split(X, y):
-        fold = LogisticRegression(C=0.05).fit(X[train], y[train], weight[train])
-        expected[test] = fold.predict_proba(X[test])
+    expected = weighted_out_of_fold_proba(LogisticRegression(C=0.05), X, y, weight, cv)
     assert_allclose(targets, expected, atol=1e-6)
     full = LogisticRegression(C=0.05).fit(X, y, sample_weight=weight)
     assert_allclose(distiller.teacher_.coef_, full.coef_, atol=1e-5)
@@ -125,7 +122,7 @@ def test_bagged_teacher_gives_out_of_bag_targets_of_its_weighted_fit():
 
 
 def test_weights_reach_a_pipeline_student_and_a_routed_one():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(2).randint(0, 4, size=len(y)).astype(float)
     teacher = _frozen_teacher(X, y)
     fits = []
@@ -164,7 +161,7 @@ def test_transfer_and_unlabelled_rows_weigh_the_mean_weight():
     """Scaling every weight by a constant scales every row's loss alike, new
     rows included, so a tree student (whose splits do not depend on the
     scale) is unchanged. New rows of a fixed weight would change it."""
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(3).uniform(0.2, 3, size=len(y))
     fits = [
         TemperatureScheduledDistiller(
@@ -179,7 +176,7 @@ def test_transfer_and_unlabelled_rows_weigh_the_mean_weight():
 
 
 def test_search_and_cross_validation_pass_the_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(4).uniform(0.5, 2, size=len(y))
     distiller = TemperatureScheduledDistiller(
         LogisticRegression(C=0.1), LogisticRegression(), cv=3, random_state=0
@@ -196,7 +193,7 @@ def test_search_and_cross_validation_pass_the_weights():
 
 
 def test_the_users_weights_are_not_changed():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(5).uniform(0, 2, size=len(y))
     before = weight.copy()
     TemperatureScheduledDistiller(
@@ -220,7 +217,7 @@ def test_the_users_weights_are_not_changed():
     ],
 )
 def test_models_without_weights_are_refused_before_any_fit(teacher, student, message):
-    X, y = _wine()
+    X, y = scaled_wine()
     distiller = TemperatureScheduledDistiller(teacher, student)
     with pytest.raises(ValueError, match=message):
         distiller.fit(X, y, sample_weight=np.ones(len(y)))
@@ -228,23 +225,16 @@ def test_models_without_weights_are_refused_before_any_fit(teacher, student, mes
 
 
 def test_a_frozen_teacher_without_weights_is_fine():
-    X, y = _wine()
+    X, y = scaled_wine()
     teacher = FrozenEstimator(KNeighborsClassifier().fit(X, y))
     distiller = TemperatureScheduledDistiller(teacher, LogisticRegression())
     distiller.fit(X, y, sample_weight=np.linspace(0.5, 2, len(y)))
     assert distiller.predict(X).shape == y.shape
 
 
-@pytest.mark.parametrize(
-    "weight, message",
-    [
-        (-np.ones(178), "Negative values"),
-        (np.zeros(178), "at least one non-zero"),
-        (np.ones(5), r"sample_weight.shape == \(5,\)"),
-    ],
-)
+@pytest.mark.parametrize("weight, message", BAD_WEIGHTS)
 def test_bad_weights_get_scikit_learns_errors(weight, message):
-    X, y = _wine()
+    X, y = scaled_wine()
     with pytest.raises(ValueError, match=message):
         TemperatureScheduledDistiller().fit(X, y, sample_weight=weight)
 

@@ -3,24 +3,22 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn import config_context
 from sklearn.base import clone
-from sklearn.datasets import load_wine
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import ProgressiveChainClassifier
 from skhpmkd._soft_targets import fit_soft_student
 from skhpmkd.metrics import kl_divergence, top1_agreement
-
-
-def _wine():
-    X, y = load_wine(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+from tests._helpers import (
+    BAD_WEIGHTS,
+    assert_routed_cross_validation_weighs,
+    scaled_wine,
+    weighted_out_of_fold_proba,
+)
 
 
 def _frozen_teacher(X, y):
@@ -44,7 +42,7 @@ def _mapped_splits(splits, index):
 
 @pytest.mark.parametrize("steps", ["auto", "fixed"])
 def test_unit_weights_change_nothing(steps):
-    X, y = _wine()
+    X, y = scaled_wine()
     params = dict(auto_student=DecisionTreeClassifier(max_depth=2))
     if steps == "fixed":
         params = dict(steps=_two_steps(), temperature=2.0)
@@ -69,7 +67,7 @@ def test_unit_weights_change_nothing(steps):
 def test_integer_weights_equal_repeated_rows_for_the_final_student(student):
     """The student fitted on all rows learns the frozen teacher's targets,
     which no fold split changes: a row of weight k counts as k copies."""
-    X, y = _wine()
+    X, y = scaled_wine()
     repeats = np.random.RandomState(0).randint(1, 4, size=len(y))
 
     def chain():
@@ -87,7 +85,7 @@ def test_integer_weights_equal_repeated_rows_for_the_final_student(student):
 
 
 def test_zero_weights_equal_dropped_rows_for_the_final_student():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.ones(len(y))
     weight[::3] = 0
     kept = weight > 0
@@ -111,7 +109,7 @@ def test_weighted_chain_equals_the_chain_of_repeated_or_dropped_rows(rows):
     rows), the teacher, each step and each fold learn the same: the
     out-of-fold probabilities and the student match. (Logistic steps: trees
     can break a tie between two equally good splits otherwise.)"""
-    X, y = _wine()
+    X, y = scaled_wine()
     rng = np.random.RandomState(1)
     if rows == "repeated":
         weight = rng.randint(1, 4, size=len(y))
@@ -139,7 +137,7 @@ def test_weighted_chain_equals_the_chain_of_repeated_or_dropped_rows(rows):
 
 
 def test_auto_student_learns_with_the_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     repeats = np.random.RandomState(2).randint(1, 4, size=len(y))
     index = np.repeat(np.arange(len(y)), repeats)
     splits = list(StratifiedKFold(3).split(X, y))
@@ -160,7 +158,7 @@ def test_auto_student_learns_with_the_weights():
 def test_auto_assistants_learn_with_the_weights():
     """The assistant steps='auto' tries is distilled as the same chain given
     as a list of steps: its student's agreement is the trial's."""
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(7).uniform(0, 1, size=len(y)) ** 3
     student = DecisionTreeClassifier(max_depth=1, random_state=0)
     auto = ProgressiveChainClassifier(
@@ -185,7 +183,7 @@ def test_auto_assistants_learn_with_the_weights():
 def test_every_teacher_fold_is_fitted_with_its_rows_weights():
     """A fully grown tree on the soft targets alone (alpha=1) reproduces the
     teacher's out-of-fold targets, row by row."""
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(0).uniform(0.1, 5, size=len(y))
     cv = StratifiedKFold(3)
     chain = ProgressiveChainClassifier(
@@ -195,10 +193,7 @@ def test_every_teacher_fold_is_fitted_with_its_rows_weights():
         cv=cv,
     ).fit(X, y, sample_weight=weight)
 
-    expected = np.zeros((len(y), 3))
-    for train, test in cv.split(X, y):
-        fold = LogisticRegression(C=0.05).fit(X[train], y[train], weight[train])
-        expected[test] = fold.predict_proba(X[test])
+    expected = weighted_out_of_fold_proba(LogisticRegression(C=0.05), X, y, weight, cv)
     assert_allclose(chain.student_.predict_proba(X), expected, atol=1e-6)
     full = LogisticRegression(C=0.05).fit(X, y, sample_weight=weight)
     assert_allclose(chain.teacher_.coef_, full.coef_, atol=1e-5)
@@ -206,7 +201,7 @@ def test_every_teacher_fold_is_fitted_with_its_rows_weights():
 
 
 def test_every_step_and_fold_is_distilled_with_its_rows_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(3).uniform(0, 4, size=len(y))
     teacher = _frozen_teacher(X, y)
     cv = StratifiedKFold(3)
@@ -240,7 +235,7 @@ def test_every_step_and_fold_is_distilled_with_its_rows_weights():
 
 
 def test_reports_count_rows_not_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(4).uniform(0, 1, size=len(y)) ** 4
     teacher = _frozen_teacher(X, y)
     chain = ProgressiveChainClassifier(
@@ -260,7 +255,7 @@ def test_reports_count_rows_not_weights():
 
 
 def test_search_and_cross_validation_pass_the_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(5).uniform(0.2, 3, size=len(y))
     chain = ProgressiveChainClassifier(
         [("student", LogisticRegression())], teacher=LogisticRegression(C=0.1)
@@ -272,21 +267,11 @@ def test_search_and_cross_validation_pass_the_weights():
     assert_allclose(best.predict_proba(X), direct)
     assert not np.allclose(clone(best).fit(X, y).predict_proba(X), direct, atol=1e-3)
 
-    with config_context(enable_metadata_routing=True):
-        routed = clone(chain).set_fit_request(sample_weight=True)
-        routed.set_score_request(sample_weight=True)
-        scores = cross_val_score(routed, X, y, cv=3, params={"sample_weight": weight})
-        expected = [
-            clone(chain)
-            .fit(X[train], y[train], sample_weight=weight[train])
-            .score(X[test], y[test], sample_weight=weight[test])
-            for train, test in StratifiedKFold(3).split(X, y)
-        ]
-    assert_allclose(scores, expected)
+    assert_routed_cross_validation_weighs(chain, X, y, weight)
 
 
 def test_the_users_weights_are_not_changed():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(6).uniform(0, 2, size=len(y))
     before = weight.copy()
     ProgressiveChainClassifier(_two_steps(), teacher=LogisticRegression(C=0.1)).fit(
@@ -325,7 +310,7 @@ def test_the_users_weights_are_not_changed():
     ],
 )
 def test_learners_without_weights_are_refused_before_any_fit(params, message):
-    X, y = _wine()
+    X, y = scaled_wine()
     defaults = dict(teacher=LogisticRegression(), steps=_two_steps())
     chain = ProgressiveChainClassifier(**{**defaults, **params})
     with pytest.raises(ValueError, match=message):
@@ -334,23 +319,16 @@ def test_learners_without_weights_are_refused_before_any_fit(params, message):
 
 
 def test_a_frozen_teacher_without_weights_is_fine():
-    X, y = _wine()
+    X, y = scaled_wine()
     teacher = FrozenEstimator(KNeighborsClassifier().fit(X, y))
     chain = ProgressiveChainClassifier(_two_steps(), teacher=teacher)
     chain.fit(X, y, sample_weight=np.linspace(0.5, 2, len(y)))
     assert chain.predict(X).shape == y.shape
 
 
-@pytest.mark.parametrize(
-    "weight, message",
-    [
-        (-np.ones(178), "Negative values"),
-        (np.zeros(178), "at least one non-zero"),
-        (np.ones(5), r"sample_weight.shape == \(5,\)"),
-    ],
-)
+@pytest.mark.parametrize("weight, message", BAD_WEIGHTS)
 def test_bad_weights_get_scikit_learns_errors(weight, message):
-    X, y = _wine()
+    X, y = scaled_wine()
     chain = ProgressiveChainClassifier(_two_steps(), teacher=LogisticRegression())
     with pytest.raises(ValueError, match=message):
         chain.fit(X, y, sample_weight=weight)

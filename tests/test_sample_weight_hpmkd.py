@@ -3,25 +3,24 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn import clone, config_context
-from sklearn.datasets import load_wine
+from sklearn import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss, make_scorer
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import HPMKDClassifier, TemperatureScheduledDistiller
 from skhpmkd._memory import load_records
 from skhpmkd._search import evaluate_config
 from skhpmkd._soft_targets import fit_soft_student
-
-
-def _wine():
-    X, y = load_wine(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+from tests._helpers import (
+    BAD_WEIGHTS,
+    assert_routed_cross_validation_weighs,
+    scaled_wine,
+    weighted_out_of_fold_proba,
+)
 
 
 def _weights(seed, n=178, low=0.2, high=3.0):
@@ -29,7 +28,7 @@ def _weights(seed, n=178, low=0.2, high=3.0):
 
 
 def test_unit_weights_change_nothing():
-    X, y = _wine()
+    X, y = scaled_wine()
 
     def hpmkd():
         return HPMKDClassifier(
@@ -55,7 +54,7 @@ def test_the_refitted_student_is_the_weighted_distillers(use_chain):
     """With a frozen teacher and no transfer set, the deployed student is the
     one TemperatureScheduledDistiller fits with the same weights, T and alpha
     (through the chain too: a logistic student gets no assistants)."""
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = _weights(0)
     teacher = FrozenEstimator(LogisticRegression(C=0.05).fit(X, y))
     student = LogisticRegression(C=0.5)
@@ -89,7 +88,7 @@ def test_the_refitted_student_is_the_weighted_distillers(use_chain):
 def test_the_search_fits_and_scores_with_the_weights():
     """One search fit, against its closed form: the weighted student and the
     weighted accuracy, log-loss and scorer of the held-out rows."""
-    X, y = _wine()
+    X, y = scaled_wine()
     rng = np.random.RandomState(1)
     order = rng.permutation(len(y))
     fit_rows, val_rows = order[:120], order[120:]
@@ -152,24 +151,21 @@ def test_the_search_fits_and_scores_with_the_weights():
 
 
 def test_the_teachers_are_fitted_with_the_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = _weights(2)
     cv = StratifiedKFold(3)
     hpmkd = HPMKDClassifier(
         LogisticRegression(C=0.05), students=["dt"], budget=2, cv=cv, random_state=0
     )
     targets = hpmkd.fit_transform(X, y, sample_weight=weight)
-    expected = np.zeros((len(y), 3))
-    for train, test in cv.split(X, y):
-        fold = LogisticRegression(C=0.05).fit(X[train], y[train], weight[train])
-        expected[test] = fold.predict_proba(X[test])
+    expected = weighted_out_of_fold_proba(LogisticRegression(C=0.05), X, y, weight, cv)
     assert_allclose(targets, expected, atol=1e-6)
     full = LogisticRegression(C=0.05).fit(X, y, sample_weight=weight)
     assert_allclose(hpmkd.teacher_.coef_, full.coef_, atol=1e-5)
 
 
 def test_fused_teachers_get_the_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = _weights(3)
     hpmkd = HPMKDClassifier(
         [("lr", LogisticRegression(C=0.05)), ("tree", DecisionTreeClassifier())],
@@ -186,7 +182,7 @@ def test_scaling_every_weight_changes_nothing():
     """Trees, weighted accuracy and weighted log-loss do not see a common
     factor of the weights: neither may the transfer rows, which weigh the
     mean weight (a factor of 4 scales the floats exactly)."""
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = _weights(4)
 
     def fitted(sample_weight):
@@ -206,7 +202,7 @@ def test_scaling_every_weight_changes_nothing():
 
 
 def test_the_teacher_cache_holds_the_weights(tmp_path):
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = _weights(5)
 
     def fitted(sample_weight):
@@ -227,7 +223,7 @@ def test_the_teacher_cache_holds_the_weights(tmp_path):
 def test_weighted_scores_are_remembered_as_another_scoring(tmp_path):
     """A weighted search's scores are not an unweighted search's: neither
     starts from the other's records."""
-    X, y = _wine()
+    X, y = scaled_wine()
     memory = tmp_path / "memory.json"
 
     def fitted(sample_weight):
@@ -270,7 +266,7 @@ def _unweighted_accuracy(y_true, y_pred):
     ],
 )
 def test_models_without_weights_are_refused_before_any_fit(params, message):
-    X, y = _wine()
+    X, y = scaled_wine()
     hpmkd = HPMKDClassifier(**{"students": ["dt"], "budget": 2, **params})
     with pytest.raises(ValueError, match=message):
         hpmkd.fit(X, y, sample_weight=np.ones(len(y)))
@@ -278,7 +274,7 @@ def test_models_without_weights_are_refused_before_any_fit(params, message):
 
 
 def test_a_frozen_teacher_without_weights_is_fine():
-    X, y = _wine()
+    X, y = scaled_wine()
     teacher = FrozenEstimator(KNeighborsClassifier().fit(X, y))
     hpmkd = HPMKDClassifier(teacher, students=["dt"], budget=2, random_state=0)
     hpmkd.fit(X, y, sample_weight=_weights(6))
@@ -286,7 +282,7 @@ def test_a_frozen_teacher_without_weights_is_fine():
 
 
 def test_a_part_of_the_split_without_weight_is_refused():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.zeros(len(y))
     weight[7] = 1.0  # in the fit rows or the held-out rows: the other has none
     teacher = FrozenEstimator(LogisticRegression().fit(X, y))
@@ -297,7 +293,7 @@ def test_a_part_of_the_split_without_weight_is_refused():
 
 
 def test_search_and_cross_validation_pass_the_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = _weights(7)
     hpmkd = HPMKDClassifier(
         LogisticRegression(C=0.1), students=["lr"], budget=2, cv=3, random_state=0
@@ -309,21 +305,11 @@ def test_search_and_cross_validation_pass_the_weights():
     assert_allclose(best.predict_proba(X), direct)
     assert not np.allclose(clone(best).fit(X, y).predict_proba(X), direct, atol=1e-3)
 
-    with config_context(enable_metadata_routing=True):
-        routed = clone(hpmkd).set_fit_request(sample_weight=True)
-        routed.set_score_request(sample_weight=True)
-        scores = cross_val_score(routed, X, y, cv=3, params={"sample_weight": weight})
-        expected = [
-            clone(hpmkd)
-            .fit(X[train], y[train], sample_weight=weight[train])
-            .score(X[test], y[test], sample_weight=weight[test])
-            for train, test in StratifiedKFold(3).split(X, y)
-        ]
-    assert_allclose(scores, expected)
+    assert_routed_cross_validation_weighs(hpmkd, X, y, weight)
 
 
 def test_the_users_weights_are_not_changed():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = _weights(8, low=0.0)
     before = weight.copy()
     HPMKDClassifier(
@@ -332,16 +318,9 @@ def test_the_users_weights_are_not_changed():
     assert_array_equal(weight, before)
 
 
-@pytest.mark.parametrize(
-    "weight, message",
-    [
-        (-np.ones(178), "Negative values"),
-        (np.zeros(178), "at least one non-zero"),
-        (np.ones(5), r"sample_weight.shape == \(5,\)"),
-    ],
-)
+@pytest.mark.parametrize("weight, message", BAD_WEIGHTS)
 def test_bad_weights_get_scikit_learns_errors(weight, message):
-    X, y = _wine()
+    X, y = scaled_wine()
     hpmkd = HPMKDClassifier(students=["dt"], budget=2)
     with pytest.raises(ValueError, match=message):
         hpmkd.fit(X, y, sample_weight=weight)

@@ -4,16 +4,13 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import check_grad
-from sklearn import config_context
 from sklearn.base import clone
-from sklearn.datasets import load_wine
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 import skhpmkd._teachers
@@ -27,13 +24,14 @@ from skhpmkd._attention import (
     teacher_features,
     teacher_performance,
 )
+from tests._helpers import (
+    BAD_WEIGHTS,
+    assert_routed_cross_validation_weighs,
+    scaled_wine,
+    weighted_out_of_fold_proba,
+)
 
 WEIGHTINGS = ["attention", "uniform", "camkd", "entropy"]
-
-
-def _wine():
-    X, y = load_wine(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def _teachers():
@@ -57,7 +55,7 @@ def _row_log_loss(proba, y):
 
 @pytest.mark.parametrize("weighting", WEIGHTINGS)
 def test_unit_weights_change_nothing(weighting):
-    X, y = _wine()
+    X, y = scaled_wine()
     models = [
         AttentionMultiTeacherClassifier(
             _teachers(), weighting=weighting, cv=3, random_state=0
@@ -74,7 +72,7 @@ def test_unit_weights_change_nothing(weighting):
 @pytest.mark.parametrize("weighting", ["attention", "camkd", "entropy"])
 def test_integer_weights_equal_repeated_rows(weighting):
     """Frozen teachers: no fold split differs, so a row of weight k is k rows."""
-    X, y = _wine()
+    X, y = scaled_wine()
     repeats = np.random.RandomState(0).randint(1, 4, size=len(y))
     model = AttentionMultiTeacherClassifier(_frozen_teachers(X, y), weighting=weighting)
     weighted = clone(model).fit(X, y, sample_weight=repeats)
@@ -88,7 +86,7 @@ def test_integer_weights_equal_repeated_rows(weighting):
 
 @pytest.mark.parametrize("weighting", ["attention", "camkd"])
 def test_zero_weights_equal_dropped_rows(weighting):
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.ones(len(y))
     weight[::3] = 0
     kept = weight > 0
@@ -100,7 +98,7 @@ def test_zero_weights_equal_dropped_rows(weighting):
 
 
 def test_every_teacher_fold_is_fitted_with_its_rows_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(0).uniform(0.1, 5, size=len(y))
     cv = StratifiedKFold(3)
     strengths = {"strong": 0.05, "weak": 1.0}
@@ -110,9 +108,9 @@ def test_every_teacher_fold_is_fitted_with_its_rows_weights():
 
     expected = np.zeros((len(strengths), len(y), 3))
     for index, C in enumerate(strengths.values()):
-        for train, test in cv.split(X, y):
-            fold = LogisticRegression(C=C).fit(X[train], y[train], weight[train])
-            expected[index, test] = fold.predict_proba(X[test])
+        expected[index] = weighted_out_of_fold_proba(
+            LogisticRegression(C=C), X, y, weight, cv
+        )
         full = LogisticRegression(C=C).fit(X, y, sample_weight=weight)
         assert_allclose(model.teachers_[index].coef_, full.coef_, atol=1e-5)
     assert_allclose(targets, expected.mean(axis=0), atol=1e-6)
@@ -132,7 +130,7 @@ def test_every_teacher_fold_is_fitted_with_its_rows_weights():
 
 def test_learned_quantities_are_weighted_means():
     """With frozen teachers the out-of-fold probabilities are ``teacher_proba``."""
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(1).uniform(0, 3, size=len(y))
     model = AttentionMultiTeacherClassifier(_frozen_teachers(X, y), attention_l2=1e-3)
     model.fit(X, y, sample_weight=weight)
@@ -209,7 +207,7 @@ def test_weighted_attention_equals_attention_on_repeated_rows():
 
 def test_whole_teachers_are_fitted_with_the_weights():
     """Out-of-bag forests and skhpmkd teachers are fitted as one job each."""
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(3).uniform(0.5, 2, size=len(y))
     forest = RandomForestClassifier(n_estimators=30, random_state=0)
     distiller = TemperatureScheduledDistiller(
@@ -243,7 +241,7 @@ def test_teachers_without_weights_are_refused_before_any_fit(monkeypatch):
         return fit_weighted(*args, **kwargs)
 
     monkeypatch.setattr(skhpmkd._teachers, "fit_weighted", counted)
-    X, y = _wine()
+    X, y = scaled_wine()
     teachers = [("logistic", LogisticRegression()), ("knn", KNeighborsClassifier())]
     model = AttentionMultiTeacherClassifier(teachers, cv=3)
     with pytest.raises(
@@ -255,7 +253,7 @@ def test_teachers_without_weights_are_refused_before_any_fit(monkeypatch):
 
 
 def test_frozen_and_dropped_teachers_without_weights_are_fine():
-    X, y = _wine()
+    X, y = scaled_wine()
     teachers = [
         ("logistic", LogisticRegression()),
         ("frozen", FrozenEstimator(KNeighborsClassifier().fit(X, y))),
@@ -267,7 +265,7 @@ def test_frozen_and_dropped_teachers_without_weights_are_fine():
 
 
 def test_a_distiller_passes_its_weights_to_the_fused_teachers():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(4).uniform(0.5, 2, size=len(y))
     fused = AttentionMultiTeacherClassifier(_teachers(), cv=3, random_state=0)
     distiller = TemperatureScheduledDistiller(fused, LogisticRegression(), cv=3)
@@ -278,7 +276,7 @@ def test_a_distiller_passes_its_weights_to_the_fused_teachers():
 
 
 def test_memory_keys_on_the_weights(tmp_path):
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(5).uniform(0.1, 3, size=len(y))
     model = AttentionMultiTeacherClassifier(
         _teachers(), cv=3, memory=str(tmp_path), random_state=0
@@ -294,7 +292,7 @@ def test_memory_keys_on_the_weights(tmp_path):
 
 
 def test_search_and_cross_validation_pass_the_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(6).uniform(0.5, 2, size=len(y))
     model = AttentionMultiTeacherClassifier(_teachers(), cv=3, random_state=0)
     search = GridSearchCV(model, {"weighting": ["uniform", "attention"]}, cv=3)
@@ -306,37 +304,20 @@ def test_search_and_cross_validation_pass_the_weights():
     unweighted = clone(best).fit(X, y)
     assert not np.allclose(unweighted.teacher_log_loss_, direct.teacher_log_loss_)
 
-    with config_context(enable_metadata_routing=True):
-        routed = clone(model).set_fit_request(sample_weight=True)
-        routed.set_score_request(sample_weight=True)
-        scores = cross_val_score(routed, X, y, cv=3, params={"sample_weight": weight})
-        expected = [
-            clone(model)
-            .fit(X[train], y[train], sample_weight=weight[train])
-            .score(X[test], y[test], sample_weight=weight[test])
-            for train, test in StratifiedKFold(3).split(X, y)
-        ]
-    assert_allclose(scores, expected)
+    assert_routed_cross_validation_weighs(model, X, y, weight)
 
 
 def test_the_users_weights_are_not_changed():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(7).uniform(0, 2, size=len(y))
     before = weight.copy()
     AttentionMultiTeacherClassifier(_teachers(), cv=3).fit(X, y, sample_weight=weight)
     assert_array_equal(weight, before)
 
 
-@pytest.mark.parametrize(
-    "weight, message",
-    [
-        (-np.ones(178), "Negative values"),
-        (np.zeros(178), "at least one non-zero"),
-        (np.ones(5), r"sample_weight.shape == \(5,\)"),
-    ],
-)
+@pytest.mark.parametrize("weight, message", BAD_WEIGHTS)
 def test_bad_weights_get_scikit_learns_errors(weight, message):
-    X, y = _wine()
+    X, y = scaled_wine()
     model = AttentionMultiTeacherClassifier(_teachers(), cv=3)
     with pytest.raises(ValueError, match=message):
         model.fit(X, y, sample_weight=weight)

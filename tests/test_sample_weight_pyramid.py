@@ -3,14 +3,12 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn import config_context
-from sklearn.datasets import load_digits, load_wine, make_blobs
+from sklearn.datasets import load_digits, make_blobs
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import PyramidTeacherClassifier, TemperatureScheduledDistiller
@@ -20,11 +18,12 @@ from skhpmkd._pyramid import (
     fuse_pyramid,
     soft_confusion,
 )
-
-
-def _wine():
-    X, y = load_wine(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+from tests._helpers import (
+    BAD_WEIGHTS,
+    assert_routed_cross_validation_weighs,
+    scaled_wine,
+    weighted_out_of_fold_proba,
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +52,7 @@ def test_weighted_soft_confusion_is_the_weighted_mean_of_each_class():
 
 
 def test_unit_weights_change_nothing():
-    X, y = _wine()
+    X, y = scaled_wine()
     fits = [
         PyramidTeacherClassifier(
             LogisticRegression(C=0.1),
@@ -77,10 +76,7 @@ def test_out_of_fold_targets_equal_per_fold_weighted_fits(six_digits):
     targets = pyramid.fit_transform(X, y, sample_weight=weight)
 
     splits = list(cv.split(X, y))
-    top = np.zeros((len(y), 6))
-    for train, test in splits:
-        fold = _logistic().fit(X[train], y[train], weight[train])
-        top[test] = fold.predict_proba(X[test])
+    top = weighted_out_of_fold_proba(_logistic(), X, y, weight, cv)
     confusion = [
         np.average(top[y == code], axis=0, weights=weight[y == code])
         for code in range(6)
@@ -163,7 +159,7 @@ def test_integer_weights_equal_repeated_rows(six_digits):
 def test_zero_weights_equal_dropped_rows(specialist):
     """Rows of weight zero are left out of the specialists' fits: gradient
     boosting would bin their features otherwise."""
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.ones(len(y))
     weight[::3] = 0
     kept = weight > 0
@@ -175,7 +171,7 @@ def test_zero_weights_equal_dropped_rows(specialist):
 def test_fold_specialists_of_rows_without_weight():
     """Rows of weight zero act as if absent: the prior of the weighted rows,
     uniform over the rows' classes when none weighs anything."""
-    X, y = _wine()
+    X, y = scaled_wine()
     rows = np.flatnonzero(y < 2)
     local_y, test = y[rows], np.arange(5)
 
@@ -241,7 +237,7 @@ def test_a_fold_whose_group_rows_weigh_zero(zero_classes):
 def test_models_without_weights_are_refused_before_any_fit(
     teacher, specialist, message
 ):
-    X, y = _wine()
+    X, y = scaled_wine()
     if teacher == "frozen":
         teacher = FrozenEstimator(KNeighborsClassifier().fit(X, y))
     pyramid = PyramidTeacherClassifier(teacher, specialist, cv=3)
@@ -251,7 +247,7 @@ def test_models_without_weights_are_refused_before_any_fit(
 
 
 def test_a_frozen_teacher_without_weights_is_fine():
-    X, y = _wine()
+    X, y = scaled_wine()
     teacher = FrozenEstimator(KNeighborsClassifier().fit(X, y))
     pyramid = PyramidTeacherClassifier(teacher, LogisticRegression(), cv=3)
     pyramid.fit(X, y, sample_weight=np.linspace(0.5, 2, len(y)))
@@ -259,7 +255,7 @@ def test_a_frozen_teacher_without_weights_is_fine():
 
 
 def test_the_users_weights_are_not_changed():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(5).uniform(0, 2, size=len(y))
     before = weight.copy()
     PyramidTeacherClassifier(LogisticRegression(), cv=3).fit(X, y, sample_weight=weight)
@@ -267,7 +263,7 @@ def test_the_users_weights_are_not_changed():
 
 
 def test_search_and_cross_validation_pass_the_weights():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(4).uniform(0.1, 5, size=len(y))
     pyramid = PyramidTeacherClassifier(LogisticRegression(C=0.05), cv=3)
     search = GridSearchCV(pyramid, {"n_levels": [1, 2]}, cv=3)
@@ -276,23 +272,11 @@ def test_search_and_cross_validation_pass_the_weights():
     direct.set_params(**search.best_params_).fit(X, y, sample_weight=weight)
     assert_allclose(search.best_estimator_.predict_proba(X), direct.predict_proba(X))
 
-    cv = StratifiedKFold(3)
-    with config_context(enable_metadata_routing=True):
-        routed = pyramid.set_fit_request(sample_weight=True).set_score_request(
-            sample_weight=True
-        )
-        scores = cross_val_score(routed, X, y, cv=cv, params={"sample_weight": weight})
-    expected = [
-        PyramidTeacherClassifier(LogisticRegression(C=0.05), cv=3)
-        .fit(X[train], y[train], sample_weight=weight[train])
-        .score(X[test], y[test], sample_weight=weight[test])
-        for train, test in cv.split(X, y)
-    ]
-    assert_allclose(scores, expected)
+    assert_routed_cross_validation_weighs(pyramid, X, y, weight)
 
 
 def test_a_distiller_distils_a_weighted_pyramid():
-    X, y = _wine()
+    X, y = scaled_wine()
     weight = np.random.RandomState(6).uniform(0.1, 5, size=len(y))
     pyramid = PyramidTeacherClassifier(LogisticRegression(C=0.05), cv=3)
     distiller = TemperatureScheduledDistiller(pyramid, LogisticRegression(), cv=3)
@@ -301,16 +285,9 @@ def test_a_distiller_distils_a_weighted_pyramid():
     assert_allclose(distiller.teacher_.confusion_, direct.confusion_)
 
 
-@pytest.mark.parametrize(
-    "weight, message",
-    [
-        (-np.ones(178), "Negative values"),
-        (np.zeros(178), "at least one non-zero"),
-        (np.ones(5), r"sample_weight.shape == \(5,\)"),
-    ],
-)
+@pytest.mark.parametrize("weight, message", BAD_WEIGHTS)
 def test_bad_weights_get_scikit_learns_errors(weight, message):
-    X, y = _wine()
+    X, y = scaled_wine()
     with pytest.raises(ValueError, match=message):
         PyramidTeacherClassifier(LogisticRegression(), cv=3).fit(
             X, y, sample_weight=weight
