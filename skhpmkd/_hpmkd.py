@@ -670,9 +670,16 @@ class HPMKDClassifier(
             return X_new, np.empty((0, len(self.classes_)))
         return X_new, teacher_proba(self.teacher_, X_new, self.classes_)
 
-    def _fit_teacher(self, X, codes, cv, rng, sample_weight):
+    def _seeded_teacher(self, cv, rng):
+        """The teacher to fit: ``teachers`` as given, and a clone with its seeds.
+
+        Its seeds are drawn from ``rng`` before the split's, as the rest of
+        the fit expects.
+        """
         chosen = self._teacher(cv)
-        teacher = seed_estimator(clone(chosen), rng)
+        return chosen, seed_estimator(clone(chosen), rng)
+
+    def _fit_teacher(self, chosen, teacher, X, codes, cv, sample_weight):
         memory = check_memory(self.memory)
         cached = memory.cache(_fit_teacher_targets, ignore=["n_jobs", "fused_jobs"])
         names = getattr(self, "feature_names_in_", None)
@@ -862,7 +869,7 @@ class HPMKDClassifier(
         }
 
     def _prepare(self, X, y, sample_weight=None):
-        """Validate, fit the teacher, split, draw the transfer set; set up the search.
+        """Validate, split, fit the teacher, draw the transfer set; set up the search.
 
         Returns the search (not yet run), the students its memory covers and
         what the refit needs.
@@ -883,14 +890,17 @@ class HPMKDClassifier(
         rng = check_random_state(self.random_state)
         # Resolved once: a one-shot iterable of splits serves every use.
         cv = check_cv(self.cv, codes, classifier=True)
-        targets = self._fit_teacher(X, codes, cv, rng, sample_weight)
-        self.max_student_size_ = self._size_bound()
-        self.meta_features_ = meta_features(X, codes, targets)
-
+        chosen, teacher = self._seeded_teacher(cv, rng)
+        # Split before the teacher's fit, so that a split no weights can fit
+        # or score is refused first; the draws are the same either way.
         fit_rows, val_rows = self._split(codes, rng)
         w_fit = w_val = None
         if sample_weight is not None:
             w_fit, w_val = self._split_weights(sample_weight, fit_rows, val_rows)
+        targets = self._fit_teacher(chosen, teacher, X, codes, cv, sample_weight)
+        self.max_student_size_ = self._size_bound()
+        self.meta_features_ = meta_features(X, codes, targets)
+
         factor = self._augment_factor(len(fit_rows))
         X_transfer, transfer_targets = self._transfer(X[fit_rows], factor, rng, w_fit)
         if w_fit is not None:

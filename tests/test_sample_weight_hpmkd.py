@@ -281,15 +281,39 @@ def test_a_frozen_teacher_without_weights_is_fine():
     assert hpmkd.score(X, y) > 0.8
 
 
-def test_a_part_of_the_split_without_weight_is_refused():
+class _UnfittableLogisticRegression(LogisticRegression):
+    """A teacher whose fit must not be reached."""
+
+    def fit(self, X, y, sample_weight=None):
+        raise AssertionError("the teacher was fitted")
+
+
+@pytest.mark.parametrize("part", ["fit", "held-out"])
+def test_a_part_of_the_split_without_weight_is_refused_before_the_teacher(
+    part, monkeypatch
+):
     X, y = scaled_wine()
-    weight = np.zeros(len(y))
-    weight[7] = 1.0  # in the fit rows or the held-out rows: the other has none
-    teacher = FrozenEstimator(LogisticRegression().fit(X, y))
-    with pytest.raises(ValueError, match=r"search's \d+ (fit|held-out) rows has"):
-        HPMKDClassifier(teacher, students=["dt"], budget=2, random_state=0).fit(
-            X, y, sample_weight=weight
-        )
+    split = []
+
+    def recording_split(self, codes, rng):
+        split.append(original_split(self, codes, rng))
+        return split[-1]
+
+    original_split = HPMKDClassifier._split
+    monkeypatch.setattr(HPMKDClassifier, "_split", recording_split)
+    params = dict(students=["dt"], budget=2, random_state=0)
+    HPMKDClassifier(LogisticRegression(), **params).fit(X, y)
+    fit_rows, val_rows = split[0]
+    weight = np.ones(len(y))
+    weight[fit_rows if part == "fit" else val_rows] = 0.0
+    # Same parameters, so the same draws: the same split, refused before the
+    # teacher's fit.
+    hpmkd = HPMKDClassifier(_UnfittableLogisticRegression(), **params)
+    message = rf"search's {len(fit_rows if part == 'fit' else val_rows)} {part} rows"
+    with pytest.raises(ValueError, match=message):
+        hpmkd.fit(X, y, sample_weight=weight)
+    assert_array_equal(split[1][0], fit_rows)
+    assert not hasattr(hpmkd, "teacher_")
 
 
 def test_search_and_cross_validation_pass_the_weights():
