@@ -33,7 +33,7 @@ from sklearn.utils.validation import (
 from ._base import SoftTargetOutputMixin
 from ._distiller import default_student, default_teacher, encode_target
 from ._parallel import parallel_map
-from ._sample_weight import weights_of
+from ._sample_weight import check_fold_weights, weights_of
 from ._size import capacity, model_size
 from ._soft_targets import (
     aligned_proba,
@@ -43,7 +43,12 @@ from ._soft_targets import (
     student_labels,
     untempered,
 )
-from ._teachers import check_weighted_teacher, fit_teacher, seed_estimator
+from ._teachers import (
+    check_weighted_teacher,
+    fit_teacher,
+    seed_estimator,
+    shared_splits,
+)
 from .metrics import kl_divergence, top1_agreement
 
 # Capacity knobs of the same-family ladder: counts grow geometrically between
@@ -159,17 +164,6 @@ def _paired_agreement(teacher_proba, old_proba, new_proba):
     old_agrees = np.argmax(old_proba, axis=1) == teacher_top
     new_agrees = np.argmax(new_proba, axis=1) == teacher_top
     return int(np.sum(new_agrees & ~old_agrees)), int(np.sum(old_agrees & ~new_agrees))
-
-
-def _check_partition(splits, n_samples):
-    covered = np.zeros(n_samples, dtype=int)
-    for _, test in splits:
-        covered[test] += 1
-    if np.any(covered != 1):
-        raise ValueError(
-            "cv must put every training row in exactly one test fold to give "
-            f"out-of-fold soft targets; {int(np.sum(covered != 1))} rows are not."
-        )
 
 
 def _distil_fold(
@@ -711,8 +705,8 @@ class ProgressiveChainClassifier(
             sample_weight=sample_weight,
         )
         self.teacher_accuracy_ = float(np.mean(np.argmax(teacher_oof, axis=1) == codes))
-        splits = list(cv.split(X, codes))
-        _check_partition(splits, len(codes))
+        splits = shared_splits(cv, X, codes)
+        check_fold_weights(sample_weight, splits, "the steps")
         if self._is_auto():
             stages = self._auto(
                 steps[0][1], X, codes, splits, teacher_oof, sample_weight

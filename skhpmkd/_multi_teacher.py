@@ -39,6 +39,7 @@ from ._attention import (
 from ._distiller import encode_target
 from ._frames import validate_rows, with_feature_names
 from ._parallel import parallel_map
+from ._sample_weight import check_fold_weights
 from ._teachers import (
     _fit_fold,
     _uses_oob,
@@ -46,6 +47,7 @@ from ._teachers import (
     check_weighted_teacher,
     fit_teacher,
     seed_estimator,
+    shared_splits,
     teacher_proba,
 )
 
@@ -118,20 +120,6 @@ def check_weighted_teachers(pairs):
             raise ValueError(f"Teacher {name!r}: {error}") from None
 
 
-def shared_splits(cv, X, y):
-    """One list of cross-validation splits that covers every row exactly once."""
-    splits = list(check_cv(cv, y, classifier=True).split(X, y))
-    covered = np.zeros(len(y), dtype=int)
-    for _, test in splits:
-        covered[test] += 1
-    if np.any(covered != 1):
-        raise ValueError(
-            "cv must put every training row in exactly one test fold to give "
-            f"out-of-fold soft targets; {int(np.sum(covered != 1))} rows are not."
-        )
-    return splits
-
-
 def _teacher_job(teacher, X, y, classes, cv, train, test, sample_weight):
     """One unit of parallel teacher work.
 
@@ -185,6 +173,7 @@ def fit_teachers(
             continue
         if splits is None:
             splits = shared_splits(cv, X, y)
+            check_fold_weights(sample_weight, splits, "the teachers")
         for train, test in splits:
             jobs.append(
                 (clone(teacher), named_X, y, classes, None, train, test, sample_weight)

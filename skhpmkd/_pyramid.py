@@ -25,11 +25,10 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from ._base import SoftTargetOutputMixin
 from ._distiller import default_teacher, encode_target
 from ._frames import take_rows, validate_rows, with_feature_names
-from ._multi_teacher import shared_splits
 from ._parallel import parallel_map
 from ._sample_weight import fit_weighted, takes_sample_weight, weights_of
 from ._soft_targets import aligned_proba
-from ._teachers import fit_teacher, seed_estimator, teacher_proba
+from ._teachers import fit_teacher, seed_estimator, shared_splits, teacher_proba
 
 
 def soft_confusion(proba, y, n_classes, sample_weight=None):

@@ -40,6 +40,24 @@ def weights_of(sample_weight, rows):
     return None if sample_weight is None else sample_weight[rows]
 
 
+def check_fold_weights(sample_weight, splits, fitted):
+    """Raise unless the training rows of every fold in ``splits`` have some weight.
+
+    ``fitted`` names what the folds fit, as in "so the teacher cannot be
+    fitted on it".
+    """
+    if sample_weight is None:
+        return
+    for index, (train, _) in enumerate(splits):
+        if not sample_weight[train].sum() > 0:
+            raise ValueError(
+                f"Every one of the {len(train)} training rows of cross-validation "
+                f"fold {index} (of {len(splits)}) has sample_weight 0, so "
+                f"{fitted} cannot be fitted on it; give more rows a positive "
+                "weight, or pass folds (cv) that mix them."
+            )
+
+
 def with_transfer_weights(sample_weight, n_transfer):
     """Row weights, then ``n_transfer`` new rows' weights: each new row stands
     for one row of the weighted data, so it weighs the mean weight."""

@@ -10,7 +10,12 @@ from sklearn.utils.validation import has_fit_parameter
 
 from ._frames import same_columns, take_rows, with_feature_names
 from ._parallel import parallel_map
-from ._sample_weight import fit_weighted, takes_sample_weight, weights_of
+from ._sample_weight import (
+    check_fold_weights,
+    fit_weighted,
+    takes_sample_weight,
+    weights_of,
+)
 from ._soft_targets import _top_module, aligned_proba
 
 
@@ -177,6 +182,20 @@ def check_weighted_teacher(teacher):
         )
 
 
+def shared_splits(cv, X, y):
+    """One list of cross-validation splits that covers every row exactly once."""
+    splits = list(check_cv(cv, y, classifier=True).split(X, y))
+    covered = np.zeros(len(y), dtype=int)
+    for _, test in splits:
+        covered[test] += 1
+    if np.any(covered != 1):
+        raise ValueError(
+            "cv must put every training row in exactly one test fold to give "
+            f"out-of-fold soft targets; {int(np.sum(covered != 1))} rows are not."
+        )
+    return splits
+
+
 def fit_teacher(
     teacher,
     X,
@@ -234,15 +253,8 @@ def fit_teacher(
     if _uses_oob(teacher):
         return teacher, _out_of_bag(teacher, X, y, n_classes, sample_weight)
 
-    splits = list(check_cv(cv, y, classifier=True).split(X, y))
-    covered = np.zeros(len(y), dtype=int)
-    for _, test in splits:
-        covered[test] += 1
-    if np.any(covered != 1):
-        raise ValueError(
-            "cv must put every training row in exactly one test fold to give "
-            f"out-of-fold soft targets; {int(np.sum(covered != 1))} rows are not."
-        )
+    splits = shared_splits(cv, X, y)
+    check_fold_weights(sample_weight, splits, "the teacher")
     jobs = [
         (clone(teacher), X, y, train, test, n_classes, sample_weight)
         for train, test in splits

@@ -17,7 +17,12 @@ from sklearn.utils.estimator_checks import (
     check_sample_weight_equivalence_on_dense_data,
 )
 
-from skhpmkd import AttentionMultiTeacherClassifier, TemperatureScheduledDistiller
+from skhpmkd import (
+    AttentionMultiTeacherClassifier,
+    HPMKDClassifier,
+    ProgressiveChainClassifier,
+    TemperatureScheduledDistiller,
+)
 from skhpmkd._augment import interpolate, munge
 from tests._helpers import (
     BAD_WEIGHTS,
@@ -237,6 +242,51 @@ def test_bad_weights_get_scikit_learns_errors(weight, message):
     X, y = scaled_wine()
     with pytest.raises(ValueError, match=message):
         TemperatureScheduledDistiller().fit(X, y, sample_weight=weight)
+
+
+@pytest.mark.parametrize(
+    "make, fitted",
+    [
+        (
+            lambda cv, X, y: TemperatureScheduledDistiller(
+                LogisticRegression(), DecisionTreeClassifier(), cv=cv
+            ),
+            "the teacher",
+        ),
+        (
+            lambda cv, X, y: AttentionMultiTeacherClassifier(
+                [("lr", LogisticRegression()), ("dt", DecisionTreeClassifier())], cv=cv
+            ),
+            "the teachers",
+        ),
+        (
+            # A frozen teacher is not cross-fitted: the steps' folds are checked.
+            lambda cv, X, y: ProgressiveChainClassifier(
+                [("dt", DecisionTreeClassifier())], teacher=_frozen_teacher(X, y), cv=cv
+            ),
+            "the steps",
+        ),
+        (
+            lambda cv, X, y: HPMKDClassifier(
+                LogisticRegression(), students=["dt"], budget=2, cv=cv
+            ),
+            "the teacher",
+        ),
+    ],
+    ids=["distiller", "fused", "chain", "hpmkd"],
+)
+def test_a_fold_whose_training_rows_all_weigh_nothing_is_named(make, fitted):
+    X, y = scaled_wine()
+    halves = [np.arange(0, len(y), 2), np.arange(1, len(y), 2)]
+    cv = [(halves[1], halves[0]), (halves[0], halves[1])]
+    weight = np.ones(len(y))
+    weight[halves[0]] = 0.0  # the training rows of the second fold
+    message = (
+        r"Every one of the 89 training rows of cross-validation fold 1 \(of 2\) has "
+        rf"sample_weight 0, so {fitted} cannot be fitted on it"
+    )
+    with pytest.raises(ValueError, match=message):
+        make(cv, X, y).fit(X, y, sample_weight=weight)
 
 
 def test_weights_equal_repeated_rows_under_scikit_learns_check():
