@@ -55,19 +55,46 @@ def load_dataset(name):
     return bunch.data, bunch.target, list(bunch.feature_names)
 
 
-def read_csv(path, target):
-    """Read a CSV with pandas; return ``(X, y, feature_names, encoder, n_dropped)``.
+def read_csv(path, target, weight=None):
+    """Read a CSV with pandas.
 
     Text columns with at most ``MAX_CATEGORIES`` distinct values are
-    ordinal-encoded (``encoder`` holds the fitted encoder, or ``None``). In
-    the target column only an empty cell is missing (a label such as ``NA``
-    or ``None`` is a class); ``n_dropped`` rows without a target are dropped.
+    ordinal-encoded. In the target column only an empty cell is missing (a
+    label such as ``NA`` or ``None`` is a class); rows without a target are
+    dropped.
+
+    Parameters
+    ----------
+    path : str
+        The CSV file, with a header row.
+    target : str
+        The name of the label column.
+    weight : str, default=None
+        The name of a column of row weights: numbers, each finite and
+        non-negative, not all zero. It is not a feature.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features)
+        The features, text columns coded as numbers.
+    y : ndarray of shape (n_rows,)
+        The labels.
+    feature_names : list of str
+        The names of the columns of ``X``.
+    encoder : ColumnTransformer or None
+        The fitted encoder of the text columns, or ``None`` without any.
+    n_dropped : int
+        The number of rows dropped for an empty target cell.
+    sample_weight : ndarray of shape (n_rows,) or None
+        The float weights of the rows kept, or ``None`` without ``weight``.
 
     Raises
     ------
     CLIError
-        Missing pandas, missing or empty file, missing target column, or a
-        text column with too many distinct values to encode.
+        Missing pandas, missing or empty file, missing target column, a
+        text column with too many distinct values to encode, or a weight
+        column that is missing, the target, not numeric, or holds a missing,
+        infinite or negative value, or only zeros.
     """
     try:
         import pandas as pd
@@ -95,6 +122,17 @@ def read_csv(path, target):
             f"The target column {target!r} is not in {path!r}; its columns are "
             f"{list(frame.columns)}."
         )
+    if weight is not None:
+        if weight == target:
+            raise CLIError(
+                f"--sample-weight {weight!r} is the target column; give a column "
+                "of row weights."
+            )
+        if weight not in frame.columns:
+            raise CLIError(
+                f"The weight column {weight!r} is not in {path!r}; its columns are "
+                f"{list(frame.columns)}."
+            )
     labels = pd.read_csv(
         path, usecols=[target], keep_default_na=False, na_values=[""], low_memory=False
     )[target]
@@ -104,8 +142,12 @@ def read_csv(path, target):
     if frame.empty:
         raise CLIError(f"The target column {target!r} of {path!r} has no values.")
     y = frame.pop(target).to_numpy()
+    sample_weight = None
+    if weight is not None:
+        sample_weight = _weights(frame.pop(weight), weight, path)
     if frame.shape[1] == 0:
-        raise CLIError(f"{path!r} has no feature columns besides {target!r}.")
+        others = repr(target) if weight is None else f"{target!r} and {weight!r}"
+        raise CLIError(f"{path!r} has no feature columns besides {others}.")
     text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     for column in text:
         n_values = frame[column].nunique()
@@ -142,7 +184,49 @@ def read_csv(path, target):
     else:
         X = frame.to_numpy(dtype=float)
         names = list(frame.columns)
-    return np.asarray(X, dtype=float), y, names, encoder, n_rows - len(frame)
+    X = np.asarray(X, dtype=float)
+    return X, y, names, encoder, n_rows - len(frame), sample_weight
+
+
+def _weights(column, name, path):
+    """The values of the weight column ``column`` as floats, checked.
+
+    Raises
+    ------
+    CLIError
+        A value that is not a number, missing, infinite or negative, or
+        only zeros.
+    """
+    import pandas as pd
+
+    where = f"The weight column {name!r} of {path!r}"
+    numbers = pd.to_numeric(column, errors="coerce")
+    text = column[numbers.isna() & column.notna()]
+    if pd.api.types.is_bool_dtype(column) or len(text):
+        example = column.iloc[0] if len(text) == 0 else text.iloc[0]
+        example = example.item() if isinstance(example, np.generic) else example
+        raise CLIError(
+            f"{where} is not numeric (e.g. {example!r}); give a column of "
+            "non-negative numbers."
+        )
+    values = numbers.to_numpy(dtype=float)
+    problems = [
+        (np.isnan(values), "a missing weight (an empty cell or NaN)"),
+        (np.isinf(values), "an infinite weight"),
+        (values < 0, "a negative weight"),
+    ]
+    for bad, problem in problems:
+        count = int(np.count_nonzero(bad))
+        if count:
+            example = float(values[bad][0])
+            example = "" if np.isnan(example) else f" (e.g. {example!r})"
+            raise CLIError(
+                f"{where} has {count} row{'s' if count != 1 else ''} with "
+                f"{problem}{example}; every weight must be a finite number >= 0."
+            )
+    if not values.any():
+        raise CLIError(f"{where} holds only zeros; give some row a positive weight.")
+    return values
 
 
 def _latency(model, X):
@@ -155,17 +239,19 @@ def _latency(model, X):
     return 1000 * best * _LATENCY_ROWS / len(rows)
 
 
-def _measure(proba, y_codes, teacher_pred, n_classes):
+def _measure(proba, y_codes, teacher_pred, n_classes, sample_weight=None):
+    pred = np.argmax(proba, axis=1)
     return {
-        "accuracy": float(np.mean(np.argmax(proba, axis=1) == y_codes)),
+        "accuracy": float(np.average(pred == y_codes, weights=sample_weight)),
         "log_loss": float(
             log_loss(
                 y_codes,
                 proba / proba.sum(axis=1, keepdims=True),
                 labels=range(n_classes),
+                sample_weight=sample_weight,
             )
         ),
-        "agreement": float(np.mean(np.argmax(proba, axis=1) == teacher_pred)),
+        "agreement": float(np.average(pred == teacher_pred, weights=sample_weight)),
     }
 
 
@@ -285,12 +371,20 @@ def save_student(student, path, encoder=None):
     return saved
 
 
-def run(X, y, args, *, encoder=None, feature_names=None, out=None):
+def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight=None):
     """Fit a teacher and HPMKDClassifier, print the table, save the student.
 
     With ``feature_names`` (and no ``encoder``, whose pipeline checks the
     columns), the models are fitted on a DataFrame of those columns, so that
-    the saved student checks the columns it is given.
+    the saved student checks the columns it is given. With ``sample_weight``
+    (the weights of the rows, named by ``args.sample_weight``), both models
+    are fitted with the training rows' weights, and the test metrics are
+    weighted by the test rows' weights.
+
+    Raises
+    ------
+    CLIError
+        A part of the split lacks a class, or has total weight 0.
     """
     out = sys.stdout if out is None else out
     if feature_names is not None and encoder is None:
@@ -304,9 +398,21 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None):
             f"and {len(y) - n_test} training rows; each part needs a row of every "
             f"one of the {n_classes} classes."
         )
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=args.test_size, random_state=args.random_state, stratify=y
+    arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+    # One split of every array: the unweighted split is unchanged.
+    X_train, X_test, y_train, y_test, *weights = train_test_split(
+        *arrays, test_size=args.test_size, random_state=args.random_state, stratify=y
     )
+    w_train, w_test = weights if weights else (None, None)
+    if sample_weight is not None:
+        for part, part_weights in (("training", w_train), ("test", w_test)):
+            if not np.sum(part_weights) > 0:
+                raise CLIError(
+                    f"The {part} rows of the split (--test-size {args.test_size}, "
+                    f"--random-state {args.random_state}) have total weight 0; "
+                    "give another --test-size or --random-state, or more rows "
+                    "with a positive weight."
+                )
     teacher = make_teacher(args.teacher)
     teacher.set_params(random_state=args.random_state)
     cv = _teacher_folds(teacher, y_train)
@@ -320,13 +426,15 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None):
         n_jobs=args.n_jobs,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
-    ).fit(X_train, y_train)
+    ).fit(X_train, y_train, sample_weight=w_train)
     student_time = time.perf_counter() - start
     classes = hpmkd.classes_
     codes_test = np.searchsorted(classes, y_test)
 
     start = time.perf_counter()
-    plain_teacher = clone(teacher).fit(X_train, np.searchsorted(classes, y_train))
+    plain_teacher = clone(teacher).fit(
+        X_train, np.searchsorted(classes, y_train), sample_weight=w_train
+    )
     teacher_time = time.perf_counter() - start
     teacher_proba = aligned_proba(plain_teacher, X_test, np.arange(len(classes)))
     teacher_pred = np.argmax(teacher_proba, axis=1)
@@ -335,7 +443,7 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None):
     rows = [
         {
             "model": f"teacher ({type(teacher).__name__})",
-            **_measure(teacher_proba, codes_test, teacher_pred, len(classes)),
+            **_measure(teacher_proba, codes_test, teacher_pred, len(classes), w_test),
             "size": _size(plain_teacher),
             "latency_ms_per_1k": _latency(plain_teacher, X_test),
             "fit_time_s": teacher_time,
@@ -343,7 +451,7 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None):
         },
         {
             "model": f"student ({type(student).__name__})",
-            **_measure(student_proba, codes_test, teacher_pred, len(classes)),
+            **_measure(student_proba, codes_test, teacher_pred, len(classes), w_test),
             "size": _size(student),
             "latency_ms_per_1k": _latency(student, X_test),
             "fit_time_s": student_time,
@@ -355,6 +463,13 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None):
         f"{len(classes)} classes; best configuration {hpmkd.best_params_}",
         file=out,
     )
+    if sample_weight is not None:
+        name = getattr(args, "sample_weight", None)
+        print(
+            "The fits and the test metrics are weighted by "
+            + ("the given row weights." if name is None else f"the column {name!r}."),
+            file=out,
+        )
     print_table(rows, out)
     if hpmkd.max_student_size_ is not None:
         print(
@@ -507,6 +622,13 @@ def build_parser():
     distill = commands.add_parser("distill", help="distil a model of a CSV file")
     distill.add_argument("csv", help="CSV file with a header row")
     distill.add_argument("--target", required=True, help="name of the label column")
+    distill.add_argument(
+        "--sample-weight",
+        metavar="COLUMN",
+        default=None,
+        help="name of a column of non-negative row weights (not a feature); the "
+        "fits and the test metrics are weighted by it",
+    )
     for sub in (demo, distill):
         sub.add_argument(
             "--teacher",
@@ -558,8 +680,7 @@ def build_parser():
             "--n-jobs",
             type=_number(int, lambda x: x != 0, "a non-zero int"),
             default=None,
-            help="parallel workers of the search; -1 for every core "
-            "(default: one)",
+            help="parallel workers of the search; -1 for every core (default: one)",
         )
         sub.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
@@ -574,9 +695,11 @@ def main(argv=None):
         demo = args.command == "demo"
         if demo:
             X, y, _ = load_dataset(args.dataset)
-            encoder = None
+            encoder = weights = None
         else:
-            X, y, names, encoder, n_dropped = read_csv(args.csv, args.target)
+            X, y, names, encoder, n_dropped, weights = read_csv(
+                args.csv, args.target, args.sample_weight
+            )
             check_target(y, args.target)
             if n_dropped:
                 print(
@@ -584,7 +707,14 @@ def main(argv=None):
                     f"with an empty {args.target!r} cell",
                     file=sys.stderr,
                 )
-        run(X, y, args, encoder=encoder, feature_names=None if demo else names)
+        run(
+            X,
+            y,
+            args,
+            encoder=encoder,
+            feature_names=None if demo else names,
+            sample_weight=weights,
+        )
     except ValueError as error:
         print(f"skhpmkd: error: {error}", file=sys.stderr)
         return 2

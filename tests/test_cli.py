@@ -164,7 +164,8 @@ def test_the_saved_encoder_codes_raw_rows_as_in_training(tmp_path):
         "flag,colour,x,label\nTrue,red,1,a\nFalse,blue,2,b\n,,3,a\n"
         "True,red,4,b\nFalse,blue,5,a\n"
     )
-    X, _, names, encoder, _ = read_csv(str(path), "label")
+    X, _, names, encoder, _, weights = read_csv(str(path), "label")
+    assert weights is None
     raw = pd.read_csv(path).drop(columns="label")
     assert names == ["flag", "colour", "x"]
     assert_allclose(encoder.transform(raw), X)
@@ -294,3 +295,177 @@ def test_a_small_csv_cross_fits_the_teacher_on_fewer_folds(tmp_path, capsys):
     assert main([*arguments, "--output", str(output)]) == 2
     message = "--test-size 0.25 splits 4 rows into 1 test and 3 training rows"
     assert message in capsys.readouterr().err
+
+
+def _weighted_csv(path, n=300, seed=0):
+    """A noisy two-class CSV with a weight column ``w``; returns its frame."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=n, n_features=4, n_informative=2, flip_y=0.2, random_state=seed
+    )
+    rng = np.random.RandomState(seed)
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    # Heavy rows on one side of a feature, and some rows of weight 0.
+    frame["w"] = np.where(X[:, 0] > 0, 3.0, 0.5) * rng.randint(0, 3, size=n)
+    frame["label"] = np.where(y == 1, "yes", "no")
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_a_weighted_csv_keeps_the_weights_out_of_the_features(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    path, output = tmp_path / "data.csv", tmp_path / "student.joblib"
+    frame = _weighted_csv(path)
+    frame["colour"] = np.where(frame["a"] > 1, "red", "blue")
+    frame.to_csv(path, index=False)
+    with path.open("a") as file:
+        file.write("0.1,0.2,0.3,0.4,,,red\n")  # no target, no weight: dropped
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    arguments += ["--sample-weight", "w", "--output", str(output)]
+    before = path.read_text()
+    assert main(arguments) == 0
+    captured = capsys.readouterr()
+    assert "The fits and the test metrics are weighted by the column 'w'." in (
+        captured.out
+    )
+    assert "dropped 1 row with an empty 'label' cell" in captured.err
+    assert path.read_text() == before
+    model = joblib.load(output)  # the encoder, then the student
+    assert sorted(model.feature_names_in_) == ["a", "b", "c", "colour", "d"]
+    assert model.steps[-1][1].n_features_in_ == 5
+    rows = pd.read_csv(path).drop(columns=["label", "w"]).head(3)
+    assert model.predict(rows).shape == (3,)
+
+
+def test_the_weights_reach_the_fits_and_the_metrics(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("pandas")
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import train_test_split
+
+    import skhpmkd._cli as cli
+
+    path, output = tmp_path / "data.csv", tmp_path / "student.joblib"
+    frame = _weighted_csv(path)
+    received, teacher_weights = [], []
+    hpmkd_fit, forest_fit = cli.HPMKDClassifier.fit, RandomForestClassifier.fit
+
+    def record_hpmkd(self, X, y, sample_weight=None):
+        received.append(sample_weight)
+        return hpmkd_fit(self, X, y, sample_weight=sample_weight)
+
+    def record_forest(self, X, y, sample_weight=None):
+        teacher_weights.append(sample_weight)
+        return forest_fit(self, X, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(cli.HPMKDClassifier, "fit", record_hpmkd)
+    monkeypatch.setattr(RandomForestClassifier, "fit", record_forest)
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    arguments += ["--sample-weight", "w", "--output", str(output)]
+    assert main(arguments) == 0
+    out = capsys.readouterr().out
+
+    features = frame[["a", "b", "c", "d"]]
+    X_train, X_test, _, y_test, w_train, w_test = train_test_split(
+        features,
+        frame["label"].to_numpy(),
+        frame["w"].to_numpy(),
+        test_size=0.25,
+        random_state=0,
+        stratify=frame["label"],
+    )
+    assert len(received) == 1
+    assert_allclose(received[0], w_train)
+    # The printed teacher, fitted last, gets the training weights too.
+    assert_allclose(teacher_weights[-1], w_train)
+
+    student = joblib.load(output)
+    assert list(student.feature_names_in_) == ["a", "b", "c", "d"]
+    correct = student.predict(X_test) == y_test
+    accuracy = np.average(correct, weights=w_test)
+    assert f"{accuracy:.4f}" != f"{correct.mean():.4f}"  # the weights matter here
+    loss = log_loss(
+        y_test,
+        student.predict_proba(X_test),
+        labels=student.classes_,
+        sample_weight=w_test,
+    )
+    row = next(line for line in out.splitlines() if line.split()[:1] == ["student"])
+    printed = row.split(")")[1].split()
+    assert printed[:2] == [f"{accuracy:.4f}", f"{loss:.4f}"]
+    assert f"{len(X_train)} training rows, {len(X_test)} test rows" in out
+
+
+def _weight_cases():
+    good = ["1", "2", "0", "0.5"] * 10
+    labels = ["x", "y"] * 20
+
+    def content(weights, header="a,w,label"):
+        rows = [f"{i},{w},{c}" for i, (w, c) in enumerate(zip(weights, labels))]
+        return header + "\n" + "\n".join(rows) + "\n"
+
+    def replace(value):
+        return content([value] + good[1:])
+
+    return [
+        (content(good), "weight", "The weight column 'weight' is not in"),
+        (content(good), "label", "--sample-weight 'label' is the target column"),
+        (replace("heavy"), "w", "The weight column 'w' of"),
+        (replace("heavy"), "w", "is not numeric (e.g. 'heavy')"),
+        (content(["True", "False"] * 20), "w", "is not numeric (e.g. True)"),
+        (replace("-1.5"), "w", "has 1 row with a negative weight (e.g. -1.5)"),
+        (replace(""), "w", "has 1 row with a missing weight (an empty cell or NaN)"),
+        (content(["nan"] * 3 + good[3:]), "w", "has 3 rows with a missing weight"),
+        (replace("inf"), "w", "has 1 row with an infinite weight (e.g. inf)"),
+        (content(["0", "0.0"] * 20), "w", "holds only zeros"),
+    ]
+
+
+@pytest.mark.parametrize("content, column, message", _weight_cases())
+def test_distill_reports_bad_weight_columns_clearly(
+    tmp_path, capsys, monkeypatch, content, column, message
+):
+    pytest.importorskip("pandas")
+    fitted = []
+    monkeypatch.setattr("skhpmkd._cli.run", lambda *args, **kwargs: fitted.append(1))
+    path = tmp_path / "data.csv"
+    path.write_text(content)
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    assert main([*arguments, "--sample-weight", column]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skhpmkd: error: ")
+    assert message in err
+    assert fitted == []
+
+
+def test_a_part_of_the_split_without_weight_is_refused(tmp_path, capsys):
+    pytest.importorskip("pandas")
+    from sklearn.model_selection import train_test_split
+
+    labels = np.array(["x", "y"] * 20)
+    train, test = train_test_split(
+        np.arange(40), test_size=0.25, random_state=0, stratify=labels
+    )
+    path = tmp_path / "data.csv"
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    for part, empty in (("test", test), ("training", train)):
+        weights = np.ones(40)
+        weights[empty] = 0
+        rows = [f"{i},{w},{c}" for i, (w, c) in enumerate(zip(weights, labels))]
+        path.write_text("a,w,label\n" + "\n".join(rows) + "\n")
+        assert main([*arguments, "--sample-weight", "w"]) == 2
+        message = (
+            f"The {part} rows of the split (--test-size 0.25, --random-state 0) "
+            "have total weight 0"
+        )
+        assert message in capsys.readouterr().err
+
+
+def test_sample_weight_is_an_option_of_distill_only(capsys):
+    args = build_parser().parse_args(["distill", "d.csv", "--target", "y"])
+    assert args.sample_weight is None
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["demo", "--sample-weight", "w"])
+    assert "unrecognized arguments: --sample-weight" in capsys.readouterr().err
