@@ -26,7 +26,12 @@ from ._base import SoftTargetOutputMixin
 from ._distiller import default_teacher, encode_target
 from ._frames import take_rows, validate_rows, with_feature_names
 from ._parallel import parallel_map
-from ._sample_weight import fit_weighted, takes_sample_weight, weights_of
+from ._sample_weight import (
+    fit_weighted,
+    no_sample_weight,
+    takes_sample_weight,
+    weights_of,
+)
 from ._soft_targets import aligned_proba
 from ._teachers import fit_teacher, seed_estimator, shared_splits, teacher_proba
 
@@ -104,9 +109,8 @@ def check_weighted_specialist(specialist):
     """Raise unless ``specialist.fit`` takes row weights."""
     if not takes_sample_weight(specialist):
         raise ValueError(
-            "sample_weight was given, but the specialist "
-            f"{type(specialist).__name__}.fit takes no sample_weight; give a "
-            "specialist that does (specialist=None means the teacher's)."
+            f"sample_weight was given, but {no_sample_weight(specialist, 'specialist')}"
+            "; give a specialist that does (specialist=None means the teacher's)."
         )
 
 

@@ -2,37 +2,66 @@
 
 import numpy as np
 from sklearn import get_config
-from sklearn.ensemble import VotingClassifier
+from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import has_fit_parameter
 
 
-def takes_sample_weight(estimator):
-    """Whether ``estimator.fit`` takes ``sample_weight`` without routing.
+# The parameters through which scikit-learn's meta-estimators (calibration,
+# bagging, boosting, stacking, voting) hand the row weights to the learners
+# they fit.
+_SUB_LEARNER_PARAMS = ("estimator", "base_estimator", "estimators", "final_estimator")
 
-    A pipeline takes it when its final step does (as that step's
-    ``sample_weight``).
+
+def takes_sample_weight(estimator):
+    """Whether ``estimator.fit`` takes ``sample_weight`` without routing, and
+    every learner it fits gets them.
+
+    See :func:`unweighted_learner`.
+    """
+    return unweighted_learner(estimator) is None
+
+
+def unweighted_learner(estimator):
+    """The learner of ``estimator`` whose fit would not get row weights, or None.
+
+    skhpmkd gives a pipeline's weights to its final step. A meta-estimator
+    gives them to the learners it fits (``CalibratedClassifierCV`` only warns
+    when its ``estimator`` cannot take them), so each must take them too,
+    except a frozen one, which is not fitted; a pipeline among them gets them
+    only under metadata routing.
     """
     if isinstance(estimator, Pipeline):
-        estimator = estimator.steps[-1][1]
-    return _fit_takes_sample_weight(estimator)
+        return unweighted_learner(estimator.steps[-1][1])
+    # Voting and stacking take the weights through ``**fit_params``.
+    through_fit_params = isinstance(estimator, (VotingClassifier, StackingClassifier))
+    if not through_fit_params and not has_fit_parameter(estimator, "sample_weight"):
+        return estimator
+    params = estimator.get_params(deep=False)
+    subs = [params[name] for name in _SUB_LEARNER_PARAMS if name in params]
+    routed = get_config()["enable_metadata_routing"]
+    for sub in _estimators_in(subs):
+        if isinstance(sub, FrozenEstimator):
+            continue  # fitted by the user: its fit does nothing
+        if isinstance(sub, Pipeline) and not routed:
+            return sub  # only routing gives a pipeline inside weights
+        found = unweighted_learner(sub)
+        if found is not None:
+            return found
+    return None
 
 
-def _fit_takes_sample_weight(estimator):
-    """Whether ``estimator.fit`` itself takes ``sample_weight``.
-
-    A :class:`~sklearn.ensemble.VotingClassifier` takes it through
-    ``**fit_params`` and gives it to each of its estimators, so it takes it
-    when each of them does.
-    """
-    if isinstance(estimator, VotingClassifier):
-        return all(
-            _fit_takes_sample_weight(member)
-            for _, member in estimator.estimators
-            if member != "drop"
-        )
-    return has_fit_parameter(estimator, "sample_weight")
+def no_sample_weight(estimator, role):
+    """The end of a message saying why ``estimator``, the ``role``, is refused."""
+    learner = unweighted_learner(estimator)
+    name = type(estimator).__name__
+    if learner is estimator:
+        return f"the {role} {name}.fit takes no sample_weight"
+    return (
+        f"the {role} {name} fits a {type(learner).__name__}, whose fit takes no "
+        "sample_weight"
+    )
 
 
 def weights_of(sample_weight, rows):
@@ -124,7 +153,12 @@ def _decline_sample_weight(estimator):
 
 def _sub_estimators(estimator):
     """The estimators among ``estimator``'s parameters, named lists included."""
-    for value in estimator.get_params(deep=False).values():
+    return _estimators_in(estimator.get_params(deep=False).values())
+
+
+def _estimators_in(values):
+    """The estimators among ``values``, named lists included."""
+    for value in values:
         for part in value if isinstance(value, (list, tuple)) else [value]:
             # Named lists hold (name, estimator) or (name, estimator, columns).
             sub = part[1] if isinstance(part, tuple) and len(part) > 1 else part

@@ -34,7 +34,12 @@ from sklearn.tree import (
 
 from ._frames import take_rows, with_feature_names
 from ._objective import KDObjective
-from ._sample_weight import fit_weighted, takes_sample_weight, weights_of
+from ._sample_weight import (
+    fit_weighted,
+    no_sample_weight,
+    takes_sample_weight,
+    weights_of,
+)
 from ._schedule import make_schedule
 from ._students import MarginClassifier, SoftTargetClassifier
 
@@ -495,8 +500,7 @@ def check_weighted_student(student):
     """Raise unless ``student`` can learn soft targets with row weights."""
     if _route(student) == "most_likely":
         raise ValueError(
-            f"sample_weight was given, but the student {type(student).__name__}"
-            ".fit takes no sample_weight."
+            f"sample_weight was given, but {no_sample_weight(student, 'student')}."
         )
 
 
@@ -583,9 +587,9 @@ def fit_soft_student(
         if temperature != 1.0:
             _scale_margins(_final_step(fitted), temperature)
     else:
+        reason = no_sample_weight(student, "student")
         warnings.warn(
-            f"{type(student).__name__}.fit takes no sample_weight, so it cannot "
-            "learn soft targets; it is trained on their most likely class (the "
+            f"{reason[0].upper()}{reason[1:]}, so it cannot learn soft targets; it is trained on their most likely class (the "
             "label on labelled rows when alpha <= 0.5, the teacher's on transfer "
             "rows) instead.",
             UserWarning,

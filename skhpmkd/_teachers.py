@@ -13,6 +13,7 @@ from ._parallel import parallel_map
 from ._sample_weight import (
     check_fold_weights,
     fit_weighted,
+    no_sample_weight,
     takes_sample_weight,
     weights_of,
 )
@@ -171,15 +172,18 @@ def check_weighted_teacher(teacher):
         return
     # An skhpmkd teacher is fitted through fit_transform, which calls its fit.
     if _yields_soft_targets(teacher):
-        method, takes = "fit_transform", has_fit_parameter(teacher, "sample_weight")
+        if has_fit_parameter(teacher, "sample_weight"):
+            return
+        reason = f"the teacher {type(teacher).__name__}.fit_transform takes no "
+        reason += "sample_weight"
+    elif takes_sample_weight(teacher):
+        return
     else:
-        method, takes = "fit", takes_sample_weight(teacher)
-    if not takes:
-        raise ValueError(
-            f"sample_weight was given, but the teacher {type(teacher).__name__}."
-            f"{method} takes no sample_weight; give a teacher that does, or a "
-            "fitted one in a FrozenEstimator."
-        )
+        reason = no_sample_weight(teacher, "teacher")
+    raise ValueError(
+        f"sample_weight was given, but {reason}; give a teacher that does, or a "
+        "fitted one in a FrozenEstimator."
+    )
 
 
 def shared_splits(cv, X, y):

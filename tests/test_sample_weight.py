@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
@@ -212,6 +213,20 @@ def test_the_users_weights_are_not_changed():
     [
         (KNeighborsClassifier(), None, "teacher KNeighborsClassifier.fit takes no"),
         (None, KNeighborsClassifier(), "student KNeighborsClassifier.fit takes no"),
+        # Calibration would only warn, and fit the kNN without the weights.
+        (
+            CalibratedClassifierCV(KNeighborsClassifier()),
+            None,
+            "teacher CalibratedClassifierCV fits a KNeighborsClassifier, whose fit "
+            "takes no sample_weight",
+        ),
+        (
+            None,
+            make_pipeline(
+                StandardScaler(), CalibratedClassifierCV(KNeighborsClassifier())
+            ),
+            "student Pipeline fits a KNeighborsClassifier, whose fit takes no",
+        ),
         (
             AttentionMultiTeacherClassifier(
                 [("logistic", LogisticRegression()), ("knn", KNeighborsClassifier())]

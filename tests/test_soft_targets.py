@@ -8,15 +8,18 @@ from numpy.testing import assert_allclose
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 from scipy.stats import norm
+from sklearn import config_context
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
 from sklearn.ensemble import (
+    AdaBoostClassifier,
     BaggingClassifier,
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
     RandomForestClassifier,
+    StackingClassifier,
     VotingClassifier,
 )
 from sklearn.exceptions import ConvergenceWarning
@@ -40,6 +43,7 @@ from skhpmkd._soft_targets import (
     student_labels,
     untempered,
 )
+from skhpmkd._sample_weight import unweighted_learner
 from skhpmkd._students import SoftTargetClassifier
 
 
@@ -140,12 +144,16 @@ def test_logistic_regression_margins_are_scaled_by_temperature():
     X = StandardScaler().fit_transform(X)
     classes = np.arange(3)
     hot, _ = fit_soft_student(
-        LogisticRegression(tol=1e-10), X, teacher, y, classes, alpha=1.0, temperature=2.0
+        LogisticRegression(tol=1e-10),
+        X,
+        teacher,
+        y,
+        classes,
+        alpha=1.0,
+        temperature=2.0,
     )
     duplicated = LogisticRegression(tol=1e-10)
-    X_dup, codes, weights = duplicate_rows(
-        X, soft_target_matrix(teacher, y, 1.0, 2.0)
-    )
+    X_dup, codes, weights = duplicate_rows(X, soft_target_matrix(teacher, y, 1.0, 2.0))
     duplicated.fit(X_dup, codes, sample_weight=weights)
     assert_allclose(hot.coef_, 2.0 * duplicated.coef_)
     assert_allclose(hot.intercept_, 2.0 * duplicated.intercept_)
@@ -320,7 +328,11 @@ def test_alpha_zero_equals_hard_label_fit():
     X, y, teacher = _task()
     classes = np.arange(3)
     tree, _ = fit_soft_student(
-        DecisionTreeClassifier(max_depth=4, random_state=0), X, teacher, y, classes,
+        DecisionTreeClassifier(max_depth=4, random_state=0),
+        X,
+        teacher,
+        y,
+        classes,
         alpha=0.0,
     )
     hard_tree = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
@@ -418,7 +430,11 @@ def test_unlabelled_rows_use_the_teacher_only():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fitted, _ = fit_soft_student(
-            DecisionTreeClassifier(random_state=0), X, teacher, y_partial, np.arange(3),
+            DecisionTreeClassifier(random_state=0),
+            X,
+            teacher,
+            y_partial,
+            np.arange(3),
             alpha=0.0,
         )
     # alpha=0 on labelled rows, pure teacher targets on unlabelled rows: a
@@ -432,7 +448,12 @@ def test_lightgbm_student_records_scheduled_temperatures():
     X, y, teacher = _task()
     fitted, temperatures = fit_soft_student(
         lightgbm.LGBMClassifier(n_estimators=5, verbose=-1, n_jobs=1),
-        X, teacher, y, np.arange(3), temperature=3.0, schedule="linear",
+        X,
+        teacher,
+        y,
+        np.arange(3),
+        temperature=3.0,
+        schedule="linear",
         final_temperature=1.0,
     )
     assert_allclose(temperatures, [3.0, 2.5, 2.0, 1.5, 1.0])
@@ -443,8 +464,14 @@ def test_xgboost_student_is_a_plain_xgboost_model():
     xgboost = pytest.importorskip("xgboost")
     X, y, teacher = _task()
     fitted, temperatures = fit_soft_student(
-        xgboost.XGBClassifier(n_estimators=4, n_jobs=1), X, teacher, y, np.arange(3),
-        temperature=2.0, schedule="cosine", final_temperature=1.0,
+        xgboost.XGBClassifier(n_estimators=4, n_jobs=1),
+        X,
+        teacher,
+        y,
+        np.arange(3),
+        temperature=2.0,
+        schedule="cosine",
+        final_temperature=1.0,
     )
     assert isinstance(fitted, xgboost.XGBClassifier)
     assert fitted.get_params()["objective"] == "multi:softprob"
@@ -454,7 +481,6 @@ def test_xgboost_student_is_a_plain_xgboost_model():
 def test_a_pipeline_student_learns_soft_targets_under_metadata_routing():
     # With routing on, the pipeline passes sample_weight only to the steps
     # that ask for it: the final step does, the scaler must not be asked.
-    from sklearn import config_context
 
     X, y = make_classification(n_samples=200, n_features=5, random_state=0)
     proba = np.column_stack([1 - y, y]) * 0.6 + 0.2
@@ -489,8 +515,87 @@ def test_a_soft_voting_student_learns_soft_targets():
     with_pipeline = clone(voting).set_params(
         lr=make_pipeline(StandardScaler(), LogisticRegression())
     )
-    with pytest.warns(UserWarning, match="VotingClassifier.fit takes no sample_w"):
+    message = "VotingClassifier fits a Pipeline, whose fit takes no sample_weight"
+    with pytest.warns(UserWarning, match=message):
         fit_soft_student(with_pipeline, X, teacher, y, np.arange(3))
+
+
+def _fitted_knn():
+    X, y = make_classification(n_samples=30, n_features=4, random_state=0)
+    return FrozenEstimator(KNeighborsClassifier().fit(X, y))
+
+
+_KNN, _LINEAR_SVC = KNeighborsClassifier(), LinearSVC()
+_PIPELINE = make_pipeline(StandardScaler(), _LINEAR_SVC)
+
+
+# Each model, the learner in it whose fit gets no weights (None: every one
+# does) without and with metadata routing.
+_UNWEIGHTED_LEARNERS = [
+    (LogisticRegression(), None, None),
+    (_KNN, _KNN, _KNN),
+    (make_pipeline(StandardScaler(), _KNN), _KNN, _KNN),
+    (CalibratedClassifierCV(LogisticRegression()), None, None),
+    (CalibratedClassifierCV(_KNN), _KNN, _KNN),
+    (CalibratedClassifierCV(_fitted_knn()), None, None),
+    # Calibration gives a pipeline weights only under routing.
+    (CalibratedClassifierCV(_PIPELINE), _PIPELINE, None),
+    (BaggingClassifier(_KNN), _KNN, _KNN),
+    (AdaBoostClassifier(DecisionTreeClassifier()), None, None),
+    # Stacking and voting take the weights through **fit_params.
+    (StackingClassifier([("lr", LogisticRegression())]), None, None),
+    (StackingClassifier([("lr", LogisticRegression()), ("knn", _KNN)]), _KNN, _KNN),
+    (StackingClassifier([("svc", _PIPELINE)]), _PIPELINE, None),
+    (
+        StackingClassifier([("lr", LogisticRegression())], final_estimator=_KNN),
+        _KNN,
+        _KNN,
+    ),
+    (VotingClassifier([("lr", LogisticRegression()), ("x", "drop")]), None, None),
+]
+
+
+@pytest.mark.parametrize("model, plain, routed", _UNWEIGHTED_LEARNERS)
+def test_the_learner_that_would_get_no_weights_is_found(model, plain, routed):
+    assert unweighted_learner(model) is plain
+    with config_context(enable_metadata_routing=True):
+        assert unweighted_learner(model) is routed
+
+
+def test_a_calibrated_student_whose_learner_takes_no_weights_learns_the_top_class():
+    """The kNN would get every duplicated row unweighted: it learns the most
+    likely class instead, with skhpmkd's warning, not scikit-learn's."""
+    X, y, teacher = _task()
+    student = CalibratedClassifierCV(KNeighborsClassifier(), cv=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted, _ = fit_soft_student(clone(student), X, teacher, y, np.arange(3))
+    messages = [str(warning.message) for warning in caught]
+    expected = "The student CalibratedClassifierCV fits a KNeighborsClassifier, whose"
+    assert any(message.startswith(expected) for message in messages)
+    assert not any("does not appear to accept" in message for message in messages)
+    direct = clone(student).fit(
+        X, np.argmax(soft_target_matrix(teacher, y, 0.5, 1.0), 1)
+    )
+    assert_allclose(fitted.predict_proba(X), direct.predict_proba(X))
+
+
+def test_a_stacking_student_learns_soft_targets():
+    # StackingClassifier takes sample_weight through **fit_params.
+    X, y, teacher = _task()
+    stacking = StackingClassifier(
+        [
+            ("lr", LogisticRegression()),
+            ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+        ],
+        cv=3,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        student, _ = fit_soft_student(clone(stacking), X, teacher, y, np.arange(3))
+    X_dup, codes, weights = duplicate_rows(X, soft_target_matrix(teacher, y, 0.5, 1.0))
+    direct = clone(stacking).fit(X_dup, codes, sample_weight=weights)
+    assert_allclose(student.predict_proba(X), direct.predict_proba(X))
 
 
 _META_STUDENTS = {
@@ -512,8 +617,11 @@ _META_STUDENTS = {
     "nested_pipeline": make_pipeline(
         make_pipeline(StandardScaler()), LogisticRegression()
     ),
-    # Without routing, calibration cannot give a pipeline the weights
-    # (scikit-learn warns and fits it unweighted); under routing it can.
+    "stacking": StackingClassifier(
+        [("lr", LogisticRegression()), ("svc", LinearSVC())], cv=3
+    ),
+    # Without routing, calibration cannot give a pipeline the weights, so it
+    # learns the most likely class; under routing it can.
     "calibrated_pipeline": CalibratedClassifierCV(
         make_pipeline(StandardScaler(), LinearSVC()), cv=3
     ),
@@ -524,7 +632,6 @@ _META_STUDENTS = {
 def test_a_meta_estimator_student_learns_soft_targets_under_metadata_routing(name):
     # Under routing the weights reach only the learners that request them;
     # each learner that takes sample_weight must, as it gets them without.
-    from sklearn import config_context
 
     student = _META_STUDENTS[name]
     X, y = make_classification(n_samples=200, n_features=5, random_state=0)
@@ -540,6 +647,8 @@ def test_a_meta_estimator_student_learns_soft_targets_under_metadata_routing(nam
     for scaler in scalers:
         assert scaler.get_metadata_routing().fit.requests["sample_weight"] is False
     if name == "calibrated_pipeline":
+        with pytest.warns(UserWarning, match="fits a Pipeline, whose fit takes no"):
+            fit_soft_student(clone(student), X, proba, y, [0, 1])
         return
     plain = fit_soft_student(clone(student), X, proba, y, [0, 1])[0]
     assert_allclose(routed.predict_proba(X), plain.predict_proba(X), atol=1e-12)
@@ -559,7 +668,6 @@ class _HoldsADistribution(TransformerMixin, BaseEstimator):
 
 
 def test_routing_looks_only_at_estimators_among_a_transformers_parameters():
-    from sklearn import config_context
 
     X, y = make_classification(n_samples=200, n_features=5, random_state=0)
     proba = np.column_stack([1 - y, y]) * 0.6 + 0.2
@@ -572,7 +680,6 @@ def test_routing_looks_only_at_estimators_among_a_transformers_parameters():
 
 def test_routing_leaves_a_frozen_model_inside_the_student_alone():
     # Cloning keeps a FrozenEstimator's model: it is the user's object.
-    from sklearn import config_context
 
     X, y = make_classification(n_samples=200, n_features=5, random_state=0)
     proba = np.column_stack([1 - y, y]) * 0.6 + 0.2
@@ -597,9 +704,15 @@ def test_a_booster_fits_when_a_class_has_no_training_row(family):
     proba = np.full((60, 3), 0.1)
     proba[np.arange(60), y] = 0.8
     student, _ = fit_soft_student(
-        Booster(n_estimators=5, verbose=-1) if family == "lightgbm"
-        else Booster(n_estimators=5),
-        X, proba, y, np.array([0, 1, 2]),
+        (
+            Booster(n_estimators=5, verbose=-1)
+            if family == "lightgbm"
+            else Booster(n_estimators=5)
+        ),
+        X,
+        proba,
+        y,
+        np.array([0, 1, 2]),
     )
     predicted = student.predict_proba(X)
     assert predicted.shape == (60, 3)
