@@ -22,7 +22,7 @@ from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -49,6 +49,7 @@ from ._teachers import (
     seed_estimator,
     shared_splits,
 )
+from ._validation import HasFitAndProba, has_predict_proba
 from .metrics import kl_divergence, top1_agreement
 
 # Capacity knobs of the same-family ladder: counts grow geometrically between
@@ -355,8 +356,8 @@ class ProgressiveChainClassifier(
 
     _parameter_constraints: dict = {
         "steps": [None, StrOptions({"auto"}), list],
-        "teacher": [None, HasMethods(["fit", "predict_proba"])],
-        "auto_student": [None, HasMethods(["fit", "predict_proba"])],
+        "teacher": [None, HasFitAndProba()],
+        "auto_student": [None, HasFitAndProba()],
         "temperature": [Interval(Real, 0, None, closed="neither"), list],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "teacher_weight": [Interval(Real, 0, 1, closed="both")],
@@ -456,7 +457,7 @@ class ProgressiveChainClassifier(
         self._validate_names(names)
         self._check_estimators_are_instances(estimators)
         for name, estimator in steps:
-            if not (hasattr(estimator, "fit") and hasattr(estimator, "predict_proba")):
+            if not (hasattr(estimator, "fit") and has_predict_proba(estimator)):
                 raise ValueError(
                     f"Step {name!r} must have fit and predict_proba, got {estimator!r}."
                 )

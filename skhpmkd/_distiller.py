@@ -17,7 +17,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.preprocessing import LabelEncoder
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -39,6 +39,7 @@ from ._soft_targets import (
     teacher_logits,
 )
 from ._teachers import fit_teacher, seed_estimator, teacher_proba
+from ._validation import HasFitAndProba
 from .metrics import kl_divergence, top1_agreement
 
 
@@ -189,8 +190,8 @@ class TemperatureScheduledDistiller(
     """
 
     _parameter_constraints: dict = {
-        "teacher": [None, HasMethods(["fit", "predict_proba"])],
-        "student": [None, HasMethods(["fit", "predict_proba"])],
+        "teacher": [None, HasFitAndProba()],
+        "student": [None, HasFitAndProba()],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "schedule": [StrOptions(set(SCHEDULES))],

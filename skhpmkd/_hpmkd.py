@@ -80,6 +80,7 @@ from ._teachers import (
     seed_estimator,
     teacher_proba,
 )
+from ._validation import HasFitAndProba, has_predict_proba
 from .metrics import kl_divergence, top1_agreement
 
 _AUTO_TRANSFER_ROWS = 10_000
@@ -461,7 +462,7 @@ class HPMKDClassifier(
     """
 
     _parameter_constraints: dict = {
-        "teachers": [None, list, HasMethods(["fit", "predict_proba"])],
+        "teachers": [None, list, HasFitAndProba()],
         "students": [None, list],
         "budget": [Interval(Real, 1, None, closed="left")],
         "scoring": [None, StrOptions(set(get_scorer_names())), callable],
@@ -622,7 +623,7 @@ class HPMKDClassifier(
             elif (
                 not isinstance(student, type)
                 and is_classifier(student)
-                and hasattr(student, "predict_proba")
+                and has_predict_proba(student)
             ):
                 name, estimator = type(student).__name__, student
             else:

@@ -50,6 +50,7 @@ from ._teachers import (
     shared_splits,
     teacher_proba,
 )
+from ._validation import has_predict_proba
 
 WEIGHTINGS = ("attention", "uniform", "camkd", "entropy")
 
@@ -104,7 +105,7 @@ def check_named_estimators(owner, pairs, role):
                 f"The {role[:-1]} {name!r} ({type(estimator).__name__}) is not a "
                 "classifier."
             )
-        if not hasattr(estimator, "predict_proba"):
+        if not has_predict_proba(estimator):
             raise ValueError(
                 f"The {role[:-1]} {name!r} ({type(estimator).__name__}) does not "
                 "implement predict_proba; every one must give class probabilities."

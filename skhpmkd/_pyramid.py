@@ -19,7 +19,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._base import SoftTargetOutputMixin
@@ -34,6 +34,7 @@ from ._sample_weight import (
 )
 from ._soft_targets import aligned_proba
 from ._teachers import fit_teacher, seed_estimator, shared_splits, teacher_proba
+from ._validation import HasFitAndProba
 
 
 def soft_confusion(proba, y, n_classes, sample_weight=None):
@@ -267,8 +268,8 @@ class PyramidTeacherClassifier(
     """
 
     _parameter_constraints: dict = {
-        "teacher": [None, HasMethods(["fit", "predict_proba"])],
-        "specialist": [None, HasMethods(["fit", "predict_proba"])],
+        "teacher": [None, HasFitAndProba()],
+        "specialist": [None, HasFitAndProba()],
         "n_levels": [Interval(Integral, 1, None, closed="left")],
         "n_groups": [None, Interval(Integral, 2, None, closed="left")],
         "cv": ["cv_object"],

@@ -1,0 +1,39 @@
+"""Whether the models users pass in give class probabilities."""
+
+from sklearn.ensemble import StackingClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import HasMethods
+
+
+def has_predict_proba(estimator):
+    """Whether ``estimator`` gives class probabilities once fitted.
+
+    A :class:`~sklearn.ensemble.StackingClassifier` whose ``final_estimator``
+    is None (its default) shows ``predict_proba`` only once fitted, when its
+    final estimator is a logistic regression; so does a pipeline ending in one.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import StackingClassifier
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skhpmkd._validation import has_predict_proba
+    >>> stack = StackingClassifier([("tree", DecisionTreeClassifier())])
+    >>> hasattr(stack, "predict_proba"), has_predict_proba(stack)
+    (False, True)
+    """
+    if isinstance(estimator, Pipeline) and estimator.steps:
+        return has_predict_proba(estimator.steps[-1][1])
+    if isinstance(estimator, StackingClassifier) and estimator.final_estimator is None:
+        return True
+    return hasattr(estimator, "predict_proba")
+
+
+class HasFitAndProba(HasMethods):
+    """The parameter constraint "an object implementing 'fit' and 'predict_proba'",
+    where ``predict_proba`` is checked by :func:`has_predict_proba`."""
+
+    def __init__(self):
+        super().__init__(["fit", "predict_proba"])
+
+    def is_satisfied_by(self, val):
+        return hasattr(val, "fit") and has_predict_proba(val)
