@@ -494,32 +494,6 @@ def test_a_pipeline_student_learns_soft_targets_under_metadata_routing():
     assert_allclose(routed.predict_proba(X), plain.predict_proba(X))
 
 
-def test_a_soft_voting_student_learns_soft_targets():
-    # VotingClassifier takes sample_weight through **fit_params.
-    X, y, teacher = _task()
-    voting = VotingClassifier(
-        [
-            ("lr", LogisticRegression()),
-            ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
-        ],
-        voting="soft",
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
-        student, _ = fit_soft_student(clone(voting), X, teacher, y, np.arange(3))
-    X_dup, codes, weights = duplicate_rows(X, soft_target_matrix(teacher, y, 0.5, 1.0))
-    direct = clone(voting).fit(X_dup, codes, sample_weight=weights)
-    assert_allclose(student.predict_proba(X), direct.predict_proba(X))
-    # A pipeline among its estimators cannot take the weights without
-    # routing: the most likely class, with the warning.
-    with_pipeline = clone(voting).set_params(
-        lr=make_pipeline(StandardScaler(), LogisticRegression())
-    )
-    message = "VotingClassifier fits a Pipeline, whose fit takes no sample_weight"
-    with pytest.warns(UserWarning, match=message):
-        fit_soft_student(with_pipeline, X, teacher, y, np.arange(3))
-
-
 def _fitted_knn():
     X, y = make_classification(n_samples=30, n_features=4, random_state=0)
     return FrozenEstimator(KNeighborsClassifier().fit(X, y))
@@ -580,22 +554,39 @@ def test_a_calibrated_student_whose_learner_takes_no_weights_learns_the_top_clas
     assert_allclose(fitted.predict_proba(X), direct.predict_proba(X))
 
 
-def test_a_stacking_student_learns_soft_targets():
-    # StackingClassifier takes sample_weight through **fit_params.
+_ENSEMBLE_MEMBERS = [
+    ("lr", LogisticRegression()),
+    ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+]
+
+
+@pytest.mark.parametrize(
+    "ensemble",
+    [
+        VotingClassifier(_ENSEMBLE_MEMBERS, voting="soft"),
+        StackingClassifier(_ENSEMBLE_MEMBERS, cv=3),
+    ],
+    ids=["voting", "stacking"],
+)
+def test_a_voting_or_stacking_student_learns_soft_targets(ensemble):
+    # Both take sample_weight through **fit_params.
     X, y, teacher = _task()
-    stacking = StackingClassifier(
-        [
-            ("lr", LogisticRegression()),
-            ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
-        ],
-        cv=3,
-    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        student, _ = fit_soft_student(clone(stacking), X, teacher, y, np.arange(3))
+        student, _ = fit_soft_student(clone(ensemble), X, teacher, y, np.arange(3))
     X_dup, codes, weights = duplicate_rows(X, soft_target_matrix(teacher, y, 0.5, 1.0))
-    direct = clone(stacking).fit(X_dup, codes, sample_weight=weights)
+    direct = clone(ensemble).fit(X_dup, codes, sample_weight=weights)
     assert_allclose(student.predict_proba(X), direct.predict_proba(X))
+    # A pipeline among its estimators cannot take the weights without
+    # routing: the most likely class, with the warning.
+    with_pipeline = clone(ensemble).set_params(
+        lr=make_pipeline(StandardScaler(), LogisticRegression())
+    )
+    message = (
+        f"{type(ensemble).__name__} fits a Pipeline, whose fit takes no sample_weight"
+    )
+    with pytest.warns(UserWarning, match=message):
+        fit_soft_student(with_pipeline, X, teacher, y, np.arange(3))
 
 
 _META_STUDENTS = {
