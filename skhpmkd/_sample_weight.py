@@ -1,22 +1,28 @@
 """Row weights given to the models skhpmkd fits: teachers and students."""
 
 import numpy as np
+import sklearn
 from sklearn import get_config
-from sklearn.ensemble import StackingClassifier, VotingClassifier
+from sklearn.ensemble import BaggingClassifier, StackingClassifier, VotingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
+from sklearn.utils.fixes import parse_version
 from sklearn.utils.validation import has_fit_parameter
 
 
 # The parameters through which scikit-learn's meta-estimators (calibration,
-# bagging, boosting, stacking, voting) hand the row weights to the learners
-# they fit.
+# bagging, boosting, stacking, voting, searches) hand the row weights to the
+# learners they fit.
 _SUB_LEARNER_PARAMS = ("estimator", "base_estimator", "estimators", "final_estimator")
+
+# Since scikit-learn 1.8 bagging draws its rows in proportion to the weights
+# when its estimator's fit takes none; before, it refused them.
+_BAGGING_DRAWS_BY_WEIGHT = parse_version(sklearn.__version__) >= parse_version("1.8")
 
 
 def takes_sample_weight(estimator):
-    """Whether ``estimator.fit`` takes ``sample_weight`` without routing, and
-    every learner it fits gets them.
+    """Whether ``estimator.fit`` takes ``sample_weight``, and every learner it
+    fits uses them.
 
     See :func:`unweighted_learner`.
     """
@@ -24,32 +30,62 @@ def takes_sample_weight(estimator):
 
 
 def unweighted_learner(estimator):
-    """The learner of ``estimator`` whose fit would not get row weights, or None.
+    """The learner of ``estimator`` that would not use row weights, or None.
 
     skhpmkd gives a pipeline's weights to its final step. A meta-estimator
     gives them to the learners it fits (``CalibratedClassifierCV`` only warns
     when its ``estimator`` cannot take them), so each must take them too,
-    except a frozen one, which is not fitted; a pipeline among them gets them
-    only under metadata routing.
+    except a frozen one, which is not fitted, and the estimator of a bagging
+    ensemble, which draws its rows by weight instead. A pipeline or a search
+    among them gets them only under metadata routing.
     """
     if isinstance(estimator, Pipeline):
-        return unweighted_learner(estimator.steps[-1][1])
-    # Voting and stacking take the weights through ``**fit_params``.
-    through_fit_params = isinstance(estimator, (VotingClassifier, StackingClassifier))
-    if not through_fit_params and not has_fit_parameter(estimator, "sample_weight"):
+        return _unweighted(estimator.steps[-1][1])
+    if not _fit_takes_sample_weight(estimator):
         return estimator
-    params = estimator.get_params(deep=False)
-    subs = [params[name] for name in _SUB_LEARNER_PARAMS if name in params]
-    routed = get_config()["enable_metadata_routing"]
-    for sub in _estimators_in(subs):
-        if isinstance(sub, FrozenEstimator):
-            continue  # fitted by the user: its fit does nothing
-        if isinstance(sub, Pipeline) and not routed:
-            return sub  # only routing gives a pipeline inside weights
-        found = unweighted_learner(sub)
+    return _unweighted_inside(estimator)
+
+
+def _fit_takes_sample_weight(estimator):
+    # Voting and stacking take the weights through ``**fit_params``.
+    if isinstance(estimator, (VotingClassifier, StackingClassifier)):
+        return True
+    return has_fit_parameter(estimator, "sample_weight")
+
+
+def _unweighted(learner):
+    """:func:`unweighted_learner` of a learner a meta-estimator fits."""
+    if isinstance(learner, FrozenEstimator):
+        return None  # fitted by the user: its fit does nothing
+    if _fit_takes_sample_weight(learner):
+        return _unweighted_inside(learner)
+    routers = _sub_learners(learner) or isinstance(learner, Pipeline)
+    if routers and get_config()["enable_metadata_routing"]:
+        # A pipeline or a search passes routed weights on to its learners.
+        if isinstance(learner, Pipeline):
+            return _unweighted(learner.steps[-1][1])
+        return _unweighted_inside(learner)
+    return learner
+
+
+def _unweighted_inside(estimator):
+    """The first learner fitted by ``estimator`` that would not use the weights."""
+    bagging = isinstance(estimator, BaggingClassifier) and _BAGGING_DRAWS_BY_WEIGHT
+    for learner in _sub_learners(estimator):
+        if bagging and not has_fit_parameter(learner, "sample_weight"):
+            continue
+        found = _unweighted(learner)
         if found is not None:
             return found
     return None
+
+
+def _sub_learners(estimator):
+    """The estimators ``estimator`` fits, from its learner parameters."""
+    params = estimator.get_params(deep=False)
+    return list(
+        _estimators_in(params[name] for name in _SUB_LEARNER_PARAMS if name in params)
+    )
 
 
 def no_sample_weight(estimator, role):
@@ -58,10 +94,13 @@ def no_sample_weight(estimator, role):
     name = type(estimator).__name__
     if learner is estimator:
         return f"the {role} {name}.fit takes no sample_weight"
-    return (
-        f"the {role} {name} fits a {type(learner).__name__}, whose fit takes no "
-        "sample_weight"
-    )
+    inner = type(learner).__name__
+    if _sub_learners(learner) or isinstance(learner, Pipeline):
+        return (
+            f"the {role} {name} fits a {inner}, which passes sample_weight on "
+            "only under metadata routing"
+        )
+    return f"the {role} {name} fits a {inner}, whose fit takes no sample_weight"
 
 
 def weights_of(sample_weight, rows):

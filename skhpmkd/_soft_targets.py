@@ -589,9 +589,9 @@ def fit_soft_student(
     else:
         reason = no_sample_weight(student, "student")
         warnings.warn(
-            f"{reason[0].upper()}{reason[1:]}, so it cannot learn soft targets; it is trained on their most likely class (the "
-            "label on labelled rows when alpha <= 0.5, the teacher's on transfer "
-            "rows) instead.",
+            f"{reason[0].upper()}{reason[1:]}, so it cannot learn soft targets; "
+            "it is trained on their most likely class (the label on labelled "
+            "rows when alpha <= 0.5, the teacher's on transfer rows) instead.",
             UserWarning,
         )
         fitted = student.fit(X, classes[np.argmax(soft_targets, axis=1)])

@@ -25,6 +25,7 @@ from sklearn.ensemble import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -43,7 +44,7 @@ from skhpmkd._soft_targets import (
     student_labels,
     untempered,
 )
-from skhpmkd._sample_weight import unweighted_learner
+from skhpmkd._sample_weight import _BAGGING_DRAWS_BY_WEIGHT, unweighted_learner
 from skhpmkd._students import SoftTargetClassifier
 
 
@@ -501,6 +502,8 @@ def _fitted_knn():
 
 _KNN, _LINEAR_SVC = KNeighborsClassifier(), LinearSVC()
 _PIPELINE = make_pipeline(StandardScaler(), _LINEAR_SVC)
+_SEARCH = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]})
+_KNN_SEARCH = GridSearchCV(_KNN, {"n_neighbors": [3, 5]})
 
 
 # Each model, the learner in it whose fit gets no weights (None: every one
@@ -514,7 +517,17 @@ _UNWEIGHTED_LEARNERS = [
     (CalibratedClassifierCV(_fitted_knn()), None, None),
     # Calibration gives a pipeline weights only under routing.
     (CalibratedClassifierCV(_PIPELINE), _PIPELINE, None),
-    (BaggingClassifier(_KNN), _KNN, _KNN),
+    # Bagging draws its rows by weight for an estimator without them (since
+    # scikit-learn 1.8; before, it refused them).
+    (BaggingClassifier(_KNN), *[None if _BAGGING_DRAWS_BY_WEIGHT else _KNN] * 2),
+    (
+        BaggingClassifier(make_pipeline(StandardScaler(), _KNN)),
+        *[None if _BAGGING_DRAWS_BY_WEIGHT else _KNN] * 2,
+    ),
+    (BaggingClassifier(CalibratedClassifierCV(_KNN)), _KNN, _KNN),
+    # A search, like a pipeline, passes weights on only under routing.
+    (CalibratedClassifierCV(_SEARCH), _SEARCH, None),
+    (CalibratedClassifierCV(_KNN_SEARCH), _KNN_SEARCH, _KNN),
     (AdaBoostClassifier(DecisionTreeClassifier()), None, None),
     # Stacking and voting take the weights through **fit_params.
     (StackingClassifier([("lr", LogisticRegression())]), None, None),
@@ -583,7 +596,8 @@ def test_a_voting_or_stacking_student_learns_soft_targets(ensemble):
         lr=make_pipeline(StandardScaler(), LogisticRegression())
     )
     message = (
-        f"{type(ensemble).__name__} fits a Pipeline, whose fit takes no sample_weight"
+        f"{type(ensemble).__name__} fits a Pipeline, which passes sample_weight on "
+        "only under metadata routing"
     )
     with pytest.warns(UserWarning, match=message):
         fit_soft_student(with_pipeline, X, teacher, y, np.arange(3))
@@ -638,7 +652,9 @@ def test_a_meta_estimator_student_learns_soft_targets_under_metadata_routing(nam
     for scaler in scalers:
         assert scaler.get_metadata_routing().fit.requests["sample_weight"] is False
     if name == "calibrated_pipeline":
-        with pytest.warns(UserWarning, match="fits a Pipeline, whose fit takes no"):
+        with pytest.warns(
+            UserWarning, match="fits a Pipeline, which passes sample_weight"
+        ):
             fit_soft_student(clone(student), X, proba, y, [0, 1])
         return
     plain = fit_soft_student(clone(student), X, proba, y, [0, 1])[0]
