@@ -201,9 +201,12 @@ def _weights(column, name, path):
 
     where = f"The weight column {name!r} of {path!r}"
     numbers = pd.to_numeric(column, errors="coerce")
-    text = column[numbers.isna() & column.notna()]
-    if pd.api.types.is_bool_dtype(column) or len(text):
-        example = column.iloc[0] if len(text) == 0 else text.iloc[0]
+    # True and False are not weights, also where an empty cell in a dropped
+    # row made the column one of mixed values.
+    flags = column.map(lambda value: isinstance(value, (bool, np.bool_)))
+    text = column[(numbers.isna() & column.notna()) | flags]
+    if len(text):
+        example = text.iloc[0]
         example = example.item() if isinstance(example, np.generic) else example
         raise CLIError(
             f"{where} is not numeric (e.g. {example!r}); give a column of "

@@ -415,6 +415,12 @@ def _weight_cases():
         (replace("heavy"), "w", "The weight column 'w' of"),
         (replace("heavy"), "w", "is not numeric (e.g. 'heavy')"),
         (content(["True", "False"] * 20), "w", "is not numeric (e.g. True)"),
+        # The one empty weight is in a row without a target, which is dropped.
+        (
+            content(["True", "False"] * 20) + "99,,\n",
+            "w",
+            "is not numeric (e.g. True)",
+        ),
         (replace("-1.5"), "w", "has 1 row with a negative weight (e.g. -1.5)"),
         (replace(""), "w", "has 1 row with a missing weight (an empty cell or NaN)"),
         (content(["nan"] * 3 + good[3:]), "w", "has 3 rows with a missing weight"),
