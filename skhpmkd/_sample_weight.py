@@ -59,8 +59,7 @@ def _unweighted(learner):
         return None  # fitted by the user: its fit does nothing
     if _fit_takes_sample_weight(learner):
         return _unweighted_inside(learner)
-    routers = _sub_learners(learner) or isinstance(learner, Pipeline)
-    if routers and get_config()["enable_metadata_routing"]:
+    if _is_router(learner) and get_config()["enable_metadata_routing"]:
         # A pipeline or a search passes routed weights on to its learners.
         if isinstance(learner, Pipeline):
             return _unweighted(learner.steps[-1][1])
@@ -80,6 +79,12 @@ def _unweighted_inside(estimator):
     return None
 
 
+def _is_router(learner):
+    """Whether ``learner`` (a pipeline, a search) fits learners of its own, to
+    which it passes routed weights on."""
+    return isinstance(learner, Pipeline) or bool(_sub_learners(learner))
+
+
 def _sub_learners(estimator):
     """The estimators ``estimator`` fits, from its learner parameters."""
     params = estimator.get_params(deep=False)
@@ -95,7 +100,7 @@ def no_sample_weight(estimator, role):
     if learner is estimator:
         return f"the {role} {name}.fit takes no sample_weight"
     inner = type(learner).__name__
-    if _sub_learners(learner) or isinstance(learner, Pipeline):
+    if _is_router(learner):
         return (
             f"the {role} {name} fits a {inner}, which passes sample_weight on "
             "only under metadata routing"
