@@ -467,10 +467,9 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
         file=out,
     )
     if sample_weight is not None:
-        name = getattr(args, "sample_weight", None)
         print(
-            "The fits and the test metrics are weighted by "
-            + ("the given row weights." if name is None else f"the column {name!r}."),
+            "The fits and the test metrics are weighted by the column "
+            f"{args.sample_weight!r}.",
             file=out,
         )
     print_table(rows, out)
