@@ -12,8 +12,14 @@ from sklearn.utils.validation import has_fit_parameter
 
 # The parameters through which scikit-learn's meta-estimators (calibration,
 # bagging, boosting, stacking, voting, searches) hand the row weights to the
-# learners they fit.
-_SUB_LEARNER_PARAMS = ("estimator", "base_estimator", "estimators", "final_estimator")
+# learners they fit; gradient boosting fits its ``init`` estimator with them.
+_SUB_LEARNER_PARAMS = (
+    "estimator",
+    "base_estimator",
+    "estimators",
+    "final_estimator",
+    "init",
+)
 
 # Since scikit-learn 1.8 bagging draws its rows in proportion to the weights
 # when its estimator's fit takes none; before, it refused them.

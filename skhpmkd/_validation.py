@@ -1,6 +1,7 @@
 """Whether the models users pass in give class probabilities."""
 
 from sklearn.ensemble import StackingClassifier
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import HasMethods
 
@@ -10,7 +11,8 @@ def has_predict_proba(estimator):
 
     A :class:`~sklearn.ensemble.StackingClassifier` whose ``final_estimator``
     is None (its default) shows ``predict_proba`` only once fitted, when its
-    final estimator is a logistic regression; so does a pipeline ending in one.
+    final estimator is a logistic regression; so does a pipeline ending in one,
+    and a search among them.
 
     Examples
     --------
@@ -23,6 +25,11 @@ def has_predict_proba(estimator):
     """
     if isinstance(estimator, Pipeline) and estimator.steps:
         return has_predict_proba(estimator.steps[-1][1])
+    if isinstance(estimator, BaseSearchCV) and not hasattr(
+        estimator, "best_estimator_"
+    ):
+        # An unfitted search has the methods of the estimator it will refit.
+        return bool(estimator.refit) and has_predict_proba(estimator.estimator)
     if isinstance(estimator, StackingClassifier) and estimator.final_estimator is None:
         return True
     return hasattr(estimator, "predict_proba")

@@ -539,6 +539,10 @@ _UNWEIGHTED_LEARNERS = [
         _KNN,
     ),
     (VotingClassifier([("lr", LogisticRegression()), ("x", "drop")]), None, None),
+    # Gradient boosting fits its init estimator with the weights.
+    (GradientBoostingClassifier(init=_KNN), _KNN, _KNN),
+    (GradientBoostingClassifier(init=LogisticRegression()), None, None),
+    (GradientBoostingClassifier(init="zero"), None, None),
 ]
 
 
@@ -549,16 +553,29 @@ def test_the_learner_that_would_get_no_weights_is_found(model, plain, routed):
         assert unweighted_learner(model) is routed
 
 
-def test_a_calibrated_student_whose_learner_takes_no_weights_learns_the_top_class():
-    """The kNN would get every duplicated row unweighted: it learns the most
-    likely class instead, with skhpmkd's warning, not scikit-learn's."""
+@pytest.mark.parametrize(
+    "student",
+    [
+        CalibratedClassifierCV(KNeighborsClassifier(), cv=3),
+        # scikit-learn would refuse the weights for the init estimator.
+        GradientBoostingClassifier(
+            n_estimators=5, init=KNeighborsClassifier(), random_state=0
+        ),
+    ],
+    ids=["calibrated", "boosting"],
+)
+def test_a_student_whose_learner_takes_no_weights_learns_the_top_class(student):
+    """The kNN would get every duplicated row unweighted (or, in boosting,
+    refuse them): the student learns the most likely class instead, with
+    skhpmkd's warning, not scikit-learn's."""
     X, y, teacher = _task()
-    student = CalibratedClassifierCV(KNeighborsClassifier(), cv=3)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fitted, _ = fit_soft_student(clone(student), X, teacher, y, np.arange(3))
     messages = [str(warning.message) for warning in caught]
-    expected = "The student CalibratedClassifierCV fits a KNeighborsClassifier, whose"
+    expected = (
+        f"The student {type(student).__name__} fits a KNeighborsClassifier, whose"
+    )
     assert any(message.startswith(expected) for message in messages)
     assert not any("does not appear to accept" in message for message in messages)
     direct = clone(student).fit(

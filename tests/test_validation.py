@@ -4,6 +4,7 @@ import pytest
 from sklearn.datasets import load_wine
 from sklearn.ensemble import StackingClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
@@ -29,11 +30,19 @@ def _stack(final_estimator=None):
     )
 
 
+def _search(estimator, refit=True):
+    return GridSearchCV(estimator, {"cv": [2, 3]}, cv=2, refit=refit)
+
+
 @pytest.mark.parametrize(
     "estimator, expected",
     [
         (_stack(), True),  # a logistic regression once fitted
         (make_pipeline(StandardScaler(), _stack()), True),
+        (_search(_stack()), True),
+        (_search(make_pipeline(StandardScaler(), _stack())), True),
+        (_search(_stack(LinearSVC())), False),
+        (_search(_stack(), refit=False), False),  # nothing to predict with
         (_stack(LogisticRegression()), True),
         (_stack(LinearSVC()), False),
         (make_pipeline(StandardScaler(), _stack(LinearSVC())), False),
@@ -45,10 +54,12 @@ def test_has_predict_proba(estimator, expected):
     assert has_predict_proba(estimator) is expected
 
 
-def test_the_default_stack_shows_predict_proba_once_fitted():
-    stack = _stack()
-    assert not hasattr(stack, "predict_proba")
-    assert hasattr(stack.fit(*load_wine(return_X_y=True)), "predict_proba")
+@pytest.mark.parametrize("estimator", [_stack(), _search(_stack())])
+def test_the_default_stack_shows_predict_proba_once_fitted(estimator):
+    assert not hasattr(estimator, "predict_proba")
+    fitted = estimator.fit(*load_wine(return_X_y=True))
+    assert hasattr(fitted, "predict_proba")
+    assert has_predict_proba(fitted)
 
 
 _ROLES = {
@@ -62,6 +73,9 @@ _ROLES = {
         [("stack", _stack()), ("tree", DecisionTreeClassifier(max_depth=3))]
     ),
     "hpmkd teacher": lambda: HPMKDClassifier(_stack(), students=["dt"], budget=2),
+    "hpmkd teacher search": lambda: HPMKDClassifier(
+        _search(_stack()), students=["dt"], budget=2
+    ),
     "hpmkd student": lambda: HPMKDClassifier(students=[_stack()], budget=2),
 }
 
