@@ -330,7 +330,7 @@ def check_output(path, inputs=()):
         target = os.path.abspath(target)
         if os.path.isdir(target):
             raise CLIError(f"--output {target!r} is a directory; give a file name.")
-        if any(os.path.abspath(source) == target for source in inputs):
+        if any(_same_file(source, target) for source in inputs):
             raise CLIError(
                 f"--output {target!r} is the input file; give another file name."
             )
@@ -341,6 +341,17 @@ def check_output(path, inputs=()):
             raise CLIError(
                 f"--output {target!r} cannot be written: {folder!r} is not writable."
             )
+
+
+def _same_file(source, target):
+    """Whether writing ``target`` would overwrite ``source``: the same path, or
+    a link to it (symbolic or hard)."""
+    if os.path.abspath(source) == target:
+        return True
+    try:
+        return os.path.samefile(source, target)
+    except OSError:  # one of them does not exist
+        return False
 
 
 def save_student(student, path, encoder=None):

@@ -1,6 +1,7 @@
 """The ``skhpmkd`` command line: demo, distill, and its error messages."""
 
 import importlib.util
+import os
 import subprocess
 import sys
 
@@ -133,6 +134,13 @@ def test_output_problems_are_found_before_the_fit(tmp_path, capsys, monkeypatch)
     arguments = ["distill", str(data), "--target", "label", "--output", "data.csv"]
     assert main(arguments) == 2
     assert "is the input file" in capsys.readouterr().err
+    # So is a link to it: saving through it would overwrite the data.
+    os.symlink(data, tmp_path / "soft.joblib")
+    os.link(data, tmp_path / "hard.joblib")
+    for link in ("soft.joblib", "hard.joblib"):
+        arguments[-1] = link
+        assert main(arguments) == 2
+        assert "is the input file" in capsys.readouterr().err
     assert data.read_text().startswith("a,label")
     if importlib.util.find_spec("skops") is not None:
         # The skops copy next to a joblib file is checked too.
