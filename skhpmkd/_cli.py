@@ -61,7 +61,8 @@ def read_csv(path, target, weight=None):
     Text columns with at most ``MAX_CATEGORIES`` distinct values are
     ordinal-encoded. In the target column only an empty cell is missing (a
     label such as ``NA`` or ``None`` is a class); rows without a target are
-    dropped.
+    dropped, and float labels that pandas read for such a cell in a column of
+    integers are integers again.
 
     Parameters
     ----------
@@ -120,7 +121,7 @@ def read_csv(path, target, weight=None):
     if target not in frame.columns:
         raise CLIError(
             f"The target column {target!r} is not in {path!r}; its columns are "
-            f"{list(frame.columns)}."
+            f"{list(frame.columns)}.{_separator_hint(frame.columns)}"
         )
     if weight is not None:
         if weight == target:
@@ -142,6 +143,8 @@ def read_csv(path, target, weight=None):
     if frame.empty:
         raise CLIError(f"The target column {target!r} of {path!r} has no values.")
     y = frame.pop(target).to_numpy()
+    if len(frame) < n_rows:
+        y = _integer_labels(y)
     sample_weight = None
     if weight is not None:
         sample_weight = _weights(frame.pop(weight), weight, path)
@@ -186,6 +189,36 @@ def read_csv(path, target, weight=None):
         names = list(frame.columns)
     X = np.asarray(X, dtype=float)
     return X, y, names, encoder, n_rows - len(frame), sample_weight
+
+
+def _separator_hint(columns):
+    """A hint for a file read as one column because it is not comma-separated,
+    or ``""``."""
+    if len(columns) != 1:
+        return ""
+    name = str(columns[0])
+    count, separator = max((name.count(sep), sep) for sep in (";", "\t"))
+    if not count:
+        return ""
+    separator = "';'" if separator == ";" else "tabs"
+    return (
+        f" The file seems to be separated by {separator}, but skhpmkd reads "
+        "comma-separated files: save it with commas."
+    )
+
+
+def _integer_labels(y):
+    """``y`` as int64 if its labels are floats that are all whole numbers.
+
+    An empty cell makes pandas read a column of integers as floats; once the
+    rows of the empty cells are dropped, the labels are the file's integers.
+    Floats beyond 2**53, which need not be the file's integers, are kept.
+    """
+    if y.dtype.kind != "f" or not np.all(np.abs(y) <= 2**53):
+        return y
+    if not np.all(y == np.round(y)):
+        return y
+    return y.astype(np.int64)
 
 
 def _weights(column, name, path):

@@ -267,6 +267,58 @@ def test_labels_pandas_reads_as_missing_are_classes(tmp_path, capsys):
     assert sorted(joblib.load(output).classes_) == ["High", "NA", "None"]
 
 
+def test_integer_labels_stay_integers_after_an_empty_target_cell(tmp_path, capsys):
+    # The empty cell makes pandas read the labels as floats; the student must
+    # still have the file's integer classes.
+    pd = pytest.importorskip("pandas")
+    path, output = tmp_path / "iris.csv", tmp_path / "student.joblib"
+    _iris_csv(path, [0, 1, 2])
+    with path.open("a") as file:
+        file.write("5.0,3.0,1.5,0.2,\n")
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    assert main([*arguments, "--output", str(output)]) == 0
+    captured = capsys.readouterr()
+    assert "dropped 1 row with an empty 'label' cell" in captured.err
+    assert "3 classes" in captured.out
+    student = joblib.load(output)
+    assert student.classes_.dtype.kind == "i"
+    assert student.classes_.tolist() == [0, 1, 2]
+    rows = pd.read_csv(path).dropna().drop(columns="label")
+    predictions = student.predict(rows)
+    assert predictions.dtype.kind == "i"
+    assert set(predictions.tolist()) <= {0, 1, 2}
+    # Labels that are not whole numbers are still refused as continuous.
+    _iris_csv(path, [0.5, 1.5, 2.5])
+    with path.open("a") as file:
+        file.write("5.0,3.0,1.5,0.2,\n")
+    assert main([*arguments, "--output", str(output)]) == 2
+    assert "holds continuous values (e.g. 0.5)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("separator, name", [(";", "';'"), ("\t", "tabs")])
+def test_a_file_not_separated_by_commas_gets_a_hint(tmp_path, capsys, separator, name):
+    pytest.importorskip("pandas")
+    path = tmp_path / "data.csv"
+    rows = [["a", "b", "label"]] + [
+        [str(i), str(i % 3), "xy"[i % 2]] for i in range(20)
+    ]
+    path.write_text("".join(separator.join(row) + "\n" for row in rows))
+    assert main(["distill", str(path), "--target", "label", *LIGHT]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skhpmkd: error: The target column 'label' is not in")
+    assert (
+        f"The file seems to be separated by {name}, but skhpmkd reads "
+        "comma-separated files" in err
+    )
+    assert "Traceback" not in err
+    # A one-column file without such a separator gets no hint.
+    path.write_text("a\n1\n2\n")
+    assert main(["distill", str(path), "--target", "label", *LIGHT]) == 2
+    err = capsys.readouterr().err
+    assert "its columns are ['a']." in err
+    assert "seems to be separated" not in err
+
+
 def test_a_numeric_csv_gives_a_student_that_checks_its_columns(tmp_path, capsys):
     pd = pytest.importorskip("pandas")
     path, output = tmp_path / "iris.csv", tmp_path / "student.joblib"
