@@ -125,6 +125,23 @@ def _dict_teacher_names(teacher_probas, teacher_names):
     return teacher_names
 
 
+def _check_teacher_names(teacher_names, n_teachers):
+    """``teacher_names`` as a list of one name per teacher; default names for None."""
+    if teacher_names is None:
+        return [f"teacher_{i}" for i in range(n_teachers)]
+    if isinstance(teacher_names, str):
+        raise ValueError(
+            "teacher_names must be a list of names, one per teacher; got the "
+            f"string {teacher_names!r}."
+        )
+    teacher_names = list(teacher_names)
+    if len(teacher_names) != n_teachers:
+        raise ValueError(
+            f"Got {len(teacher_names)} teacher names for {n_teachers} teachers."
+        )
+    return teacher_names
+
+
 def _check_teachers(teacher_probas):
     """Teacher probabilities as one (n_teachers, n_samples, n_classes) array."""
     if isinstance(teacher_probas, dict):
@@ -324,8 +341,8 @@ def fidelity_report(
     student_proba : array-like of shape (n_samples, n_classes)
         Probability rows of the student.
     teacher_names : list of str, default=None
-        Names of the teachers; the dict keys, or ``teacher_0``, ... when
-        ``None``.
+        Names of the teachers, one per teacher (a single string is refused);
+        the dict keys, or ``teacher_0``, ... when ``None``.
     weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
         Teacher weights of the centroid; uniform when ``None``.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -355,13 +372,9 @@ def fidelity_report(
     [0.5108, 0.0]
     """
     teacher_names = _dict_teacher_names(teacher_probas, teacher_names)
-    if teacher_names is None:
-        teacher_names = [f"teacher_{i}" for i in range(len(teacher_probas))]
+    # Read once: teacher_probas may be a generator.
     probas = _check_teachers(teacher_probas)
-    if len(teacher_names) != len(probas):
-        raise ValueError(
-            f"Got {len(teacher_names)} teacher names for {len(probas)} teachers."
-        )
+    teacher_names = _check_teacher_names(teacher_names, len(probas))
     individual = individual_fidelity(probas, student_proba, sample_weight=sample_weight)
     center = centroid(probas, weights=weights)
     return {

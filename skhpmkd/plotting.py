@@ -5,8 +5,11 @@ imported only when a plot is drawn.
 """
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from .metrics import (
+    _check_teacher_names,
+    _check_teachers,
     _dict_teacher_names,
     centroid_fidelity,
     individual_fidelity,
@@ -31,24 +34,42 @@ def _axes(ax):
 
 
 def _names(teacher_names, n_teachers):
-    if teacher_names is None:
-        return [f"teacher_{i}" for i in range(n_teachers)]
-    if len(teacher_names) != n_teachers:
-        raise ValueError(
-            f"Got {len(teacher_names)} teacher names for {n_teachers} teachers."
-        )
-    return [str(name) for name in teacher_names]
+    return [str(name) for name in _check_teacher_names(teacher_names, n_teachers)]
+
+
+def _check_values(values, name, shape, ndim):
+    """``values`` as a float array of one of the ``ndim``, with no empty axis."""
+    array = np.asarray(values, dtype=float)
+    if array.ndim not in ndim or 0 in array.shape:
+        raise ValueError(f"{name} must have shape {shape}; got shape {array.shape}.")
+    return array
+
+
+def _is_multi_teacher(estimator):
+    return hasattr(estimator, "teacher_proba") and hasattr(estimator, "teacher_weights")
 
 
 def _multi_teacher(estimator):
-    """The fitted multi-teacher estimator itself, or the teacher of a distiller."""
-    for candidate in (estimator, getattr(estimator, "teacher_", None)):
-        if hasattr(candidate, "teacher_proba") and hasattr(candidate, "teacher_names_"):
-            return candidate
+    """The fitted multi-teacher estimator itself, or the teacher of a distiller.
+
+    Raises ``NotFittedError`` for an unfitted multi-teacher estimator or
+    distiller and ``ValueError`` for any other estimator.
+    """
+    if _is_multi_teacher(estimator):
+        check_is_fitted(estimator)
+        return estimator
+    teacher = getattr(estimator, "teacher_", None)
+    if _is_multi_teacher(teacher):
+        return teacher
+    got = type(estimator).__name__
+    if teacher is not None:
+        got = f"a {got} whose teacher_ is a {type(teacher).__name__}"
+    elif hasattr(estimator, "teacher") or hasattr(estimator, "teachers"):
+        # A distiller: its teacher_ is only known once it is fitted.
+        check_is_fitted(estimator)
     raise ValueError(
-        f"{type(estimator).__name__} is neither a fitted "
-        "AttentionMultiTeacherClassifier nor a fitted distiller whose teacher_ is "
-        "one."
+        "estimator must be an AttentionMultiTeacherClassifier or a distiller "
+        f"whose teacher_ is one; got {got}."
     )
 
 
@@ -106,8 +127,10 @@ class TeacherWeightsDisplay:
         display : TeacherWeightsDisplay
             This display, with ``ax_`` and ``figure_`` set.
         """
+        weights = _check_values(
+            self.weights, "weights", "(n_samples, n_teachers) or (n_teachers,)", (1, 2)
+        )
         ax = _axes(ax)
-        weights = np.asarray(self.weights, dtype=float)
         names = _names(self.teacher_names, weights.shape[-1])
         positions = np.arange(1, len(names) + 1)
         if weights.ndim == 2:
@@ -207,8 +230,15 @@ class TeacherFidelityDisplay:
         display : TeacherFidelityDisplay
             This display, with ``ax_`` and ``figure_`` set.
         """
+        fidelity = _check_values(
+            self.individual_fidelity, "individual_fidelity", "(n_teachers,)", (1,)
+        )
+        if self.centroid_fidelity is not None and np.ndim(self.centroid_fidelity):
+            raise ValueError(
+                "centroid_fidelity must be a float or None; got shape "
+                f"{np.shape(self.centroid_fidelity)}."
+            )
         ax = _axes(ax)
-        fidelity = np.asarray(self.individual_fidelity, dtype=float)
         names = _names(self.teacher_names, len(fidelity))
         positions = np.arange(len(names))
         ax.bar(positions, fidelity, label="KL(teacher || student)")
@@ -250,10 +280,13 @@ class TeacherFidelityDisplay:
         -------
         display : TeacherFidelityDisplay
         """
+        teacher_names = _dict_teacher_names(teacher_probas, teacher_names)
+        # Read once: teacher_probas may be a generator.
+        probas = _check_teachers(teacher_probas)
         return cls(
-            individual_fidelity(teacher_probas, student_proba),
-            teacher_names=_dict_teacher_names(teacher_probas, teacher_names),
-            centroid_fidelity=centroid_fidelity(teacher_probas, student_proba),
+            individual_fidelity(probas, student_proba),
+            teacher_names=teacher_names,
+            centroid_fidelity=centroid_fidelity(probas, student_proba),
         ).plot(ax=ax, title=title)
 
     @classmethod
@@ -347,8 +380,13 @@ class PairwiseDiversityDisplay:
         display : PairwiseDiversityDisplay
             This display, with ``ax_``, ``figure_`` and ``im_`` set.
         """
+        shape = "(n_teachers, n_teachers)"
+        matrix = _check_values(self.pairwise_kl, "pairwise_kl", shape, (2,))
+        if matrix.shape[0] != matrix.shape[1]:
+            raise ValueError(
+                f"pairwise_kl must have shape {shape}; got shape {matrix.shape}."
+            )
         ax = _axes(ax)
-        matrix = np.asarray(self.pairwise_kl, dtype=float)
         names = _names(self.teacher_names, len(matrix))
         self.im_ = ax.imshow(matrix, cmap=cmap)
         ax.figure.colorbar(self.im_, ax=ax, label="KL(row || column)")

@@ -135,6 +135,20 @@ def test_fidelity_report_rejects_wrong_number_of_names():
         fidelity_report(TEACHERS, S, teacher_names=["a", "b"])
 
 
+@pytest.mark.parametrize("names, teachers", [("abc", TEACHERS), ("a", TEACHERS[:1])])
+def test_fidelity_report_rejects_a_string_of_names(names, teachers):
+    with pytest.raises(ValueError, match="teacher_names must be a list of names"):
+        fidelity_report(teachers, S, teacher_names=names)
+
+
+def test_fidelity_report_accepts_a_generator_of_teachers():
+    report = fidelity_report((proba for proba in TEACHERS), S)
+    expected = fidelity_report(TEACHERS, S)
+    assert report["teachers"] == expected["teachers"]
+    assert report["centroid_fidelity"] == pytest.approx(expected["centroid_fidelity"])
+    assert_allclose(report["pairwise_kl"], expected["pairwise_kl"])
+
+
 def test_zero_predicted_probability_is_clipped_as_documented():
     # KL would be infinite; the prediction is clipped at 1e-12.
     kl = kl_divergence([[0.5, 0.5]], [[1.0, 0.0]])

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier
@@ -33,8 +34,12 @@ def close_figures():
 @pytest.fixture(scope="module")
 def fitted():
     X, y = make_classification(
-        n_samples=150, n_features=6, n_informative=4, n_classes=3,
-        n_clusters_per_class=1, random_state=0,
+        n_samples=150,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
+        n_clusters_per_class=1,
+        random_state=0,
     )
     teachers = [
         ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
@@ -111,7 +116,9 @@ def test_dict_keys_name_the_teachers_as_in_fidelity_report():
         assert display.teacher_names == ["forest", "boost"]
     labels = [label.get_text() for label in diversity.ax_.get_xticklabels()]
     assert labels == ["forest", "boost"]
-    named = PairwiseDiversityDisplay.from_predictions(teachers, teacher_names=["a", "b"])
+    named = PairwiseDiversityDisplay.from_predictions(
+        teachers, teacher_names=["a", "b"]
+    )
     assert named.teacher_names == ["a", "b"]
 
 
@@ -121,9 +128,80 @@ def test_displays_reject_other_estimators(fitted):
         TeacherWeightsDisplay.from_estimator(LogisticRegression(), X)
 
 
+@pytest.mark.parametrize(
+    "from_estimator",
+    [
+        TeacherWeightsDisplay.from_estimator,
+        TeacherFidelityDisplay.from_estimator,
+        PairwiseDiversityDisplay.from_estimator,
+    ],
+)
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        AttentionMultiTeacherClassifier(),
+        TemperatureScheduledDistiller(AttentionMultiTeacherClassifier()),
+    ],
+    ids=["multi_teacher", "distiller"],
+)
+def test_displays_refuse_an_unfitted_estimator(fitted, from_estimator, estimator):
+    X, _, _ = fitted
+    with pytest.raises(NotFittedError):
+        from_estimator(estimator, X)
+
+
+def test_displays_reject_a_distiller_of_a_single_teacher(fitted):
+    X, _, _ = fitted
+    y = np.arange(len(X)) % 2
+    distiller = TemperatureScheduledDistiller(
+        LogisticRegression(), DecisionTreeClassifier(max_depth=2), cv=3
+    ).fit(X, y)
+    with pytest.raises(ValueError, match="whose teacher_ is a LogisticRegression"):
+        TeacherWeightsDisplay.from_estimator(distiller)
+
+
 def test_display_rejects_wrong_number_of_names():
     with pytest.raises(ValueError, match="2 teacher names for 3 teachers"):
         TeacherWeightsDisplay([0.2, 0.3, 0.5], teacher_names=["a", "b"]).plot()
+
+
+def test_display_rejects_a_string_of_names():
+    with pytest.raises(ValueError, match="teacher_names must be a list of names"):
+        TeacherWeightsDisplay([0.5, 0.5], teacher_names="ab").plot()
+
+
+@pytest.mark.parametrize(
+    "display, message",
+    [
+        (TeacherWeightsDisplay(np.full((2, 2, 2), 0.5)), r"weights .* \(2, 2, 2\)"),
+        (TeacherWeightsDisplay([]), r"weights .* got shape \(0,\)"),
+        (TeacherFidelityDisplay(np.ones((2, 2))), r"individual_fidelity .* \(2, 2\)"),
+        (
+            TeacherFidelityDisplay([0.1, 0.2], centroid_fidelity=[0.1, 0.2]),
+            r"centroid_fidelity must be a float .* \(2,\)",
+        ),
+        (PairwiseDiversityDisplay(np.ones((2, 3))), r"pairwise_kl .* \(2, 3\)"),
+        (PairwiseDiversityDisplay(np.ones(3)), r"pairwise_kl .* got shape \(3,\)"),
+    ],
+)
+def test_displays_reject_values_of_the_wrong_shape(display, message):
+    with pytest.raises(ValueError, match=message):
+        display.plot()
+
+
+def test_from_predictions_reads_a_generator_of_teachers_once():
+    teachers = [[[0.5, 0.5]], [[0.9, 0.1]]]
+    fidelity = TeacherFidelityDisplay.from_predictions(
+        (proba for proba in teachers), [[0.8, 0.2]]
+    )
+    assert_allclose(
+        fidelity.individual_fidelity, individual_fidelity(teachers, [[0.8, 0.2]])
+    )
+    assert fidelity.centroid_fidelity == pytest.approx(
+        centroid_fidelity(teachers, [[0.8, 0.2]])
+    )
+    diversity = PairwiseDiversityDisplay.from_predictions(p for p in teachers)
+    assert_allclose(diversity.pairwise_kl, pairwise_kl(teachers))
 
 
 def test_plotting_without_matplotlib(monkeypatch):
