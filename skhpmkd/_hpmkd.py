@@ -172,7 +172,9 @@ def _count_teacher_fits(teacher, fitted, n_splits):
     """Models fitted for ``teacher``, given what it became: ``fitted``."""
     if isinstance(teacher, FrozenEstimator):
         return 0
-    if hasattr(teacher, "teachers") and hasattr(teacher, "fit_transform"):
+    if isinstance(teacher, HPMKDClassifier):
+        return fitted.n_models_fitted_  # fitted once: its targets are out-of-fold
+    if isinstance(teacher, AttentionMultiTeacherClassifier):
         return sum(
             _count_teacher_fits(t, f, n_splits)
             for (_, t), f in zip(
@@ -621,7 +623,8 @@ class HPMKDClassifier(
                     )
                 name, estimator = student, None
             elif (
-                not isinstance(student, type)
+                hasattr(student, "fit")
+                and not isinstance(student, type)
                 and is_classifier(student)
                 and has_predict_proba(student)
             ):
@@ -801,6 +804,14 @@ class HPMKDClassifier(
                 f"in {folder!r}, which must be a folder it may write (or set "
                 f"update_memory=False to only read it)."
             )
+        if self.update_memory:
+            for file, what in ((real, "it is"), (f"{real}.lock", "its lock is")):
+                if os.path.exists(file) and not os.access(file, os.W_OK):
+                    raise ValueError(
+                        f"warm_start_memory {path!r} cannot be written: {what} "
+                        f"a file this user may not write, {file!r}; set "
+                        "update_memory=False to only read it."
+                    )
         return load_records(path)
 
     def _memory_scoring(self, weighted):

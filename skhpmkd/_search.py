@@ -467,18 +467,33 @@ def unmet_bounds(sizes, latencies, settings):
     """For an error when no student meets the bounds of ``settings``.
 
     Returns the parameter names of the bounds, the bounds as text and, for
-    each, the best that ``sizes`` or ``latencies`` reached, as text.
+    each, the best that ``sizes`` or ``latencies`` reached, as text: the
+    bounds that no student meets, or every bound when each is met by some
+    student but none meets them all.
     """
-    names, bounds, best = [], [], []
+    unmet = []
     if settings["max_size"] is not None:
-        names.append("max_student_size")
-        bounds.append(f"max_student_size={settings['max_size']} nodes")
-        best.append(f"the smallest has size {min(sizes)}")
+        unmet.append(
+            (
+                min(sizes) > settings["max_size"],
+                "max_student_size",
+                f"max_student_size={settings['max_size']} nodes",
+                f"the smallest has size {min(sizes)}",
+            )
+        )
     if settings["max_latency"] is not None:
-        names.append("max_latency")
-        bounds.append(f"max_latency={settings['max_latency']} s per 1,000 rows")
-        best.append(f"the fastest takes {min(latencies):.3g} s")
-    return names, bounds, best
+        unmet.append(
+            (
+                min(latencies) > settings["max_latency"],
+                "max_latency",
+                f"max_latency={settings['max_latency']} s per 1,000 rows",
+                f"the fastest takes {min(latencies):.3g} s",
+            )
+        )
+    if any(alone for alone, *_ in unmet):
+        unmet = [bound for bound in unmet if bound[0]]
+    _, names, bounds, best = zip(*unmet)
+    return list(names), list(bounds), list(best)
 
 
 def _evaluate_job(student, data, rows, config, resource, settings):

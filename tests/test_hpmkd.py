@@ -160,6 +160,15 @@ def test_several_teachers_are_fused_unless_switched_off(three_class):
     assert isinstance(single.teacher_, RandomForestClassifier)
 
 
+def test_an_hpmkd_teacher_is_fitted_once_and_counted_whole(three_class):
+    # Its fit_transform gives its own teacher's out-of-fold targets.
+    inner = _light(teachers=DecisionTreeClassifier(max_depth=3), budget=1)
+    model = _light(teachers=inner, budget=2).fit(*three_class)
+    assert isinstance(model.teacher_, HPMKDClassifier)
+    assert model.n_teacher_fits_ == model.teacher_.n_models_fitted_ > 1
+    assert model.predict_proba(three_class[0]).shape == (len(three_class[1]), 3)
+
+
 def test_frozen_teacher_is_not_refitted(three_class):
     X, y = three_class
     teacher = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)
@@ -442,6 +451,8 @@ def test_verbose_prints_one_line_per_stage(three_class, capsys):
         (dict(students=[]), "students must be a non-empty list"),
         (dict(students=["dt", "lr", "dt"]), "lists the family 'dt' twice"),
         (dict(students=[LogisticRegression, "dt"]), "Every student must be"),
+        (dict(students=["lr", None]), "Every student must be .*; got None"),
+        (dict(students=["lr", {"C": 1}]), "Every student must be"),
         (dict(teachers=[]), "teachers must be a classifier or a non-empty list"),
         (dict(teachers=[RandomForestClassifier()]), "list of \\(name, classifier\\)"),
         (dict(augment_method="gauss"), "'augment_method' parameter .* Got 'gauss'"),
@@ -578,9 +589,12 @@ def test_default_teacher_and_students_accept_missing_values(three_class):
 
 def test_unreachable_size_bound_raises(three_class):
     with pytest.raises(
-        ValueError, match="No candidate student meets max_student_size=1"
-    ):
-        _light(students=["dt"], max_student_size=1, budget=2).fit(*three_class)
+        ValueError, match="No candidate student meets max_student_size=1 nodes:"
+    ) as error:
+        _light(students=["dt"], max_student_size=1, max_latency=10.0, budget=2).fit(
+            *three_class
+        )
+    assert "max_latency" not in str(error.value)  # every student is fast enough
 
 
 def test_chain_distils_the_winner_through_assistants(three_class):

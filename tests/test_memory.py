@@ -433,6 +433,35 @@ def test_a_memory_that_may_only_be_read_warm_starts_without_saving(
             HPMKDClassifier(**params, update_memory=update).fit(X, y)
 
 
+@pytest.mark.parametrize("suffix, what", [("", "it is"), (".lock", "its lock is")])
+def test_a_memory_or_lock_this_user_may_not_write_is_refused_first(
+    tmp_path, monkeypatch, suffix, what
+):
+    # Another user's read-only memory, or the lock another user left: the
+    # folder may be written, but the save would fail (or replace their file)
+    # after the whole search.
+    if suffix and os.name != "posix":
+        pytest.skip("the lock uses fcntl")
+    X, y, path, params = _warm_start_task(tmp_path, 300, students=["dt"])
+    HPMKDClassifier(**params).fit(X, y)
+    saved = path.read_bytes()
+    import skhpmkd._hpmkd
+
+    access = skhpmkd._hpmkd.os.access
+    denied = os.path.realpath(path) + suffix
+    monkeypatch.setattr(
+        skhpmkd._hpmkd.os,
+        "access",
+        lambda file, mode: not (file == denied and mode & os.W_OK)
+        and access(file, mode),
+    )
+    teacherless = {**params, "teachers": _UnfittableTeacher()}
+    with pytest.raises(ValueError, match=f"cannot be written: {what} a file this"):
+        HPMKDClassifier(**teacherless).fit(X, y)
+    assert HPMKDClassifier(**params, update_memory=False).fit(X, y).warm_started_
+    assert path.read_bytes() == saved
+
+
 class _UnfittableTeacher(RandomForestClassifier):
     def fit(self, X, y, sample_weight=None):
         raise AssertionError("the teacher was fitted")

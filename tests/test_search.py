@@ -20,6 +20,7 @@ from skhpmkd._search import (
     family_student,
     fidelity_levels,
     halving_cost,
+    unmet_bounds,
     installed_families,
     nested_subsets,
     scale_rounds,
@@ -248,3 +249,24 @@ def test_ranked_results_lead_with_the_best():
         ("xgboost", 2),
         ("dt", 0),
     ]
+
+
+@pytest.mark.parametrize(
+    "max_size, max_latency, expected",
+    [
+        (5, 1.0, ["max_student_size"]),  # the latency bound is met
+        (50, 1e-5, ["max_latency"]),
+        (5, 1e-5, ["max_student_size", "max_latency"]),
+        # Each bound is met by one student, both by none: both are named.
+        (15, 1.5e-4, ["max_student_size", "max_latency"]),
+        (5, None, ["max_student_size"]),
+    ],
+)
+def test_unmet_bounds_names_the_bounds_no_student_meets(
+    max_size, max_latency, expected
+):
+    settings = {"max_size": max_size, "max_latency": max_latency}
+    names, bounds, best = unmet_bounds([10, 20], [2e-4, 1e-4], settings)
+    assert names == expected
+    assert len(bounds) == len(best) == len(expected)
+    assert all(bound.startswith(name) for name, bound in zip(names, bounds))
