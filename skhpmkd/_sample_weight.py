@@ -131,7 +131,7 @@ def check_fold_weights(sample_weight, splits, fitted):
         if not sample_weight[train].sum() > 0:
             raise ValueError(
                 f"Every one of the {len(train)} training rows of cross-validation "
-                f"fold {index} (of {len(splits)}) has sample_weight 0, so "
+                f"fold {index + 1} (of {len(splits)}) has sample_weight 0, so "
                 f"{fitted} cannot be fitted on it; give more rows a positive "
                 "weight, or pass folds (cv) that mix them."
             )

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
-from sklearn.utils.validation import has_fit_parameter
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from ._frames import same_columns, take_rows, with_feature_names
 from ._parallel import parallel_map
@@ -36,7 +36,16 @@ def seed_estimator(estimator, random_state):
 
 
 def check_frozen_classes(teacher, classes):
-    """Raise if a pre-fitted teacher was fitted on other classes than ``y``."""
+    """Raise if a pre-fitted teacher is not fitted, or was fitted on other
+    classes than ``y``."""
+    name = type(teacher.estimator).__name__
+    check_is_fitted(
+        teacher.estimator,
+        msg=(
+            f"The pre-fitted teacher (a FrozenEstimator of a {name}) is not fitted; "
+            "fit it before freezing it, or pass it unfrozen to be fitted here."
+        ),
+    )
     teacher_classes = np.asarray(teacher.classes_)
     if len(teacher_classes) != len(classes) or not np.array_equal(
         np.sort(teacher_classes), np.asarray(classes)
@@ -197,7 +206,29 @@ def shared_splits(cv, X, y):
             "cv must put every training row in exactly one test fold to give "
             f"out-of-fold soft targets; {int(np.sum(covered != 1))} rows are not."
         )
+    _warn_of_missing_classes(splits, y)
     return splits
+
+
+def _warn_of_missing_classes(splits, y):
+    """Warn if the training rows of a fold lack a class: its model cannot give
+    that class any probability on the fold's test rows."""
+    n_classes = len(np.unique(y))
+    short = [
+        index + 1
+        for index, (train, _) in enumerate(splits)
+        if len(np.unique(y[train])) < n_classes
+    ]
+    if short:
+        which, whose = ("fold", "its") if len(short) == 1 else ("folds", "their")
+        warnings.warn(
+            f"The training rows of cross-validation {which} "
+            f"{', '.join(map(str, short))} (of {len(splits)}) lack a class of the "
+            f"{n_classes}: the out-of-fold soft targets of {whose} test rows give "
+            "it probability 0. Give each class more rows than folds, or a "
+            "splitter that stratifies by class (an int cv does).",
+            UserWarning,
+        )
 
 
 def fit_teacher(

@@ -56,9 +56,7 @@ def _replace_teacher(estimator, bad, good):
 
 
 def _no_predict_proba(estimator, X, y):
-    return _replace_teacher(
-        estimator, LinearSVC(), DecisionTreeClassifier(max_depth=3)
-    )
+    return _replace_teacher(estimator, LinearSVC(), DecisionTreeClassifier(max_depth=3))
 
 
 def _other_classes(estimator, X, y):
@@ -78,6 +76,19 @@ def _extra_classes(estimator, X, y):
     if name == "teacher":
         return {name: full}
     return {name: [("full", full), ("also_full", full)]}
+
+
+def _unfitted_frozen(estimator, X, y):
+    unfitted = FrozenEstimator(LogisticRegression())
+    name, _ = _teacher_param(estimator)
+    if name == "teacher":
+        return {name: unfitted}
+    return {
+        name: [
+            ("full", FrozenEstimator(LogisticRegression().fit(X, y))),
+            ("unfitted", unfitted),
+        ]
+    }
 
 
 def _without_class_2(X, y):
@@ -138,6 +149,11 @@ CASES = {
         _without_class_2,
         _extra_classes,
         r"fitted on classes \[0, 1, 2\], but y has classes \[0, 1\]",
+    ),
+    "unfitted_frozen_teacher": (
+        lambda X, y: (X, y),
+        _unfitted_frozen,
+        r"a FrozenEstimator of a LogisticRegression\) is not fitted",
     ),
     "rare_class": (_rare_class, None, WORKS),
     "non_numeric_X": (

@@ -297,7 +297,7 @@ def test_a_fold_whose_training_rows_all_weigh_nothing_is_named(make, fitted):
     weight = np.ones(len(y))
     weight[halves[0]] = 0.0  # the training rows of the second fold
     message = (
-        r"Every one of the 89 training rows of cross-validation fold 1 \(of 2\) has "
+        r"Every one of the 89 training rows of cross-validation fold 2 \(of 2\) has "
         rf"sample_weight 0, so {fitted} cannot be fitted on it"
     )
     with pytest.raises(ValueError, match=message):

@@ -1,5 +1,7 @@
 """How teachers are fitted and asked: cross-fitting, columns, probability checks."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -16,7 +18,7 @@ from sklearn.ensemble import (
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -255,7 +257,9 @@ def test_teachers_get_the_dataframe_with_its_dtypes(build):
     hgb = HistGradientBoostingClassifier(max_iter=10, random_state=0)
     model = build(hgb).fit(categorical, y)
     teachers = getattr(model, "teachers_", None) or [model.teacher_]
-    assert all(teacher.is_categorical_.tolist() == [True, False] for teacher in teachers)
+    assert all(
+        teacher.is_categorical_.tolist() == [True, False] for teacher in teachers
+    )
     assert list(model.feature_names_in_) == ["c", "x"]
 
     strings = pd.DataFrame({"c": np.array(list("abcdefgh"))[code], "x": numbers})
@@ -333,3 +337,16 @@ def test_an_empty_dataframe_gets_the_usual_error(wine, model):
         model.fit(X.iloc[:0], y[:0])
     with pytest.raises(ValueError, match=r"Found array with 0 feature\(s\)"):
         model.fit(X.iloc[:, :0], y)
+
+
+def test_folds_whose_training_rows_lack_a_class_are_warned_of():
+    # wine's rows are sorted by class: unshuffled folds leave one class out.
+    X, y = load_wine(return_X_y=True)
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0)
+    message = r"folds 1, 3 \(of 3\) lack a class of the 3: the out-of-fold soft targets"
+    with pytest.warns(UserWarning, match=message):
+        _, targets = fit_teacher(tree, X, y, np.arange(3), cv=KFold(3))
+    assert np.all(targets[y == 0, 0] == 0)  # fold 1 never saw class 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_teacher(tree, X, y, np.arange(3), cv=3)  # stratified
