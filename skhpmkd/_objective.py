@@ -118,11 +118,15 @@ def _binary_gradient_hessian(z, q1, y1, alpha, temperature):
     return _kd_terms(p, p_t, q1, y1, alpha, temperature)
 
 
-def mean_kl(teacher_logits, margins, temperature=1.0):
-    """Mean ``KL(softmax(t / T) || softmax(z / T))`` over rows."""
+def mean_kl(teacher_logits, margins, temperature=1.0, sample_weight=None):
+    """Mean ``KL(softmax(t / T) || softmax(z / T))`` over rows, weighted by
+    ``sample_weight`` when given."""
     log_q = log_softmax(teacher_logits / temperature, axis=1)
     log_p = log_softmax(margins / temperature, axis=1)
-    return float(np.mean(np.sum(np.exp(log_q) * (log_q - log_p), axis=1)))
+    kl = np.sum(np.exp(log_q) * (log_q - log_p), axis=1)
+    if sample_weight is None or not np.size(sample_weight):
+        return float(np.mean(kl))
+    return float(np.average(kl, weights=sample_weight))
 
 
 class KDObjective:
@@ -157,16 +161,18 @@ class KDObjective:
         # objective keeps one record of the rounds and no copy of the targets.
         return self
 
-    def _next_temperature(self, margins):
+    def _next_temperature(self, margins, sample_weight):
         """This round's temperature, recorded in ``temperatures_``.
 
         ``margins`` are one per row for a binary booster (standing for
-        ``[0, z]``); only the adaptive schedule looks at them.
+        ``[0, z]``); only the adaptive schedule looks at them, and at the row
+        weights of its KL.
         """
         if isinstance(self.schedule, AdaptiveTemperature):
             if margins.ndim == 1:
                 margins = np.column_stack([np.zeros(len(margins)), margins])
-            temperature = self.schedule.next(mean_kl(self.teacher_logits, margins))
+            kl = mean_kl(self.teacher_logits, margins, sample_weight=sample_weight)
+            temperature = self.schedule.next(kl)
         else:
             rounds = np.asarray(self.schedule, dtype=float)
             temperature = float(rounds[min(len(self.temperatures_), len(rounds) - 1)])
@@ -186,7 +192,7 @@ class KDObjective:
         if y_pred.ndim == 1 or y_pred.shape[1] == 1:
             return self._binary(y_pred, sample_weight)
         margins = y_pred.reshape(-1, n_classes)
-        temperature = self._next_temperature(margins)
+        temperature = self._next_temperature(margins, sample_weight)
         grad, hess = _gradient_hessian(
             margins,
             self._tempered_teacher(temperature),
@@ -200,7 +206,7 @@ class KDObjective:
         # One margin z per row stands for the margins [0, z]: the second
         # class's gradient and Hessian, without two-column softmaxes.
         z = y_pred.reshape(-1)
-        temperature = self._next_temperature(z)
+        temperature = self._next_temperature(z, sample_weight)
         grad, hess = _binary_gradient_hessian(
             z,
             self._tempered_teacher(temperature)[:, 1],

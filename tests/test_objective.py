@@ -220,3 +220,31 @@ def test_adaptive_objective_anneals_as_student_approaches_teacher():
     assert first == 4.0
     assert 1.0 < middle < 4.0
     assert last == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_adaptive_objective_weighs_rows_like_copies(binary):
+    # A row of weight 2 counts twice in the KL that sets the temperature, and
+    # a row of weight 0 not at all.
+    rng = np.random.RandomState(4)
+    n_classes = 2 if binary else 3
+    teacher = rng.normal(scale=2.0, size=(8, n_classes))
+    if binary:
+        teacher[:, 0] = 0.0
+    y = np.zeros_like(teacher)
+    weight = np.array([0, 1, 2, 3, 1, 0, 2, 1])
+    copies = np.repeat(np.arange(8), weight)
+    weighted = KDObjective(teacher, y, np.ones(8), AdaptiveTemperature(4.0, 1.0))
+    repeated = KDObjective(
+        teacher[copies], y[copies], np.ones(len(copies)), AdaptiveTemperature(4.0, 1.0)
+    )
+    for scale in (0.0, 0.3, 0.8):
+        margins = scale * teacher + rng.normal(scale=0.1, size=teacher.shape)
+        if binary:
+            weighted(None, margins[:, 1], sample_weight=weight.astype(float))
+            repeated(None, margins[copies, 1])
+        else:
+            weighted(None, margins, sample_weight=weight.astype(float))
+            repeated(None, margins[copies])
+    assert weighted.temperatures_ == pytest.approx(repeated.temperatures_)
+    assert len(set(weighted.temperatures_)) == 3
