@@ -18,7 +18,6 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LogisticRegression
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
@@ -49,7 +48,7 @@ from ._teachers import (
     seed_estimator,
     shared_splits,
 )
-from ._validation import HasFitAndProba, has_predict_proba
+from ._validation import HasFitAndProba, has_predict_proba, is_frozen
 from .metrics import kl_divergence, top1_agreement
 
 # Capacity knobs of the same-family ladder: counts grow geometrically between
@@ -144,6 +143,32 @@ def _ladder_bounds(student, teacher):
     return bounds
 
 
+def _no_ladder_reason(student, teacher):
+    """Why ``_ladder_bounds(student, teacher)`` is empty, for the warning."""
+    student, _ = _capacity_model(student)
+    teacher, _ = _capacity_model(teacher)
+    name = type(student).__name__
+    low = _knobs(student)
+    if low:
+        # Empty bounds with knobs set: the teacher, of the same family, caps
+        # every one of them at or below the student's value.
+        high = _knobs(teacher)
+        sizes = ", ".join(
+            f"{knob}={value} (teacher: {high[knob]})" for knob, value in low.items()
+        )
+        return (
+            f"auto_student {name} is already as large as the teacher "
+            f"{type(teacher).__name__}, or larger ({sizes}), so there is no room "
+            "for an assistant between them"
+        )
+    knobs = ", ".join(_GEOMETRIC_KNOBS + _ARITHMETIC_KNOBS)
+    return (
+        f"auto_student {name} has no capacity parameter set to a positive "
+        f"integer that can grow ({knobs}, or max_iter of HistGradientBoosting; "
+        "a pipeline's last step counts)"
+    )
+
+
 def _rung_params(bounds, fraction):
     """Capacity knobs a ``fraction`` of the way from the student (0) to the top (1)."""
     params = {}
@@ -236,11 +261,13 @@ class ProgressiveChainClassifier(
     ----------
     steps : list of (str, estimator) tuples, "auto" or None, default=None
         The chain after the teacher, the student last. Each estimator needs
-        ``fit`` and ``predict_proba``; steps are reachable through
-        ``get_params`` and ``set_params`` by name, as in a ``Pipeline``. Any
-        order is allowed, including the seeds' cross-family order (logistic
-        regression, decision tree, random forest, gradient boosting, then
-        XGBoost); ``stages_`` reports the measured capacity of each step.
+        ``fit`` and ``predict_proba``, and is trained (a
+        :class:`~sklearn.frozen.FrozenEstimator` is refused); steps are
+        reachable through ``get_params`` and ``set_params`` by name, as in a
+        ``Pipeline``. Any order is allowed, including the seeds' cross-family
+        order (logistic regression, decision tree, random forest, gradient
+        boosting, then XGBoost); ``stages_`` reports the measured capacity of
+        each step.
         ``"auto"`` builds the chain from ``auto_student`` by measurement,
         and ``None`` means ``"auto"``: on the tasks we measured, fixed
         assistants did not beat direct distillation, so by default an
@@ -255,7 +282,8 @@ class ProgressiveChainClassifier(
         since the last of the ``steps`` is the student. Its assistants grow its
         ``n_estimators``, ``num_leaves``, ``max_leaf_nodes`` and ``max_depth``
         (``max_iter`` too for HistGradientBoosting), those of a pipeline's
-        last step; a student with none of them set is distilled directly.
+        last step; a student with none of them set, or already as large as
+        a teacher of its family, is distilled directly.
     temperature : float or list of float, default=1.0
         Distillation temperature of every step, or one per step. XGBoost and
         LightGBM steps match tempered distributions on both sides; other
@@ -273,8 +301,9 @@ class ProgressiveChainClassifier(
         Most assistants ``steps="auto"`` inserts; ``0`` distils the student
         directly (a baseline to compare with, e.g. in a grid search).
     cv : int, cross-validation generator or iterable, default=3
-        Folds for the teacher's and every step's out-of-fold predictions (a
-        bagged forest teacher uses its out-of-bag predictions instead).
+        Folds for the teacher's and every step's out-of-fold predictions,
+        split once per fit so that all of them share the folds (a bagged forest
+        teacher uses its out-of-bag predictions instead).
     random_state : int, RandomState instance or None, default=None
         Seeds the teacher and every step.
     n_jobs : int, default=None
@@ -438,7 +467,14 @@ class ProgressiveChainClassifier(
     def _resolved_steps(self):
         """The chain's (name, unfitted estimator) pairs, validated."""
         if self._is_auto():
-            return [("student", self._resolved_student())]
+            student = self._resolved_student()
+            if is_frozen(student):
+                raise ValueError(
+                    "auto_student must be an unfitted classifier: the chain trains "
+                    "it on the teacher's soft targets; got a FrozenEstimator (a "
+                    "pre-fitted model can be the teacher)."
+                )
+            return [("student", student)]
         if self.auto_student is not None:
             raise ValueError(
                 "auto_student is only used with steps='auto' or None; with a "
@@ -460,6 +496,12 @@ class ProgressiveChainClassifier(
             if not (hasattr(estimator, "fit") and has_predict_proba(estimator)):
                 raise ValueError(
                     f"Step {name!r} must have fit and predict_proba, got {estimator!r}."
+                )
+            if is_frozen(estimator):
+                raise ValueError(
+                    f"Step {name!r} must be an unfitted classifier: the chain "
+                    "trains every step on the soft targets of the one before it; "
+                    "got a FrozenEstimator (a pre-fitted model can be the teacher)."
                 )
         return list(steps)
 
@@ -584,13 +626,9 @@ class ProgressiveChainClassifier(
         """
         bounds = _ladder_bounds(student, self.teacher_)
         if not bounds and self.max_assistants:
-            knobs = ", ".join(_GEOMETRIC_KNOBS + _ARITHMETIC_KNOBS)
             warnings.warn(
-                f"auto_student {type(_capacity_model(student)[0]).__name__} has "
-                f"no capacity parameter set to a positive integer that can grow "
-                f"({knobs}, or max_iter of HistGradientBoosting; a pipeline's "
-                f"last step counts): steps='auto' distils it directly, without "
-                f"assistants.",
+                f"{_no_ladder_reason(student, self.teacher_)}: steps='auto' "
+                "distils it directly, without assistants.",
                 UserWarning,
             )
         temperature = self._temperatures(1)[0]
@@ -677,7 +715,9 @@ class ProgressiveChainClassifier(
     def _fit(self, X, y, sample_weight):
         steps = self._resolved_steps()
         temperatures = self._temperatures(len(steps))
-        X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
+        # What predict uses, whatever set_params changes before a refit.
+        self._ensure_all_finite = self._finite_mode()
+        X, y = validate_data(self, X, y, ensure_all_finite=self._ensure_all_finite)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=float, ensure_non_negative=True, copy=True
@@ -693,20 +733,20 @@ class ProgressiveChainClassifier(
         rng = check_random_state(self.random_state)
         teacher = seed_estimator(clone(self._resolved_teacher()), rng)
         steps = [(name, seed_estimator(clone(step), rng)) for name, step in steps]
-        # Resolved once: a one-shot iterable of splits serves both uses.
-        cv = check_cv(self.cv, codes, classifier=True)
+        # Split once: the teacher and every step are cross-fitted on the same
+        # folds, even with a splitter that shuffles without a seed of its own.
+        splits = shared_splits(self.cv, X, codes)
         self.teacher_, teacher_oof = fit_teacher(
             teacher,
             X,
             codes,
             self.classes_,
-            cv=cv,
+            cv=splits,
             n_jobs=self.n_jobs,
             feature_names=getattr(self, "feature_names_in_", None),
             sample_weight=sample_weight,
         )
         self.teacher_accuracy_ = float(np.mean(np.argmax(teacher_oof, axis=1) == codes))
-        splits = shared_splits(cv, X, codes)
         check_fold_weights(sample_weight, splits, "the steps")
         if self._is_auto():
             stages = self._auto(
@@ -814,5 +854,7 @@ class ProgressiveChainClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        X = validate_data(
+            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
+        )
         return self._student_proba(X)

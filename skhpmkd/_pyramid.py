@@ -17,7 +17,6 @@ from sklearn.base import (
 )
 from sklearn.dummy import DummyClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
@@ -34,7 +33,7 @@ from ._sample_weight import (
 )
 from ._soft_targets import aligned_proba
 from ._teachers import fit_teacher, seed_estimator, shared_splits, teacher_proba
-from ._validation import HasFitAndProba
+from ._validation import HasFitAndProba, is_frozen
 
 
 def soft_confusion(proba, y, n_classes, sample_weight=None):
@@ -216,7 +215,8 @@ class PyramidTeacherClassifier(
         between equal distances), down to one, no split, when all are equal
         (with three classes or more).
     cv : int, cross-validation generator or iterable, default=5
-        Splitter for the out-of-fold probabilities of every level.
+        Splitter for the out-of-fold probabilities of every level, split once
+        per fit so that the teacher and the specialists share the folds.
     random_state : int, RandomState instance or None, default=None
         Seeds the teacher and the specialists.
     n_jobs : int, default=None
@@ -309,13 +309,15 @@ class PyramidTeacherClassifier(
 
     def _fit(self, X, y, sample_weight):
         teacher, specialist = self._resolved()
-        if isinstance(specialist, FrozenEstimator):
+        if is_frozen(specialist):
             raise ValueError(
                 "specialist must be an unfitted classifier: one copy is trained "
                 "per group of classes; got a FrozenEstimator."
             )
+        # What predict uses, whatever set_params changes before a refit.
+        self._ensure_all_finite = self._finite_mode()
         X, y = validate_rows(
-            self, X, y, reset=True, ensure_all_finite=self._finite_mode()
+            self, X, y, reset=True, ensure_all_finite=self._ensure_all_finite
         )
         self.classes_, codes = encode_target(self, y)
         if sample_weight is not None:
@@ -329,14 +331,16 @@ class PyramidTeacherClassifier(
         n_classes = len(self.classes_)
         rng = check_random_state(self.random_state)
         names = getattr(self, "feature_names_in_", None)
-        # Resolved once: a one-shot iterable of splits serves both uses.
-        cv = check_cv(self.cv, codes, classifier=True)
+        # Split once: the teacher and the specialists are cross-fitted on the
+        # same folds, even with a splitter that shuffles without a seed of its
+        # own.
+        splits = shared_splits(self.cv, X, codes)
         self.teacher_, top_proba = fit_teacher(
             seed_estimator(clone(teacher), rng),
             X,
             codes,
             self.classes_,
-            cv=cv,
+            cv=splits,
             n_jobs=self.n_jobs,
             feature_names=names,
             sample_weight=sample_weight,
@@ -347,7 +351,6 @@ class PyramidTeacherClassifier(
         if isinstance(teacher, FrozenEstimator):
             self._warn_unsplit(groups, parents)
 
-        splits = shared_splits(cv, X, codes)
         named_X = with_feature_names(X, names)
         jobs, owners = [], []
         for level, level_groups in enumerate(groups):
@@ -472,7 +475,9 @@ class PyramidTeacherClassifier(
             Columns follow ``classes_``; rows sum to one.
         """
         check_is_fitted(self)
-        X = validate_rows(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        X = validate_rows(
+            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
+        )
         top_proba = teacher_proba(self.teacher_, X, self.classes_)
         specialist_probas = [
             [

@@ -1,6 +1,7 @@
 """Whether the models users pass in give class probabilities."""
 
 from sklearn.ensemble import StackingClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import HasMethods
@@ -33,6 +34,14 @@ def has_predict_proba(estimator):
     if isinstance(estimator, StackingClassifier) and estimator.final_estimator is None:
         return True
     return hasattr(estimator, "predict_proba")
+
+
+def is_frozen(estimator):
+    """Whether ``estimator``, or a pipeline's last step, is a ``FrozenEstimator``:
+    a model that fit does not train."""
+    while isinstance(estimator, Pipeline) and estimator.steps:
+        estimator = estimator.steps[-1][1]
+    return isinstance(estimator, FrozenEstimator)
 
 
 class HasFitAndProba(HasMethods):

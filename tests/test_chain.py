@@ -7,6 +7,7 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -56,9 +57,7 @@ def _tree(depth):
 
 
 def _chain(**params):
-    params.setdefault(
-        "steps", [("assistant", _tree(5)), ("student", _tree(2))]
-    )
+    params.setdefault("steps", [("assistant", _tree(5)), ("student", _tree(2))])
     return ProgressiveChainClassifier(teacher=_teacher(), random_state=0, **params)
 
 
@@ -280,6 +279,131 @@ def test_auto_student_without_capacity_knobs_is_warned_about(data, student):
     assert [stage["name"] for stage in chain.stages_] == ["student"]
 
 
+@pytest.mark.parametrize(
+    "teacher, student, sizes",
+    [
+        (_tree(2), _tree(5), r"max_depth=5 \(teacher: 2\)"),
+        (_tree(5), _tree(5), r"max_depth=5 \(teacher: 5\)"),
+        (
+            RandomForestClassifier(n_estimators=3, max_depth=2),
+            make_pipeline(
+                StandardScaler(), RandomForestClassifier(n_estimators=5, max_depth=3)
+            ),
+            r"n_estimators=5 \(teacher: 3\), max_depth=3 \(teacher: 2\)",
+        ),
+    ],
+    ids=["larger", "equal", "pipeline"],
+)
+def test_auto_student_as_large_as_its_teacher_is_warned_about(
+    data, teacher, student, sizes
+):
+    # Its capacity knobs are set; the teacher leaves them no room to grow.
+    X, y = data
+    chain = ProgressiveChainClassifier(
+        teacher=teacher, auto_student=student, random_state=0
+    )
+    name = type(teacher).__name__
+    message = (
+        f"auto_student {name} is already as large as the teacher {name}, or "
+        rf"larger \({sizes}\), so there is no room for an assistant between them"
+    )
+    with pytest.warns(UserWarning, match=message) as record:
+        chain.fit(X, y)
+    assert not any("no capacity parameter" in str(w.message) for w in record)
+    assert [stage["name"] for stage in chain.stages_] == ["student"]
+    assert chain.trials_ == []
+
+
+@pytest.mark.parametrize(
+    "make_params, message",
+    [
+        (
+            lambda frozen: dict(steps=[("assistant", frozen), ("student", _tree(2))]),
+            "Step 'assistant' must be an unfitted classifier",
+        ),
+        (
+            lambda frozen: dict(steps=[("assistant", _tree(5)), ("student", frozen)]),
+            "Step 'student' must be an unfitted classifier",
+        ),
+        (
+            lambda frozen: dict(
+                steps=[("student", make_pipeline(StandardScaler(), frozen))]
+            ),
+            "Step 'student' must be an unfitted classifier",
+        ),
+        (
+            lambda frozen: dict(steps="auto", auto_student=frozen),
+            "auto_student must be an unfitted classifier",
+        ),
+    ],
+    ids=["assistant", "student", "pipeline", "auto_student"],
+)
+def test_a_frozen_step_is_refused_before_any_fit(
+    data, monkeypatch, make_params, message
+):
+    X, y = data
+    frozen = FrozenEstimator(_tree(2).fit(X, y))
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the teacher was fitted")
+
+    monkeypatch.setattr(_chain_module, "fit_teacher", no_fit)
+    with pytest.raises(ValueError, match=message + ".*got a FrozenEstimator"):
+        _chain(**make_params(frozen)).fit(X, y)
+
+
+def _cross_fitted_chain(cv, **params):
+    """A chain whose teacher is cross-fitted on ``cv`` (a forest's is out-of-bag)."""
+    params.setdefault("steps", [("assistant", _tree(5)), ("student", _tree(2))])
+    teacher = LogisticRegression(max_iter=1000)
+    return ProgressiveChainClassifier(teacher=teacher, cv=cv, random_state=0, **params)
+
+
+class _CountingKFold(KFold):
+    """A ``KFold`` that counts the calls to its ``split``."""
+
+    calls = 0
+
+    def split(self, X, y=None, groups=None):
+        self.calls += 1
+        return super().split(X, y, groups)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, dict(steps="auto", auto_student=_tree(1), fidelity_gap=0.0)],
+    ids=["steps", "auto"],
+)
+def test_the_teacher_and_every_step_share_one_split(data, params):
+    X, y = data
+    cv = _CountingKFold(3, shuffle=True)
+    _cross_fitted_chain(cv, **params).fit(X, y)
+    assert cv.calls == 1
+
+
+@pytest.mark.parametrize("seed", ["global", "instance"])
+def test_an_unseeded_shuffling_splitter_gives_the_fit_on_its_folds(data, seed):
+    # Its folds change with every call to split; drawn once, they serve the
+    # teacher and every step, so the fit is the one on those folds as a list,
+    # and two fits from the same draws give identical predictions.
+    X, y = data
+
+    def shuffling():
+        if seed == "global":
+            np.random.seed(0)
+            return KFold(3, shuffle=True)
+        return KFold(3, shuffle=True, random_state=np.random.RandomState(0))
+
+    first = _cross_fitted_chain(shuffling())
+    oof = first.fit_transform(X, y)
+    second = _cross_fitted_chain(shuffling()).fit(X, y)
+    listed = _cross_fitted_chain(list(shuffling().split(X, y)))
+    np.testing.assert_array_equal(listed.fit_transform(X, y), oof)
+    for chain in (first, second):
+        np.testing.assert_array_equal(chain.predict_proba(X), listed.predict_proba(X))
+        assert chain.stages_[-1]["agreement"] == listed.stages_[-1]["agreement"]
+
+
 def test_chain_is_a_teacher_through_its_out_of_fold_targets(data):
     X, y = data
     chain = _chain()
@@ -339,8 +463,9 @@ def test_a_one_shot_iterable_of_splits_serves_the_whole_fit():
 
     from skhpmkd import HPMKDClassifier, PyramidTeacherClassifier
 
-    X, y = make_classification(n_samples=150, n_classes=3, n_informative=4,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=150, n_classes=3, n_informative=4, random_state=0
+    )
     models = [
         ProgressiveChainClassifier([("s", DecisionTreeClassifier(max_depth=3))]),
         PyramidTeacherClassifier(LogisticRegression()),

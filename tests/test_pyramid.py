@@ -10,7 +10,9 @@ from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import KFold, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
 
 from skhpmkd import PyramidTeacherClassifier, TemperatureScheduledDistiller
@@ -114,8 +116,12 @@ def test_two_levels_and_singleton_groups(digits):
 
 def test_string_labels_and_frozen_teacher():
     X, y = make_classification(
-        n_samples=200, n_features=8, n_informative=6, n_classes=5,
-        n_clusters_per_class=1, random_state=0,
+        n_samples=200,
+        n_features=8,
+        n_informative=6,
+        n_classes=5,
+        n_clusters_per_class=1,
+        random_state=0,
     )
     labels = np.array(list("vwxyz"))[y]
     frozen = FrozenEstimator(LogisticRegression(max_iter=500).fit(X, labels))
@@ -173,13 +179,64 @@ def test_specialists_predict_positions_within_their_group():
             assert accuracy > 0.7
 
 
-def test_frozen_specialist_is_rejected():
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_frozen_specialist_is_rejected(in_pipeline):
     X, y = make_classification(
         n_samples=60, n_classes=3, n_informative=4, random_state=0
     )
     frozen = FrozenEstimator(LogisticRegression().fit(X, y))
+    if in_pipeline:
+        frozen = make_pipeline(FunctionTransformer(), frozen)
     with pytest.raises(ValueError, match="specialist must be an unfitted"):
         PyramidTeacherClassifier(LogisticRegression(), frozen, cv=3).fit(X, y)
+
+
+def _four_classes():
+    return make_classification(
+        n_samples=200, n_classes=4, n_informative=5, random_state=0
+    )
+
+
+class _CountingKFold(KFold):
+    """A ``KFold`` that counts the calls to its ``split``."""
+
+    calls = 0
+
+    def split(self, X, y=None, groups=None):
+        self.calls += 1
+        return super().split(X, y, groups)
+
+
+def test_the_teacher_and_the_specialists_share_one_split():
+    X, y = _four_classes()
+    cv = _CountingKFold(3, shuffle=True)
+    pyramid = PyramidTeacherClassifier(_tree(3), cv=cv, random_state=0).fit(X, y)
+    assert any(model is not None for model in pyramid.specialists_[0])
+    assert cv.calls == 1
+
+
+@pytest.mark.parametrize("seed", ["global", "instance"])
+def test_an_unseeded_shuffling_splitter_gives_the_fit_on_its_folds(seed):
+    # Its folds change with every call to split; drawn once, they serve the
+    # teacher and the specialists, so the fit is the one on those folds as a
+    # list, and two fits from the same draws give identical results.
+    X, y = _four_classes()
+
+    def shuffling():
+        if seed == "global":
+            np.random.seed(0)
+            return KFold(3, shuffle=True)
+        return KFold(3, shuffle=True, random_state=np.random.RandomState(0))
+
+    def pyramid(cv):
+        return PyramidTeacherClassifier(_tree(3), cv=cv, random_state=0)
+
+    targets = [pyramid(shuffling()).fit_transform(X, y) for _ in range(2)]
+    listed = pyramid(list(shuffling().split(X, y)))
+    expected = listed.fit_transform(X, y)
+    assert any(model is not None for model in listed.specialists_[0])
+    for fused in targets:
+        assert_array_equal(fused, expected)
 
 
 def test_parallel_results_equal_sequential(digits):
@@ -203,7 +260,10 @@ def test_distiller_and_ensemble_of_students(digits):
             (
                 f"tree{depth}",
                 TemperatureScheduledDistiller(
-                    pyramid, DecisionTreeClassifier(max_depth=depth), alpha=0.7, cv=3,
+                    pyramid,
+                    DecisionTreeClassifier(max_depth=depth),
+                    alpha=0.7,
+                    cv=3,
                     random_state=depth,
                 ),
             )
