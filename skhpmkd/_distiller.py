@@ -39,7 +39,7 @@ from ._soft_targets import (
     teacher_logits,
 )
 from ._teachers import fit_teacher, seed_estimator, teacher_proba
-from ._validation import HasFitAndProba
+from ._validation import HasFitAndProba, is_frozen
 from .metrics import kl_divergence, top1_agreement
 
 
@@ -100,7 +100,9 @@ class TemperatureScheduledDistiller(
         gives its out-of-bag predictions from one fit, whatever ``cv``; any
         other classifier is cross-fitted.
     student : classifier, default=None
-        The model to deploy; it needs ``predict_proba``. ``None`` means
+        The model to deploy, unfitted (a clone is fitted), with
+        ``predict_proba``. Distillation trains it, so a
+        :class:`~sklearn.frozen.FrozenEstimator` is refused. ``None`` means
         ``DecisionTreeClassifier(max_depth=5)``.
     temperature : float, default=1.0
         Distillation temperature; the first round's for annealing schedules.
@@ -242,7 +244,14 @@ class TemperatureScheduledDistiller(
         return self._resolved()
 
     def _fit(self, X, y, X_unlabeled, sample_weight):
-        X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
+        teacher, student = self._resolved()
+        if is_frozen(student):
+            raise ValueError(
+                "student must be an unfitted classifier: distillation trains it "
+                "on the teacher's soft targets; got a FrozenEstimator."
+            )
+        finite_mode = self._finite_mode()
+        X, y = validate_data(self, X, y, ensure_all_finite=finite_mode)
         self.classes_, codes = encode_target(self, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -257,7 +266,6 @@ class TemperatureScheduledDistiller(
                 UserWarning,
             )
         rng = check_random_state(self.random_state)
-        teacher, student = self._resolved()
         if sample_weight is not None:
             # Before the teacher's fit; fit_teacher checks the teacher itself.
             check_weighted_student(student)
@@ -299,6 +307,10 @@ class TemperatureScheduledDistiller(
             sample_weight=weight_all,
         )
         self.temperatures_ = np.asarray(temperatures, dtype=float)
+        # What transform and predict use, whatever set_params changes before
+        # a refit.
+        self._standardize_logits = self.standardize_logits
+        self._ensure_all_finite = finite_mode
         student_proba = self._student_proba(X)
         self.fidelity_ = {
             "agreement": top1_agreement(train_targets, student_proba),
@@ -326,9 +338,21 @@ class TemperatureScheduledDistiller(
                     f"X_unlabeled has columns {list(columns)}, but X has columns "
                     f"{list(names)}."
                 )
-            X_unlabeled = check_array(
-                X_unlabeled, ensure_all_finite=self._finite_mode(), dtype=float
-            )
+            if np.ndim(X_unlabeled) == 1:
+                raise ValueError(
+                    "X_unlabeled, the third argument of fit, must be 2-D rows "
+                    f"like X; got shape {np.shape(X_unlabeled)}. Row weights go "
+                    "in sample_weight=."
+                )
+            try:
+                X_unlabeled = check_array(
+                    X_unlabeled,
+                    ensure_all_finite=self._finite_mode(),
+                    dtype=float,
+                    input_name="X_unlabeled",
+                )
+            except ValueError as error:
+                raise ValueError(f"X_unlabeled: {error}") from None
             if X_unlabeled.shape[1] != X.shape[1]:
                 raise ValueError(
                     f"X_unlabeled has {X_unlabeled.shape[1]} features, but X has "
@@ -389,7 +413,7 @@ class TemperatureScheduledDistiller(
             Out-of-fold teacher probabilities at the final temperature.
         """
         train_targets = self._fit(X, y, X_unlabeled, sample_weight)
-        return tempered(train_targets, self.temperatures_[-1], self.standardize_logits)
+        return tempered(train_targets, self.temperatures_[-1], self._standardize_logits)
 
     def transform(self, X):
         """The teacher's soft targets at the final temperature.
@@ -405,9 +429,11 @@ class TemperatureScheduledDistiller(
             Teacher probabilities with logits divided by ``temperatures_[-1]``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        X = validate_data(
+            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
+        )
         proba = teacher_proba(self.teacher_, X, self.classes_)
-        return tempered(proba, self.temperatures_[-1], self.standardize_logits)
+        return tempered(proba, self.temperatures_[-1], self._standardize_logits)
 
     def _student_proba(self, X):
         labels = student_labels(self.student_, self.classes_)
@@ -427,5 +453,7 @@ class TemperatureScheduledDistiller(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        X = validate_data(
+            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
+        )
         return self._student_proba(X)

@@ -886,7 +886,9 @@ class HPMKDClassifier(
         Returns the search (not yet run), the students its memory covers and
         what the refit needs.
         """
-        X, y = validate_data(self, X, y, ensure_all_finite=self._finite_mode())
+        # What predict uses, whatever set_params changes before a refit.
+        self._ensure_all_finite = self._finite_mode()
+        X, y = validate_data(self, X, y, ensure_all_finite=self._ensure_all_finite)
         self.classes_, codes = encode_target(self, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -1209,7 +1211,9 @@ class HPMKDClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        X = validate_data(
+            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
+        )
         return teacher_proba(self.teacher_, X, self.classes_)
 
     def _student_proba(self, X):
@@ -1230,5 +1234,7 @@ class HPMKDClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        X = validate_data(
+            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
+        )
         return self._student_proba(X)

@@ -225,8 +225,11 @@ class AttentionMultiTeacherClassifier(
         Named classifiers with ``predict_proba``, unfitted (fitted on clones)
         or pre-fitted and wrapped in :class:`~sklearn.frozen.FrozenEstimator`.
         Their parameters are reachable as ``<name>__<param>``, and a teacher
-        set to ``"drop"`` (e.g. ``set_params(forest="drop")``) is left out,
-        as in :class:`~sklearn.ensemble.VotingClassifier`. A frozen
+        set to ``"drop"`` is left out, as in
+        :class:`~sklearn.ensemble.VotingClassifier`: with
+        ``teachers=[("tree", ...), ("bayes", ...)]``,
+        ``set_params(bayes="drop")`` fits the tree alone. The default
+        teachers (``None``) have no names to set. A frozen
         teacher cannot be cross-fitted: its probabilities on the training
         rows are its plain predictions, so when it saw those rows, the
         label-aware weightings (``"camkd"``, ``"attention"``) overrate it.
@@ -401,9 +404,8 @@ class AttentionMultiTeacherClassifier(
         named = self._named_teachers()
         check_named_estimators(self, named, "teachers")
         named = active_pairs(named)
-        X, y = validate_rows(
-            self, X, y, reset=True, ensure_all_finite=self._finite_mode()
-        )
+        finite_mode = self._finite_mode()
+        X, y = validate_rows(self, X, y, reset=True, ensure_all_finite=finite_mode)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=float, ensure_non_negative=True, copy=True
@@ -432,6 +434,9 @@ class AttentionMultiTeacherClassifier(
         self.teacher_log_loss_ = -performance
         self.attention_features_ = ATTENTION_FEATURES
         self.attention_ = None
+        # What predict uses, whatever set_params changes before a refit.
+        self._weighting = self.weighting
+        self._ensure_all_finite = finite_mode
 
         if self.weighting == "attention":
             features = teacher_features(probas, performance)
@@ -461,10 +466,10 @@ class AttentionMultiTeacherClassifier(
         )
 
     def _label_free_weights(self, probas):
-        if self.weighting == "attention":
+        if self._weighting == "attention":
             features = teacher_features(probas, -self.teacher_log_loss_)
             return attention_weights(features, self.attention_)
-        if self.weighting == "entropy":
+        if self._weighting == "entropy":
             return entropy_weights(probas)
         n_teachers, n_samples, _ = probas.shape
         return np.broadcast_to(self.teacher_weights_, (n_samples, n_teachers))
@@ -530,7 +535,9 @@ class AttentionMultiTeacherClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_rows(self, X, reset=False, ensure_all_finite=self._finite_mode())
+        X = validate_rows(
+            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
+        )
         return self._teacher_probas(X)
 
     def teacher_weights(self, X):

@@ -260,7 +260,9 @@ def test_frozen_teacher_is_used_as_is(four_class):
 def test_frozen_teacher_with_other_classes_is_rejected(four_class):
     X, y = four_class
     teacher = FrozenEstimator(LogisticRegression(max_iter=500).fit(X, y))
-    with pytest.raises(ValueError, match=r"classes \[0, 1, 2, 3\].*y has classes \[1, 2, 3, 4\]"):
+    with pytest.raises(
+        ValueError, match=r"classes \[0, 1, 2, 3\].*y has classes \[1, 2, 3, 4\]"
+    ):
         _light(teacher=teacher).fit(X, y + 1)
 
 
@@ -301,6 +303,30 @@ def test_unlabelled_rows_must_match_feature_count(four_class):
     X, y = four_class
     with pytest.raises(ValueError, match="X_unlabeled has 3 features, but X has 8"):
         _light().fit(X, y, X_unlabeled=np.zeros((5, 3)))
+
+
+@pytest.mark.parametrize(
+    "unlabelled, message",
+    [
+        # Weights passed by position land in X_unlabeled.
+        (
+            "weights",
+            r"X_unlabeled, the third argument of fit, must be 2-D .* "
+            r"shape \(\d+,\)\. Row weights go in sample_weight=",
+        ),
+        ("empty", "X_unlabeled: Found array with 0 sample"),
+        ("inf", "X_unlabeled: Input X_unlabeled contains infinity"),
+    ],
+)
+def test_bad_unlabelled_rows_are_named(four_class, unlabelled, message):
+    X, y = four_class
+    rows = {
+        "weights": np.ones(len(y)),
+        "empty": np.zeros((0, X.shape[1])),
+        "inf": np.full((3, X.shape[1]), np.inf),
+    }[unlabelled]
+    with pytest.raises(ValueError, match=message):
+        _light().fit(X, y, rows)
 
 
 def test_logistic_student_gets_margins_scaled_by_temperature(four_class):
@@ -413,7 +439,9 @@ def test_single_class_and_length_mismatch(four_class):
     X, y = four_class
     with pytest.raises(ValueError, match="only one class: 'a'"):
         _light().fit(X, np.full(len(X), "a"))
-    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[400, 399\]"):
+    with pytest.raises(
+        ValueError, match=r"inconsistent numbers of samples: \[400, 399\]"
+    ):
         _light().fit(X, y[:-1])
 
 
@@ -440,7 +468,9 @@ def test_unlabelled_rows_must_have_the_training_columns():
     X, y = make_classification(n_samples=80, n_features=4, random_state=0)
     frame = pd.DataFrame(X, columns=list("abcd"))
     distiller = TemperatureScheduledDistiller(random_state=0, cv=3)
-    with pytest.raises(ValueError, match=r"X_unlabeled has columns \['d', 'c', 'b', 'a'\]"):
+    with pytest.raises(
+        ValueError, match=r"X_unlabeled has columns \['d', 'c', 'b', 'a'\]"
+    ):
         distiller.fit(frame, y, X_unlabeled=frame[list("dcba")])
     distiller.fit(frame, y, X_unlabeled=frame)
 
@@ -451,3 +481,20 @@ def test_a_student_without_predict_proba_is_refused_before_fitting():
     X, y = make_classification(n_samples=60, random_state=0)
     with pytest.raises(InvalidParameterError, match="'student' parameter"):
         TemperatureScheduledDistiller(student=LinearSVC()).fit(X, y)
+
+
+class _TeacherThatMustNotBeFitted(LogisticRegression):
+    def fit(self, X, y, sample_weight=None):
+        raise AssertionError("the teacher was fitted")
+
+
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_a_frozen_student_is_refused_before_fitting(four_class, in_pipeline):
+    # Distillation trains the student: a frozen one would stay as it was.
+    X, y = four_class
+    frozen = FrozenEstimator(DecisionTreeClassifier(max_depth=1).fit(X, y))
+    if in_pipeline:
+        frozen = make_pipeline(StandardScaler(), frozen)
+    distiller = _light(teacher=_TeacherThatMustNotBeFitted(), student=frozen)
+    with pytest.raises(ValueError, match="student must be an unfitted .* Frozen"):
+        distiller.fit(X, y)
