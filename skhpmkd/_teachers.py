@@ -195,9 +195,19 @@ def check_weighted_teacher(teacher):
     )
 
 
+class _SharedSplits(list):
+    """Splits that :func:`shared_splits` made and checked already."""
+
+
 def shared_splits(cv, X, y):
-    """One list of cross-validation splits that covers every row exactly once."""
-    splits = list(check_cv(cv, y, classifier=True).split(X, y))
+    """One list of cross-validation splits that covers every row exactly once.
+
+    Given such a list as ``cv`` (to fit a teacher on the folds of the steps
+    that follow it), it returns it as it is, checked and warned of once.
+    """
+    if isinstance(cv, _SharedSplits):
+        return cv
+    splits = _SharedSplits(check_cv(cv, y, classifier=True).split(X, y))
     covered = np.zeros(len(y), dtype=int)
     for _, test in splits:
         covered[test] += 1

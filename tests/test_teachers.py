@@ -350,3 +350,26 @@ def test_folds_whose_training_rows_lack_a_class_are_warned_of():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit_teacher(tree, X, y, np.arange(3), cv=3)  # stratified
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        ProgressiveChainClassifier(
+            [("student", DecisionTreeClassifier(max_depth=2))],
+            teacher=DecisionTreeClassifier(max_depth=3),
+            cv=KFold(3),
+        ),
+        PyramidTeacherClassifier(
+            teacher=DecisionTreeClassifier(max_depth=3), cv=KFold(3)
+        ),
+    ],
+    ids=["chain", "pyramid"],
+)
+def test_folds_shared_with_the_teacher_are_checked_once(model):
+    # The teacher is fitted on the folds of the steps: one warning, not two.
+    X, y = load_wine(return_X_y=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clone(model).set_params(random_state=0).fit(X, y)
+    assert sum("lack a class" in str(warning.message) for warning in caught) == 1
