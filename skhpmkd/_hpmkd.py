@@ -791,20 +791,18 @@ class HPMKDClassifier(
         real = os.path.realpath(path)
         if os.path.exists(real) and not os.access(real, os.R_OK):
             raise ValueError(f"warm_start_memory {path!r} cannot be read.")
-        # The search appends to the file when it ends, through a temporary file
-        # and a lock in its folder (or the folder it will create): say now if
-        # it cannot.
-        folder = nearest_existing_folder(real)
-        if self.update_memory and not (
-            os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)
-        ):
-            raise ValueError(
-                f"warm_start_memory {path!r} cannot be written: the search reads "
-                f"it and appends its results through a temporary file and a lock "
-                f"in {folder!r}, which must be a folder it may write (or set "
-                f"update_memory=False to only read it)."
-            )
         if self.update_memory:
+            # The search appends to the file when it ends, through a temporary
+            # file and a lock in its folder (or the folder it will create):
+            # say now if it cannot.
+            folder = nearest_existing_folder(real)
+            if not (os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)):
+                raise ValueError(
+                    f"warm_start_memory {path!r} cannot be written: the search "
+                    f"reads it and appends its results through a temporary file "
+                    f"and a lock in {folder!r}, which must be a folder it may "
+                    f"write (or set update_memory=False to only read it)."
+                )
             for file, what in ((real, "it is"), (f"{real}.lock", "its lock is")):
                 if os.path.exists(file) and not os.access(file, os.W_OK):
                     raise ValueError(
