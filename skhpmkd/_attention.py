@@ -81,8 +81,6 @@ def teacher_performance(probas, y, sample_weight=None):
     With ``sample_weight``, the log-loss is the weighted mean over the rows.
     """
     cross_entropy = true_class_cross_entropy(probas, y)
-    if sample_weight is None:
-        return -cross_entropy.mean(axis=0)
     return -np.average(cross_entropy, axis=0, weights=sample_weight)
 
 

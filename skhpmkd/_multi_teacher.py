@@ -454,10 +454,7 @@ class AttentionMultiTeacherClassifier(
             weights = entropy_weights(probas)
         else:
             weights = uniform_weights(probas)
-        if sample_weight is None:
-            self.teacher_weights_ = weights.mean(axis=0)
-        else:
-            self.teacher_weights_ = np.average(weights, axis=0, weights=sample_weight)
+        self.teacher_weights_ = np.average(weights, axis=0, weights=sample_weight)
         return fuse(probas, weights)
 
     def _teacher_probas(self, X):

@@ -52,12 +52,9 @@ def soft_confusion(proba, y, n_classes, sample_weight=None):
             rows &= sample_weight > 0
         if not rows.any():
             continue
-        if sample_weight is None:
-            confusion[code] = proba[rows].mean(axis=0)
-        else:
-            confusion[code] = np.average(
-                proba[rows], axis=0, weights=sample_weight[rows]
-            )
+        confusion[code] = np.average(
+            proba[rows], axis=0, weights=weights_of(sample_weight, rows)
+        )
     return confusion
 
 

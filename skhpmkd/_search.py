@@ -381,9 +381,7 @@ def evaluate_config(student, data, rows, config, resource, settings):
     labels = np.arange(len(classes))
     hits = np.argmax(proba, axis=1) == y_val
     result = {
-        "accuracy": float(
-            np.mean(hits) if w_val is None else np.average(hits, weights=w_val)
-        ),
+        "accuracy": float(np.average(hits, weights=w_val)),
         "log_loss": float(log_loss(y_val, proba, labels=labels, sample_weight=w_val)),
         "agreement": top1_agreement(data["val_targets"], proba),
         "kl": kl_divergence(data["val_targets"], proba),

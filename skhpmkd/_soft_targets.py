@@ -268,11 +268,7 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings, sample_weight)
         return student, _used_temperatures(objective, settings)
     from lightgbm.basic import LightGBMError
 
-    prior = (
-        soft_targets.mean(axis=0)
-        if sample_weight is None
-        else np.average(soft_targets, axis=0, weights=sample_weight)
-    )
+    prior = np.average(soft_targets, axis=0, weights=sample_weight)
     log_prior = np.log(np.clip(prior, _EPS, None))
     log_prior -= log_prior[0]
     init = log_prior[1] if n_classes == 2 else log_prior
