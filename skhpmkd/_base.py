@@ -1,6 +1,7 @@
 """Shared by every skhpmkd estimator: labels from probabilities, a column per class."""
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -78,20 +79,66 @@ def _allows_nan(estimator):
     return True
 
 
+def refuse_nan(estimator, X, refusers):
+    """Raise if validated ``X`` holds NaN and some model that sees it refuses NaN.
+
+    ``refusers`` are those models, as :meth:`SoftTargetOutputMixin._nan_refusers`
+    names them; the error names them, where scikit-learn's would blame
+    ``estimator``, which passes ``X`` on. A DataFrame is left to the models,
+    which check their own input.
+    """
+    if not refusers or hasattr(X, "iloc"):
+        return
+    if not np.isnan(X.data if issparse(X) else X).any():
+        return
+    listed = ", ".join(refusers[:-1]) + " and " if len(refusers) > 1 else ""
+    it, does = ("them", "do") if len(refusers) > 1 else ("it", "does")
+    raise ValueError(
+        f"Input X contains NaN. {type(estimator).__name__} gives X to "
+        f"{listed}{refusers[-1]}, which {does} not accept missing values "
+        f"encoded as NaN. Put an imputer in front of {it}, for example "
+        "make_pipeline(SimpleImputer(), model), or choose models that accept "
+        "NaN, such as HistGradientBoostingClassifier."
+    )
+
+
 class SoftTargetOutputMixin:
     """``predict`` from ``predict_proba``, and a soft-target column per class.
 
-    Subclasses list the models that see ``X`` in ``_input_estimators``; ``X``
-    may hold NaN only when all of them accept it.
+    Subclasses list the models that see ``X``, with their roles, in
+    ``_named_input_estimators``; ``X`` may hold NaN only when all of them
+    accept it.
     """
 
     # Their ``fit_transform`` gives out-of-fold soft targets: used as a
     # teacher, such an estimator is fitted once, not cross-fitted.
     _fit_transform_gives_soft_targets = True
 
+    def _input_estimators(self):
+        return [estimator for _, estimator in self._named_input_estimators()]
+
     def _finite_mode(self):
         """``ensure_all_finite`` for ``validate_data``."""
         return "allow-nan" if allows_nan(*self._input_estimators()) else True
+
+    def _nan_refusers(self):
+        """The models that see ``X`` and refuse NaN, with their roles.
+
+        For example ``("LogisticRegression (the teacher)",)``; a model that is
+        itself an skhpmkd estimator is looked into.
+        """
+        refusers = []
+        for role, estimator in self._named_input_estimators():
+            if allows_nan(estimator):
+                continue
+            inner = ()
+            if isinstance(estimator, SoftTargetOutputMixin):
+                inner = estimator._nan_refusers()
+            name = type(estimator).__name__
+            refusers += [f"{model[:-1]} of the {role} {name})" for model in inner]
+            if not inner:
+                refusers.append(f"{name} (the {role})")
+        return tuple(refusers)
 
     def predict(self, X):
         """Most probable class of each row.

@@ -29,7 +29,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import SoftTargetOutputMixin
+from ._base import SoftTargetOutputMixin, refuse_nan
 from ._distiller import default_student, default_teacher, encode_target
 from ._parallel import parallel_map
 from ._sample_weight import check_fold_weights, weights_of
@@ -527,17 +527,17 @@ class ProgressiveChainClassifier(
             return [float(value) for value in self.temperature]
         return [float(self.temperature)] * n_steps
 
-    def _input_estimators(self):
-        estimators = [self._resolved_teacher()]
+    def _named_input_estimators(self):
+        named = [("teacher", self._resolved_teacher())]
         if self._is_auto():
-            estimators.append(self._resolved_student())
+            named.append(("student", self._resolved_student()))
         elif isinstance(self.steps, list):
-            estimators += [
-                step[1]
+            named += [
+                (f"step {step[0]!r}", step[1])
                 for step in self.steps
                 if _is_pair(step) and hasattr(step[1], "fit")
             ]
-        return estimators
+        return named
 
     def _distil(self, step, X, targets, codes, splits, temperature, sample_weight):
         """Fit ``step`` on all rows and return it with its out-of-fold probabilities.
@@ -716,8 +716,9 @@ class ProgressiveChainClassifier(
         steps = self._resolved_steps()
         temperatures = self._temperatures(len(steps))
         # What predict uses, whatever set_params changes before a refit.
-        self._ensure_all_finite = self._finite_mode()
-        X, y = validate_data(self, X, y, ensure_all_finite=self._ensure_all_finite)
+        self._nan_refused_by = self._nan_refusers()
+        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, self._nan_refused_by)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=float, ensure_non_negative=True, copy=True
@@ -854,7 +855,6 @@ class ProgressiveChainClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
-        )
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, self._nan_refused_by)
         return self._student_proba(X)

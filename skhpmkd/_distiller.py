@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import SoftTargetOutputMixin
+from ._base import SoftTargetOutputMixin, refuse_nan
 from ._augment import AUGMENT_METHODS, transfer_rows
 from ._frames import same_columns
 from ._sample_weight import with_transfer_weights
@@ -240,8 +240,8 @@ class TemperatureScheduledDistiller(
         student = default_student() if self.student is None else self.student
         return teacher, student
 
-    def _input_estimators(self):
-        return self._resolved()
+    def _named_input_estimators(self):
+        return list(zip(("teacher", "student"), self._resolved()))
 
     def _fit(self, X, y, X_unlabeled, sample_weight):
         teacher, student = self._resolved()
@@ -250,8 +250,9 @@ class TemperatureScheduledDistiller(
                 "student must be an unfitted classifier: distillation trains it "
                 "on the teacher's soft targets; got a FrozenEstimator."
             )
-        finite_mode = self._finite_mode()
-        X, y = validate_data(self, X, y, ensure_all_finite=finite_mode)
+        nan_refused_by = self._nan_refusers()
+        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, nan_refused_by)
         self.classes_, codes = encode_target(self, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -310,7 +311,7 @@ class TemperatureScheduledDistiller(
         # What transform and predict use, whatever set_params changes before
         # a refit.
         self._standardize_logits = self.standardize_logits
-        self._ensure_all_finite = finite_mode
+        self._nan_refused_by = nan_refused_by
         student_proba = self._student_proba(X)
         self.fidelity_ = {
             "agreement": top1_agreement(train_targets, student_proba),
@@ -429,9 +430,8 @@ class TemperatureScheduledDistiller(
             Teacher probabilities with logits divided by ``temperatures_[-1]``.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
-        )
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, self._nan_refused_by)
         proba = teacher_proba(self.teacher_, X, self.classes_)
         return tempered(proba, self.temperatures_[-1], self._standardize_logits)
 
@@ -453,7 +453,6 @@ class TemperatureScheduledDistiller(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
-        )
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, self._nan_refused_by)
         return self._student_proba(X)

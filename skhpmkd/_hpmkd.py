@@ -35,7 +35,7 @@ from sklearn.utils.validation import (
 from threadpoolctl import threadpool_limits
 
 from ._augment import AUGMENT_METHODS, transfer_rows
-from ._base import SoftTargetOutputMixin, allows_nan
+from ._base import SoftTargetOutputMixin, allows_nan, refuse_nan
 from ._distiller import default_teacher, encode_target
 from ._frames import with_feature_names
 from ._memory import (
@@ -640,13 +640,12 @@ class HPMKDClassifier(
             named.append((name, estimator))
         return named
 
-    def _input_estimators(self):
-        estimators = [self._teacher()]
+    def _named_input_estimators(self):
+        named = [("teacher", self._teacher())]
         for name, estimator in self._students():
-            estimators.append(
-                family_student(name, 0) if estimator is None else estimator
-            )
-        return estimators
+            student = family_student(name, 0) if estimator is None else estimator
+            named.append((f"student {name!r}", student))
+        return named
 
     def _log(self, message):
         if self.verbose:
@@ -885,8 +884,9 @@ class HPMKDClassifier(
         what the refit needs.
         """
         # What predict uses, whatever set_params changes before a refit.
-        self._ensure_all_finite = self._finite_mode()
-        X, y = validate_data(self, X, y, ensure_all_finite=self._ensure_all_finite)
+        self._nan_refused_by = self._nan_refusers()
+        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, self._nan_refused_by)
         self.classes_, codes = encode_target(self, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -1209,9 +1209,8 @@ class HPMKDClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
-        )
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, self._nan_refused_by)
         return teacher_proba(self.teacher_, X, self.classes_)
 
     def _student_proba(self, X):
@@ -1232,7 +1231,6 @@ class HPMKDClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
-        )
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, self._nan_refused_by)
         return self._student_proba(X)

@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
     check_memory,
 )
 
-from ._base import SoftTargetOutputMixin, imputed_logistic
+from ._base import SoftTargetOutputMixin, imputed_logistic, refuse_nan
 from ._attention import (
     ATTENTION_FEATURES,
     attention_weights,
@@ -397,15 +397,19 @@ class AttentionMultiTeacherClassifier(
         teachers = default_teachers() if self.teachers is None else self.teachers
         return list(teachers)
 
-    def _input_estimators(self):
-        return [estimator for _, estimator in active_pairs(self._named_teachers())]
+    def _named_input_estimators(self):
+        return [
+            (f"teacher {name!r}", estimator)
+            for name, estimator in active_pairs(self._named_teachers())
+        ]
 
     def _fit(self, X, y, sample_weight):
         named = self._named_teachers()
         check_named_estimators(self, named, "teachers")
         named = active_pairs(named)
-        finite_mode = self._finite_mode()
-        X, y = validate_rows(self, X, y, reset=True, ensure_all_finite=finite_mode)
+        nan_refused_by = self._nan_refusers()
+        X, y = validate_rows(self, X, y, reset=True, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, nan_refused_by)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=float, ensure_non_negative=True, copy=True
@@ -436,7 +440,7 @@ class AttentionMultiTeacherClassifier(
         self.attention_ = None
         # What predict uses, whatever set_params changes before a refit.
         self._weighting = self.weighting
-        self._ensure_all_finite = finite_mode
+        self._nan_refused_by = nan_refused_by
 
         if self.weighting == "attention":
             features = teacher_features(probas, performance)
@@ -532,9 +536,8 @@ class AttentionMultiTeacherClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_rows(
-            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
-        )
+        X = validate_rows(self, X, reset=False, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, self._nan_refused_by)
         return self._teacher_probas(X)
 
     def teacher_weights(self, X):

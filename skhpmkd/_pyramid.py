@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._base import SoftTargetOutputMixin
+from ._base import SoftTargetOutputMixin, refuse_nan
 from ._distiller import default_teacher, encode_target
 from ._frames import take_rows, validate_rows, with_feature_names
 from ._parallel import parallel_map
@@ -301,8 +301,8 @@ class PyramidTeacherClassifier(
             return teacher, teacher.estimator
         return teacher, teacher
 
-    def _input_estimators(self):
-        return self._resolved()
+    def _named_input_estimators(self):
+        return list(zip(("teacher", "specialist"), self._resolved()))
 
     def _fit(self, X, y, sample_weight):
         teacher, specialist = self._resolved()
@@ -312,10 +312,9 @@ class PyramidTeacherClassifier(
                 "per group of classes; got a FrozenEstimator."
             )
         # What predict uses, whatever set_params changes before a refit.
-        self._ensure_all_finite = self._finite_mode()
-        X, y = validate_rows(
-            self, X, y, reset=True, ensure_all_finite=self._ensure_all_finite
-        )
+        self._nan_refused_by = self._nan_refusers()
+        X, y = validate_rows(self, X, y, reset=True, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, self._nan_refused_by)
         self.classes_, codes = encode_target(self, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -472,9 +471,8 @@ class PyramidTeacherClassifier(
             Columns follow ``classes_``; rows sum to one.
         """
         check_is_fitted(self)
-        X = validate_rows(
-            self, X, reset=False, ensure_all_finite=self._ensure_all_finite
-        )
+        X = validate_rows(self, X, reset=False, ensure_all_finite="allow-nan")
+        refuse_nan(self, X, self._nan_refused_by)
         top_proba = teacher_proba(self.teacher_, X, self.classes_)
         specialist_probas = [
             [

@@ -13,11 +13,19 @@ import numpy as np
 import pytest
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import get_tags
 
-from skhpmkd import TemperatureScheduledDistiller
+from skhpmkd import (
+    AttentionMultiTeacherClassifier,
+    HPMKDClassifier,
+    ProgressiveChainClassifier,
+    PyramidTeacherClassifier,
+    TemperatureScheduledDistiller,
+)
 from tests._helpers import STUDENTS, seeded_instance
 from tests.test_common import public_estimators
 
@@ -212,3 +220,66 @@ def test_every_student_family_learns_from_a_few_rows(family):
     ).fit(X, y)
     proba = distiller.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+
+
+def _scaled_logistic():
+    """A logistic regression without an imputer: it refuses NaN."""
+    return make_pipeline(StandardScaler(), LogisticRegression())
+
+
+_TREE = DecisionTreeClassifier(max_depth=3, random_state=0)
+
+# name: (an estimator one of whose models refuses NaN, how the error names it)
+_NAN_REFUSERS = {
+    "hpmkd teacher": (
+        lambda: HPMKDClassifier(LogisticRegression(), students=["dt"], budget=2),
+        r"LogisticRegression \(the teacher\), which does not",
+    ),
+    "hpmkd student": (
+        lambda: HPMKDClassifier(_TREE, students=["dt", _scaled_logistic()], budget=2),
+        r"Pipeline \(the student 'Pipeline'\), which does not",
+    ),
+    "hpmkd fused teacher": (
+        lambda: HPMKDClassifier(
+            [("lr", LogisticRegression()), ("tree", _TREE)], students=["dt"], budget=2
+        ),
+        r"LogisticRegression \(the teacher 'lr' of the teacher "
+        r"AttentionMultiTeacherClassifier\)",
+    ),
+    "distiller teacher and student": (
+        lambda: TemperatureScheduledDistiller(LogisticRegression(), _scaled_logistic()),
+        r"LogisticRegression \(the teacher\) and Pipeline \(the student\), which "
+        "do not",
+    ),
+    "fused teacher": (
+        lambda: AttentionMultiTeacherClassifier(
+            [("tree", _TREE), ("lr", _scaled_logistic())], cv=3
+        ),
+        r"gives X to Pipeline \(the teacher 'lr'\), which",
+    ),
+    "chain step": (
+        lambda: ProgressiveChainClassifier(
+            [("tree", _TREE), ("lr", LogisticRegression())]
+        ),
+        r"gives X to LogisticRegression \(the step 'lr'\), which",
+    ),
+    "pyramid specialist": (
+        lambda: PyramidTeacherClassifier(_TREE, specialist=LogisticRegression()),
+        r"gives X to LogisticRegression \(the specialist\), which",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(_NAN_REFUSERS))
+def test_nan_error_names_the_model_that_refuses_it(case):
+    make_estimator, named = _NAN_REFUSERS[case]
+    X, y = _data()
+    with_nan = _with(X, 0, 0, np.nan)
+    with pytest.raises(ValueError, match=f"^Input X contains NaN. .*{named}"):
+        make_estimator().fit(with_nan, y)
+    # Fitted without NaN, the same models still refuse it at predict time,
+    # also when set_params has since put in models that accept it.
+    fitted = make_estimator().fit(X, y)
+    fitted.set_params(**_replace_teacher(fitted, _TREE, _TREE))
+    with pytest.raises(ValueError, match=named):
+        fitted.predict_proba(with_nan)
