@@ -80,7 +80,7 @@ from ._teachers import (
     seed_estimator,
     teacher_proba,
 )
-from ._validation import HasFitAndProba, has_predict_proba
+from ._validation import HasFitAndProba, has_predict_proba, is_frozen
 from .metrics import kl_divergence, top1_agreement
 
 _AUTO_TRANSFER_ROWS = 10_000
@@ -278,8 +278,9 @@ class HPMKDClassifier(
     students : list of str or classifiers, default=None
         Candidate students: built-in family names (``"lr"``, ``"dt"``,
         ``"rf"``, ``"hgb"``, ``"xgboost"``, ``"lightgbm"``, ``"mlp"``), each
-        searched over four sizes, or classifiers used at their own size.
-        ``None`` means ``["lr", "dt", "xgboost"]``, with ``"lightgbm"`` (or
+        searched over four sizes, or unfitted classifiers used at their own
+        size (the search trains them; a pre-fitted model can be the teacher,
+        not a student). ``None`` means ``["lr", "dt", "xgboost"]``, with ``"lightgbm"`` (or
         else ``"hgb"``) in place of ``"xgboost"`` when XGBoost is not
         installed: small models that predict fast.
     budget : float, default=10
@@ -628,6 +629,12 @@ class HPMKDClassifier(
                 and is_classifier(student)
                 and has_predict_proba(student)
             ):
+                if is_frozen(student):
+                    raise ValueError(
+                        "Every student must be an unfitted classifier: the search "
+                        "trains it on the teacher's soft targets; got "
+                        f"{student!r} (a pre-fitted model can be the teacher)."
+                    )
                 name, estimator = type(student).__name__, student
             else:
                 raise ValueError(

@@ -177,6 +177,19 @@ def test_frozen_teacher_is_not_refitted(three_class):
     assert model.teacher_.estimator is teacher
 
 
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_a_frozen_student_is_refused_before_any_fit(three_class, in_pipeline):
+    X, y = three_class
+    frozen = FrozenEstimator(DecisionTreeClassifier(max_depth=2).fit(X, y))
+    student = make_pipeline(StandardScaler(), frozen) if in_pipeline else frozen
+    model = _light(students=["dt", student])
+    with pytest.raises(
+        ValueError, match="Every student must be an unfitted classifier"
+    ):
+        model.fit(X, y)
+    assert not hasattr(model, "teacher_")
+
+
 def test_memory_caches_the_teacher_across_fits(three_class, tmp_path):
     # joblib keeps a str location's cache in a "joblib" folder inside it, so
     # both forms are given as str to share one cache.
@@ -537,9 +550,7 @@ def test_named_teachers_are_parameters_as_in_a_voting_ensemble(three_class):
     assert search.best_estimator_.teachers[0][1].max_depth in (2, 3)
     assert search.best_estimator_.teachers[1][1] == "drop"
     assert teachers[0][1].max_depth is None  # the user's teachers are untouched
-    single = _light(teachers=DecisionTreeClassifier()).set_params(
-        teachers__max_depth=3
-    )
+    single = _light(teachers=DecisionTreeClassifier()).set_params(teachers__max_depth=3)
     assert single.teachers.max_depth == 3
     clash = [("budget", DecisionTreeClassifier()), ("b", LogisticRegression())]
     with pytest.raises(ValueError, match=r"conflict with constructor arguments"):
