@@ -44,6 +44,8 @@ from ._teachers import (
     _fit_fold,
     _uses_oob,
     _yields_soft_targets,
+    check_frozen_classes,
+    check_frozen_features,
     check_weighted_teacher,
     fit_teacher,
     seed_estimator,
@@ -118,7 +120,7 @@ def check_weighted_teachers(pairs):
         try:
             check_weighted_teacher(teacher)
         except ValueError as error:
-            raise ValueError(f"Teacher {name!r}: {error}") from None
+            raise type(error)(f"Teacher {name!r}: {error}") from None
 
 
 def _teacher_job(teacher, X, y, classes, cv, train, test, sample_weight):
@@ -199,6 +201,22 @@ def fit_teachers(
         else:
             fitted[index] = result
     return fitted, probas
+
+
+def _check_frozen_teachers(named, classes, X, estimator):
+    """Raise, naming the teacher, if a pre-fitted one does not fit ``X`` and ``y``.
+
+    Checked before any teacher is fitted.
+    """
+    feature_names = getattr(estimator, "feature_names_in_", None)
+    for name, teacher in named:
+        if not isinstance(teacher, FrozenEstimator):
+            continue
+        try:
+            check_frozen_classes(teacher, classes)
+            check_frozen_features(teacher, feature_names, X.shape[1])
+        except ValueError as error:
+            raise type(error)(f"Teacher {name!r}: {error}") from None
 
 
 class AttentionMultiTeacherClassifier(
@@ -416,6 +434,7 @@ class AttentionMultiTeacherClassifier(
             )
             check_weighted_teachers(named)
         self.classes_, codes = encode_target(self, y)
+        _check_frozen_teachers(named, self.classes_, X, self)
         rng = check_random_state(self.random_state)
         teachers = [seed_estimator(clone(estimator), rng) for _, estimator in named]
         cached_fit = check_memory(self.memory).cache(fit_teachers, ignore=["n_jobs"])

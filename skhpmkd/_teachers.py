@@ -56,12 +56,20 @@ def check_frozen_classes(teacher, classes):
         )
 
 
-def check_frozen_features(teacher, feature_names):
-    """Raise if a pre-fitted teacher saw other columns than ``feature_names``.
+def check_frozen_features(teacher, feature_names, n_features):
+    """Raise if a pre-fitted teacher saw other columns than ``X``.
 
-    Rows without column names (``feature_names=None``) are given the
-    teacher's names, so only two lists of names can disagree.
+    ``X`` has ``n_features`` columns, named ``feature_names``. Rows without
+    column names (``feature_names=None``) are given the teacher's names, so
+    only two lists of names can disagree.
     """
+    teacher_width = getattr(teacher, "n_features_in_", None)
+    if teacher_width is not None and teacher_width != n_features:
+        raise ValueError(
+            f"The pre-fitted teacher (a FrozenEstimator of a "
+            f"{type(teacher.estimator).__name__}) was fitted on {teacher_width} "
+            f"features, but X has {n_features} features."
+        )
     teacher_names = getattr(teacher, "feature_names_in_", None)
     if same_columns(teacher_names, feature_names):
         return
@@ -285,16 +293,20 @@ def fit_teacher(
     n_classes = len(classes)
     if isinstance(teacher, FrozenEstimator):
         check_frozen_classes(teacher, classes)
-        check_frozen_features(teacher, feature_names)
+        check_frozen_features(teacher, feature_names, X.shape[1])
         return teacher, teacher_proba(teacher, X, classes)
     X = with_feature_names(X, feature_names)
     teacher = clone(teacher)
     if sample_weight is not None:
         check_weighted_teacher(teacher)
     if _yields_soft_targets(teacher):
+        # Given the labels, not their codes: pre-fitted teachers inside it
+        # know the labels. It encodes them itself, and its columns follow
+        # the sorted labels, which is the codes' order.
+        labels = np.asarray(classes)[y]
         weight = {} if sample_weight is None else {"sample_weight": sample_weight}
-        soft_targets = np.asarray(teacher.fit_transform(X, y, **weight), dtype=float)
-        return teacher, soft_targets
+        soft_targets = teacher.fit_transform(X, labels, **weight)
+        return teacher, np.asarray(soft_targets, dtype=float)
     if _uses_oob(teacher):
         return teacher, _out_of_bag(teacher, X, y, n_classes, sample_weight)
 

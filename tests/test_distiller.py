@@ -498,3 +498,14 @@ def test_a_frozen_student_is_refused_before_fitting(four_class, in_pipeline):
     distiller = _light(teacher=_TeacherThatMustNotBeFitted(), student=frozen)
     with pytest.raises(ValueError, match="student must be an unfitted .* Frozen"):
         distiller.fit(X, y)
+
+
+def test_a_frozen_teacher_of_another_width_is_refused_by_name():
+    X, y = make_classification(n_samples=80, n_features=5, random_state=0)
+    narrow = FrozenEstimator(LogisticRegression().fit(X[:, :3], y))
+    message = (
+        r"The pre-fitted teacher \(a FrozenEstimator of a LogisticRegression\) "
+        "was fitted on 3 features, but X has 5 features."
+    )
+    with pytest.raises(ValueError, match=message):
+        _light(teacher=narrow).fit(X, y)

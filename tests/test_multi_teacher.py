@@ -456,3 +456,41 @@ def test_a_dropped_teacher_is_left_out_as_in_voting_classifier():
         [("forest", forest), ("tree", "drop")], students=["dt"], budget=2, cv=3
     ).fit(X, y)
     assert isinstance(model.teacher_, RandomForestClassifier)
+
+
+@pytest.mark.parametrize("labels", [["a", "b", "c"], [3, 7, 11]], ids=str)
+def test_a_frozen_teacher_fitted_on_the_labels_fits_in_a_nested_fusion(labels):
+    # Estimators that fit a fused teacher give it the labels, not their
+    # codes, so a pre-fitted teacher inside it matches them.
+    X, codes = make_classification(
+        n_samples=120, n_informative=4, n_classes=3, random_state=0
+    )
+    y = np.asarray(labels)[codes]
+    frozen = FrozenEstimator(LogisticRegression(max_iter=1000).fit(X, y))
+    tree = DecisionTreeClassifier(max_depth=3, random_state=0)
+    fused = AttentionMultiTeacherClassifier([("frozen", frozen), ("tree", tree)], cv=3)
+    for model in (
+        HPMKDClassifier(
+            [("frozen", frozen), ("tree", tree)], students=["dt"], budget=2, cv=3
+        ),
+        TemperatureScheduledDistiller(fused, cv=3),
+    ):
+        model.set_params(random_state=0).fit(X, y)
+        assert_array_equal(model.classes_, np.sort(labels))
+        assert np.isin(model.predict(X), labels).all()
+
+
+def test_a_frozen_teacher_that_does_not_fit_the_data_is_named():
+    X, y = make_classification(
+        n_samples=90, n_informative=4, n_classes=3, random_state=0
+    )
+    tree = DecisionTreeClassifier(max_depth=3)
+    narrow = FrozenEstimator(LogisticRegression().fit(X[:, :-1], y))
+    shifted = FrozenEstimator(LogisticRegression().fit(X, y + 1))
+    for name, frozen, message in (
+        ("narrow", narrow, "was fitted on 19 features, but X has 20 features"),
+        ("shifted", shifted, r"fitted on classes \[1, 2, 3\], but y has classes"),
+    ):
+        model = AttentionMultiTeacherClassifier([("tree", tree), (name, frozen)])
+        with pytest.raises(ValueError, match=f"^Teacher '{name}': .*{message}"):
+            model.fit(X, y)
