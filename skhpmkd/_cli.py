@@ -93,9 +93,10 @@ def read_csv(path, target, weight=None):
     ------
     CLIError
         Missing pandas, missing or empty file, missing target column, a
-        text column with too many distinct values to encode, or a weight
-        column that is missing, the target, not numeric, or holds a missing,
-        infinite or negative value, or only zeros.
+        text column with too many distinct values to encode, an infinite
+        value in a numeric feature column (a missing value is allowed), or a
+        weight column that is missing, the target, not numeric, or holds a
+        missing, infinite or negative value, or only zeros.
     """
     try:
         import pandas as pd
@@ -139,6 +140,8 @@ def read_csv(path, target, weight=None):
     )[target]
     frame[target] = labels
     n_rows = len(frame)
+    # The 1-based row numbers (the header not counted) of the rows kept.
+    row_numbers = np.flatnonzero(frame[target].notna().to_numpy()) + 1
     frame = frame.dropna(subset=[target])
     if frame.empty:
         raise CLIError(f"The target column {target!r} of {path!r} has no values.")
@@ -160,6 +163,8 @@ def read_csv(path, target, weight=None):
                 f"values (more than {MAX_CATEGORIES}), so it cannot be encoded as a "
                 "category; convert it to numbers or drop it."
             )
+    numeric = [c for c in frame.columns if c not in text]
+    _check_finite(frame[numeric], row_numbers, path)
     encoder = None
     if text:
         from sklearn.compose import ColumnTransformer
@@ -263,6 +268,57 @@ def _weights(column, name, path):
     if not values.any():
         raise CLIError(f"{where} holds only zeros; give some row a positive weight.")
     return values
+
+
+def _check_finite(features, row_numbers, path):
+    """Raise if a numeric feature column holds an infinite value.
+
+    A missing value (an empty cell or NaN) is allowed.
+
+    Parameters
+    ----------
+    features : DataFrame
+        The numeric feature columns.
+    row_numbers : ndarray of shape (n_rows,)
+        The 1-based row number in the file (the header not counted) of each
+        row of ``features``.
+    path : str
+        The CSV file, to name it.
+
+    Raises
+    ------
+    CLIError
+        An infinite value (``inf``, ``-inf``, or a number too large for a
+        float64), naming the columns, the count and the first row.
+    """
+    values = features.to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isinf(values)
+    if not bad.any():
+        return
+    counts = bad.sum(axis=0)
+    columns = [(name, int(n)) for name, n in zip(features.columns, counts) if n]
+    count = sum(n for _, n in columns)
+    row, column = np.argwhere(bad)[0]
+    example = float(values[row, column])
+    s = "s" if count != 1 else ""
+    if len(columns) == 1:
+        where = f"The feature column {columns[0][0]!r} of {path!r} has"
+        first = ""
+    else:
+        named = [f"{name!r} ({n} value{'s' if n != 1 else ''})" for name, n in columns]
+        if len(named) > 5:
+            named = named[:4] + [f"{len(named) - 4} more"]
+        where = (
+            f"The feature columns {', '.join(named[:-1])} and {named[-1]} of "
+            f"{path!r} have"
+        )
+        first = f"column {features.columns[column]!r}, "
+    raise CLIError(
+        f"{where} {count} infinite value{s} (the first: {example!r} in {first}row "
+        f"{row_numbers[row]} after the header); features must be finite numbers "
+        "(a number too large for a float64 reads as infinite), or empty cells for "
+        "missing values."
+    )
 
 
 def _latency(model, X):

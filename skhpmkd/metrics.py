@@ -129,10 +129,11 @@ def _check_teacher_names(teacher_names, n_teachers):
     """``teacher_names`` as a list of one name per teacher; default names for None."""
     if teacher_names is None:
         return [f"teacher_{i}" for i in range(n_teachers)]
-    if isinstance(teacher_names, str):
+    if isinstance(teacher_names, (str, bytes, bytearray)):
+        kind = "string" if isinstance(teacher_names, str) else "bytes"
         raise ValueError(
             "teacher_names must be a list of names, one per teacher; got the "
-            f"string {teacher_names!r}."
+            f"{kind} {teacher_names!r}."
         )
     teacher_names = list(teacher_names)
     if len(teacher_names) != n_teachers:
@@ -144,6 +145,13 @@ def _check_teacher_names(teacher_names, n_teachers):
 
 def _check_teachers(teacher_probas):
     """Teacher probabilities as one (n_teachers, n_samples, n_classes) array."""
+    if _is_one_array(teacher_probas):
+        raise ValueError(
+            "teacher_probas must be a list of the teachers' probability arrays, "
+            "one per teacher; got one array of shape "
+            f"{tuple(teacher_probas.shape)}. Wrap it in a list for a single "
+            "teacher: [proba]."
+        )
     if isinstance(teacher_probas, dict):
         teacher_probas = list(teacher_probas.values())
     probas = [check_array(p, dtype=float, ensure_2d=True) for p in teacher_probas]
@@ -160,6 +168,16 @@ def _check_teachers(teacher_probas):
     return np.asarray(probas)
 
 
+def _is_one_array(teacher_probas):
+    """Whether ``teacher_probas`` is one 2-D array (a numeric ndarray, or a
+    DataFrame) rather than a sequence of the teachers' 2-D arrays."""
+    if isinstance(teacher_probas, np.ndarray):
+        return teacher_probas.ndim == 2 and teacher_probas.dtype.kind in "biuf"
+    return (
+        hasattr(teacher_probas, "columns") and getattr(teacher_probas, "ndim", 0) == 2
+    )
+
+
 def _row_kl(p, q):
     """``KL(p || q)`` of each row (last axis), ``q`` clipped at ``_EPS``."""
     ratio = np.log(np.clip(p, _EPS, None)) - np.log(np.clip(q, _EPS, None))
@@ -172,7 +190,8 @@ def centroid(teacher_probas, *, weights=None):
     Parameters
     ----------
     teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
-        Probability rows of each teacher.
+        Probability rows of each teacher, one array per teacher (a single
+        2-D array is refused: wrap one teacher's array in a list).
     weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
         Teacher weights, per teacher or per sample; uniform when ``None``.
 
@@ -210,7 +229,8 @@ def individual_fidelity(teacher_probas, student_proba, *, sample_weight=None):
     Parameters
     ----------
     teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
-        Probability rows of each teacher.
+        Probability rows of each teacher, one array per teacher (a single
+        2-D array is refused: wrap one teacher's array in a list).
     student_proba : array-like of shape (n_samples, n_classes)
         Probability rows of the student.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -242,7 +262,8 @@ def centroid_fidelity(
     Parameters
     ----------
     teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
-        Probability rows of each teacher.
+        Probability rows of each teacher, one array per teacher (a single
+        2-D array is refused: wrap one teacher's array in a list).
     student_proba : array-like of shape (n_samples, n_classes)
         Probability rows of the student.
     weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
@@ -271,7 +292,8 @@ def teacher_diversity(teacher_probas, *, weights=None, sample_weight=None):
     Parameters
     ----------
     teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
-        Probability rows of each teacher.
+        Probability rows of each teacher, one array per teacher (a single
+        2-D array is refused: wrap one teacher's array in a list).
     weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
         Teacher weights of the centroid; uniform when ``None``.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -301,7 +323,8 @@ def pairwise_kl(teacher_probas, *, sample_weight=None):
     Parameters
     ----------
     teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
-        Probability rows of each teacher.
+        Probability rows of each teacher, one array per teacher (a single
+        2-D array is refused: wrap one teacher's array in a list).
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights.
 
@@ -337,12 +360,14 @@ def fidelity_report(
     Parameters
     ----------
     teacher_probas : sequence or dict of array-like of shape (n_samples, n_classes)
-        Probability rows of each teacher; a dict's keys name the teachers.
+        Probability rows of each teacher, one array per teacher (a single
+        2-D array is refused: wrap one teacher's array in a list); a dict's
+        keys name the teachers.
     student_proba : array-like of shape (n_samples, n_classes)
         Probability rows of the student.
     teacher_names : list of str, default=None
-        Names of the teachers, one per teacher (a single string is refused);
-        the dict keys, or ``teacher_0``, ... when ``None``.
+        Names of the teachers, one per teacher (a single string or bytes
+        object is refused); the dict keys, or ``teacher_0``, ... when ``None``.
     weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
         Teacher weights of the centroid; uniform when ``None``.
     sample_weight : array-like of shape (n_samples,), default=None

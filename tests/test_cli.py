@@ -535,3 +535,50 @@ def test_sample_weight_is_an_option_of_distill_only(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["demo", "--sample-weight", "w"])
     assert "unrecognized arguments: --sample-weight" in capsys.readouterr().err
+
+
+def test_an_infinite_feature_is_named_before_the_fit(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("pandas")
+    from skhpmkd._cli import read_csv
+
+    fitted = []
+    monkeypatch.setattr("skhpmkd._cli.run", lambda *args, **kwargs: fitted.append(1))
+    path = tmp_path / "data.csv"
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    # A missing value in 'a' is allowed; the infinite one in 'b' is not.
+    rows = [
+        f"{'' if i == 1 else i},{'inf' if i == 4 else i},{i % 2}" for i in range(40)
+    ]
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    assert main(arguments) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skhpmkd: error: ")
+    assert (
+        f"The feature column 'b' of {str(path)!r} has 1 infinite value (the first: "
+        "inf in row 5 after the header); features must be finite numbers"
+    ) in err
+    assert "float32" not in err
+    assert fitted == []
+    # Without the infinite value, the missing one is read as NaN, as before.
+    path.write_text(path.read_text().replace(",inf,", ",4,"))
+    X, *_ = read_csv(str(path), "label")
+    assert np.isnan(X[1, 0]) and np.isfinite(np.delete(X, 1, axis=0)).all()
+
+
+def test_infinite_features_in_several_columns_are_counted(tmp_path, capsys):
+    pytest.importorskip("pandas")
+    # The first row has no target and is dropped, but still counts as row 1; a
+    # number too large for a float64 is infinite, and a text column's 'inf' is
+    # a category.
+    rows = ["1e400,1,inf,"] + [
+        f"{'-inf' if i in (5, 7) else i},{'1e400' if i == 2 else i},"
+        f"{'inf' if i % 3 else 'red'},{i % 2}"
+        for i in range(40)
+    ]
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,colour,label\n" + "\n".join(rows) + "\n")
+    assert main(["distill", str(path), "--target", "label", *LIGHT]) == 2
+    assert (
+        f"The feature columns 'a' (2 values) and 'b' (1 value) of {str(path)!r} have "
+        "3 infinite values (the first: inf in column 'b', row 4 after the header)"
+    ) in capsys.readouterr().err

@@ -181,3 +181,44 @@ def test_bad_sample_weight_is_refused(metric, sample_weight, message):
 def test_centroid_weights_of_the_wrong_shape_are_named():
     with pytest.raises(ValueError, match=r"shape \(3,\) or \(2, 3\).*got shape \(2,\)"):
         centroid(TEACHERS, weights=[0.5, 0.5])
+
+
+@pytest.mark.parametrize("names", [b"abc", bytearray(b"abc")])
+def test_fidelity_report_rejects_bytes_of_names(names):
+    # Bytes iterate as integers: b"abc" would name the teachers 97, 98 and 99.
+    with pytest.raises(ValueError, match="teacher_names must be a list of names"):
+        fidelity_report(TEACHERS, S, teacher_names=names)
+
+
+TEACHER_METRICS = [
+    centroid,
+    pairwise_kl,
+    teacher_diversity,
+    lambda teachers: individual_fidelity(teachers, S),
+    lambda teachers: centroid_fidelity(teachers, S),
+    lambda teachers: fidelity_report(teachers, S)["pairwise_kl"],
+]
+
+
+@pytest.mark.parametrize("metric", TEACHER_METRICS)
+def test_one_teachers_array_is_refused_where_a_list_is_expected(metric):
+    message = (
+        r"teacher_probas must be a list of the teachers' probability arrays, one "
+        r"per teacher; got one array of shape \(2, 3\)\. Wrap it in a list"
+    )
+    with pytest.raises(ValueError, match=message):
+        metric(T1)
+    with pytest.raises(ValueError, match=message):
+        metric(np.array([[1, 0, 0], [0, 1, 0]]))
+    # A single teacher in a list, and a (n_teachers, n_samples, n_classes)
+    # array, are fine.
+    assert_allclose(metric([T1]), metric([T1.tolist()]))
+    assert_allclose(metric(np.stack(TEACHERS)), metric(TEACHERS))
+
+
+@pytest.mark.parametrize("metric", TEACHER_METRICS)
+def test_one_teachers_dataframe_is_refused_where_a_list_is_expected(metric):
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(ValueError, match=r"got one array of shape \(2, 3\)"):
+        metric(pd.DataFrame(T1))
+    assert_allclose(metric([pd.DataFrame(T1)]), metric([T1]))
