@@ -5,8 +5,7 @@ from ._distiller import TemperatureScheduledDistiller
 from ._hpmkd import HPMKDClassifier
 from ._multi_teacher import AttentionMultiTeacherClassifier
 from ._pyramid import PyramidTeacherClassifier
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "AttentionMultiTeacherClassifier",

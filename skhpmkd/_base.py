@@ -1,7 +1,10 @@
 """Shared by every skhpmkd estimator: labels from probabilities, a column per class."""
 
+import warnings
+
 import numpy as np
 from scipy.sparse import issparse
+from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -10,6 +13,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
+
+from ._version import __version__
 
 
 def allows_nan(*estimators):
@@ -79,6 +84,47 @@ def _allows_nan(estimator):
     return True
 
 
+class SkhpmkdVersionWarning(InconsistentVersionWarning):
+    """A saved skhpmkd object is loaded under another skhpmkd version."""
+
+    def __str__(self):
+        saved = self.original_sklearn_version
+        saved = "an earlier skhpmkd" if saved is None else f"skhpmkd {saved}"
+        return (
+            f"Trying to load {self.estimator_name} saved with {saved} when using "
+            f"skhpmkd {self.current_sklearn_version}. This might lead to breaking "
+            "code or invalid results: load it with the version it was saved "
+            "with, or refit it."
+        )
+
+
+class VersionedStateMixin:
+    """Saved state carries the skhpmkd version; loading it under another warns.
+
+    scikit-learn records its own version only for its own classes; this does
+    the same for skhpmkd's, through pickle, joblib and :mod:`skops.io`.
+    """
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_skhpmkd_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        # None: saved before skhpmkd recorded its version.
+        saved = state.pop("_skhpmkd_version", None)
+        if saved != __version__:
+            warnings.warn(
+                SkhpmkdVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_sklearn_version=__version__,
+                    original_sklearn_version=saved,
+                )
+            )
+        super().__setstate__(state)
+
+
 def refuse_nan(estimator, X, refusers):
     """Raise if validated ``X`` holds NaN and some model that sees it refuses NaN.
 
@@ -102,7 +148,7 @@ def refuse_nan(estimator, X, refusers):
     )
 
 
-class SoftTargetOutputMixin:
+class SoftTargetOutputMixin(VersionedStateMixin):
     """``predict`` from ``predict_proba``, and a soft-target column per class.
 
     Subclasses list the models that see ``X``, with their roles, in

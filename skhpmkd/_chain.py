@@ -43,6 +43,7 @@ from ._soft_targets import (
     untempered,
 )
 from ._teachers import (
+    PrecomputedTeacher,
     check_weighted_teacher,
     fit_teacher,
     seed_estimator,
@@ -111,6 +112,10 @@ def _knobs(estimator):
 def _capacity_model(estimator):
     """The model whose capacity knobs count (a pipeline's last step, recursively),
     and the prefix that names its parameters from ``estimator``."""
+    # The teacher HPMKDClassifier hands its chain is its fitted teacher, frozen,
+    # with the targets it computed.
+    if isinstance(estimator, PrecomputedTeacher):
+        estimator = estimator.teacher
     if isinstance(estimator, FrozenEstimator):
         estimator = estimator.estimator
     prefix = ""

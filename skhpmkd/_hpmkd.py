@@ -7,7 +7,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import (
-    BaseEstimator,
     ClassifierMixin,
     MetaEstimatorMixin,
     TransformerMixin,
@@ -35,7 +34,7 @@ from sklearn.utils.validation import (
 from threadpoolctl import threadpool_limits
 
 from ._augment import AUGMENT_METHODS, transfer_rows
-from ._base import SoftTargetOutputMixin, allows_nan, refuse_nan
+from ._base import SoftTargetOutputMixin, refuse_nan
 from ._distiller import default_teacher, encode_target
 from ._frames import with_feature_names
 from ._memory import (
@@ -73,6 +72,7 @@ from ._search import (
 from ._size import model_size
 from ._soft_targets import aligned_proba, check_weighted_student, student_labels
 from ._teachers import (
+    PrecomputedTeacher,
     _uses_oob,
     check_weighted_teacher,
     fit_teacher,
@@ -185,43 +185,6 @@ def _count_teacher_fits(teacher, fitted, n_splits):
         # One more fit when some rows were in every bootstrap sample.
         return 1 + int(never_out_of_bag(fitted).any())
     return n_splits + 1
-
-
-class _PrecomputedTeacher(ClassifierMixin, BaseEstimator):
-    """A fitted teacher whose out-of-fold targets are already computed.
-
-    Lets :class:`ProgressiveChainClassifier` start from the targets this fit
-    computed once, instead of cross-fitting the teacher again.
-    """
-
-    _fit_transform_gives_soft_targets = True
-
-    def __init__(self, teacher=None, targets=None):
-        self.teacher = teacher
-        self.targets = targets
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # The wrapped teacher is frozen; whether it takes NaN is its own tag.
-        tags.input_tags.allow_nan = allows_nan(getattr(self.teacher, "estimator", None))
-        return tags
-
-    def fit_transform(self, X, y, sample_weight=None):
-        # The targets were computed with the weights already.
-        if len(X) != len(self.targets):
-            raise ValueError(
-                f"The precomputed targets cover {len(self.targets)} rows, not {len(X)}."
-            )
-        self.classes_ = np.arange(self.targets.shape[1])
-        self.n_features_in_ = X.shape[1]
-        return self.targets
-
-    def fit(self, X, y, sample_weight=None):
-        self.fit_transform(X, y)
-        return self
-
-    def predict_proba(self, X):
-        return teacher_proba(self.teacher, X, self.classes_)
 
 
 def _count_chain_fits(chain, n_splits):
@@ -1099,7 +1062,7 @@ class HPMKDClassifier(
     def _fit_chain(self, student, config, X, codes, targets, cv, rng, sample_weight):
         from ._chain import ProgressiveChainClassifier, _ladder_bounds
 
-        teacher = _PrecomputedTeacher(FrozenEstimator(self.teacher_), targets)
+        teacher = PrecomputedTeacher(FrozenEstimator(self.teacher_), targets)
         chain = ProgressiveChainClassifier(
             "auto",
             teacher=teacher,

@@ -7,6 +7,8 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import VersionedStateMixin
+
 
 def normalize_proba(values):
     """Clip regressed class probabilities to be non-negative and rows to sum to 1."""
@@ -16,7 +18,7 @@ def normalize_proba(values):
     return np.divide(values, total, out=uniform, where=total > 0)
 
 
-class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
+class SoftTargetClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator):
     """Classifier that regresses class probabilities with a multi-output regressor.
 
     A tree grown with the squared error on a soft target matrix ``Q`` picks the
@@ -110,7 +112,7 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-class MarginClassifier(ClassifierMixin, BaseEstimator):
+class MarginClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator):
     """Classifier around a booster that was trained with a custom objective.
 
     A LightGBM model trained with a callable objective predicts raw margins

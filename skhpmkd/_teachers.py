@@ -3,11 +3,12 @@
 import warnings
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
+from ._base import VersionedStateMixin, allows_nan
 from ._frames import same_columns, take_rows, with_feature_names
 from ._parallel import parallel_map
 from ._sample_weight import (
@@ -322,3 +323,40 @@ def fit_teacher(
     for (_, test), proba in zip(splits, fold_probas):
         soft_targets[test] = proba
     return teacher_, soft_targets
+
+
+class PrecomputedTeacher(VersionedStateMixin, ClassifierMixin, BaseEstimator):
+    """A fitted teacher whose out-of-fold targets are already computed.
+
+    Lets :class:`ProgressiveChainClassifier` start from the targets this fit
+    computed once, instead of cross-fitting the teacher again.
+    """
+
+    _fit_transform_gives_soft_targets = True
+
+    def __init__(self, teacher=None, targets=None):
+        self.teacher = teacher
+        self.targets = targets
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The wrapped teacher is frozen; whether it takes NaN is its own tag.
+        tags.input_tags.allow_nan = allows_nan(getattr(self.teacher, "estimator", None))
+        return tags
+
+    def fit_transform(self, X, y, sample_weight=None):
+        # The targets were computed with the weights already.
+        if len(X) != len(self.targets):
+            raise ValueError(
+                f"The precomputed targets cover {len(self.targets)} rows, not {len(X)}."
+            )
+        self.classes_ = np.arange(self.targets.shape[1])
+        self.n_features_in_ = X.shape[1]
+        return self.targets
+
+    def fit(self, X, y, sample_weight=None):
+        self.fit_transform(X, y)
+        return self
+
+    def predict_proba(self, X):
+        return teacher_proba(self.teacher, X, self.classes_)

@@ -20,6 +20,7 @@ from skhpmkd import _chain as _chain_module
 from skhpmkd._chain import _ladder_bounds, _rung_params, cross_family_steps
 from skhpmkd._size import capacity, model_size
 from skhpmkd._soft_targets import fit_soft_student
+from skhpmkd._teachers import PrecomputedTeacher
 from skhpmkd.metrics import top1_agreement
 
 STAGE_KEYS = {
@@ -198,6 +199,11 @@ def test_ladder_interpolates_capacity_knobs():
     assert _rung_params(bounds, 1.0) == {"n_estimators": 300, "max_depth": 6}
     assert _rung_params(bounds, 0.5) == {"n_estimators": 95, "max_depth": 4}
     assert _ladder_bounds(student, FrozenEstimator(teacher)) == bounds
+    # HPMKDClassifier(use_chain=True) hands its chain the fitted teacher,
+    # frozen, with its targets: the ladder still stops at the teacher.
+    targets = np.full((4, 2), 0.5)
+    precomputed = PrecomputedTeacher(FrozenEstimator(teacher), targets)
+    assert _ladder_bounds(student, precomputed) == bounds
     # Another family: the top of the ladder is the student grown by fixed factors.
     assert _ladder_bounds(_tree(2), teacher) == {"max_depth": (2, 5)}
     assert _ladder_bounds(LogisticRegression(), teacher) == {}

@@ -7,12 +7,14 @@ tell users to trust must be exactly the types the files need.
 import io
 import pickle
 import re
+import warnings
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
+from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
@@ -21,6 +23,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
+import skhpmkd._base
 from skhpmkd import (
     AttentionMultiTeacherClassifier,
     HPMKDClassifier,
@@ -28,6 +31,7 @@ from skhpmkd import (
     PyramidTeacherClassifier,
     TemperatureScheduledDistiller,
 )
+from skhpmkd._base import SkhpmkdVersionWarning
 from tests._helpers import (
     STUDENTS,
     lightgbm_student,
@@ -289,3 +293,41 @@ def test_student_of_a_dataframe_fit_keeps_its_column_names(family, method, tmp_p
     loaded = _round_trip(student, method, tmp_path)
     np.testing.assert_array_equal(loaded.feature_names_in_, frame.columns)
     _assert_same_outputs(student, loaded, frame)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_loading_under_another_skhpmkd_version_warns(method, tmp_path, monkeypatch):
+    # scikit-learn records its version only for its own classes: skhpmkd's
+    # estimators and students record theirs, and loading them warns as
+    # scikit-learn does.
+    estimator = _fitted(TemperatureScheduledDistiller)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InconsistentVersionWarning)
+        _round_trip(estimator, method, tmp_path)  # the same version: silent
+    if method == "skops":
+        sio = pytest.importorskip("skops.io")
+        saved = sio.dumps(estimator)
+        trusted = sio.get_untrusted_types(data=saved)
+    else:
+        saved = pickle.dumps(estimator)
+    monkeypatch.setattr(skhpmkd._base, "__version__", "99.0")
+    with pytest.warns(SkhpmkdVersionWarning) as record:
+        if method == "skops":
+            sio.loads(saved, trusted=trusted)
+        else:
+            pickle.loads(saved)  # joblib loads through pickle
+    loaded = {str(w.message).split()[3] for w in record}
+    assert {"TemperatureScheduledDistiller", "SoftTargetClassifier"} <= loaded
+    assert all(
+        "saved with skhpmkd 0.1.0 when using skhpmkd 99.0" in str(w.message)
+        for w in record
+    )
+
+
+def test_state_saved_before_versions_were_recorded_warns():
+    estimator = _fitted(TemperatureScheduledDistiller)
+    state = estimator.__getstate__()
+    del state["_skhpmkd_version"]
+    empty = TemperatureScheduledDistiller.__new__(TemperatureScheduledDistiller)
+    with pytest.warns(SkhpmkdVersionWarning, match="saved with an earlier skhpmkd"):
+        empty.__setstate__(state)
