@@ -15,8 +15,13 @@ compare three models with the same 5-fold cross-validation:
   times the size of the training fold (rows interpolated between
   neighbouring training rows, labelled by the forest).
 
-Inside each outer fold the distiller cross-fits its teacher again, so the
-student never learns from teacher predictions on rows the teacher saw.
+Inside each outer fold the distiller fits its own forest on the training
+fold and takes the forest's out-of-bag probabilities as the teacher's
+targets: the probabilities of a row average only the trees whose bootstrap
+sample left that row out. So the student never learns from teacher
+predictions on rows the teacher saw, and the forest is fitted once. A teacher
+without out-of-bag estimates would be cross-fitted instead (see
+:ref:`user_guide`).
 """
 
 # %%
