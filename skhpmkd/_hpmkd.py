@@ -650,7 +650,15 @@ class HPMKDClassifier(
         the fit expects.
         """
         chosen = self._teacher(cv)
-        return chosen, seed_estimator(clone(chosen), rng)
+        teacher = seed_estimator(clone(chosen), rng)
+        if isinstance(chosen, AttentionMultiTeacherClassifier) and (
+            chosen.random_state is None
+        ):
+            # Its own seed only seeds its teachers' unset seeds, and they all
+            # have one now: left unset, it keeps the memory's cache key to the
+            # teachers' seeds, so teachers with seeds of their own hit it.
+            teacher.set_params(random_state=None)
+        return chosen, teacher
 
     def _fit_teacher(self, chosen, teacher, X, codes, cv, sample_weight):
         memory = check_memory(self.memory)

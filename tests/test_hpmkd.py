@@ -204,6 +204,25 @@ def test_memory_caches_the_teacher_across_fits(three_class, tmp_path):
     assert path_memory.n_teacher_fits_ == 0
 
 
+def test_memory_caches_seeded_fused_teachers_without_a_random_state(
+    three_class, tmp_path
+):
+    # As the user guide says: with random_state=None the cache hits when
+    # every teacher has its own seed, also for the teachers it fuses.
+    memory = joblib.Memory(str(tmp_path / "cache"), verbose=0)
+    teachers = [
+        ("forest", RandomForestClassifier(n_estimators=10, random_state=0)),
+        ("tree", DecisionTreeClassifier(max_depth=4, random_state=0)),
+    ]
+    fits = [
+        _light(memory=memory, teachers=teachers, budget=1, random_state=None)
+        .fit(*three_class)
+        .n_teacher_fits_
+        for _ in range(2)
+    ]
+    assert fits[0] > 0 and fits[1] == 0
+
+
 def test_memory_caches_fused_teachers_whatever_n_jobs(three_class, tmp_path):
     # n_jobs changes how, not what, is fitted: it must not change the key.
     memory = joblib.Memory(str(tmp_path / "cache"), verbose=0)
