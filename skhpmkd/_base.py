@@ -125,7 +125,7 @@ class VersionedStateMixin:
         super().__setstate__(state)
 
 
-def refuse_nan(estimator, X, refusers):
+def refuse_nan(estimator, X, refusers, input_name="X"):
     """Raise if validated ``X`` holds NaN and some model that sees it refuses NaN.
 
     ``refusers`` are those models, as :meth:`SoftTargetOutputMixin._nan_refusers`
@@ -140,7 +140,8 @@ def refuse_nan(estimator, X, refusers):
     listed = ", ".join(refusers[:-1]) + " and " if len(refusers) > 1 else ""
     it, does = ("them", "do") if len(refusers) > 1 else ("it", "does")
     raise ValueError(
-        f"Input X contains NaN. {type(estimator).__name__} gives X to "
+        f"Input {input_name} contains NaN. {type(estimator).__name__} gives "
+        f"{input_name} to "
         f"{listed}{refusers[-1]}, which {does} not accept missing values "
         f"encoded as NaN. Put an imputer in front of {it}, for example "
         "make_pipeline(SimpleImputer(), model), or choose models that accept "
@@ -162,10 +163,6 @@ class SoftTargetOutputMixin(VersionedStateMixin):
 
     def _input_estimators(self):
         return [estimator for _, estimator in self._named_input_estimators()]
-
-    def _finite_mode(self):
-        """``ensure_all_finite`` for ``validate_data``."""
-        return "allow-nan" if allows_nan(*self._input_estimators()) else True
 
     def _nan_refusers(self):
         """The models that see ``X`` and refuse NaN, with their roles.
@@ -224,7 +221,7 @@ class SoftTargetOutputMixin(VersionedStateMixin):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         try:
-            tags.input_tags.allow_nan = self._finite_mode() == "allow-nan"
+            tags.input_tags.allow_nan = not self._nan_refusers()
         except (TypeError, ValueError):
             # Invalid sub-estimator parameters are reported by fit, not here.
             tags.input_tags.allow_nan = False

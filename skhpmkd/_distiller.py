@@ -250,9 +250,10 @@ class TemperatureScheduledDistiller(
                 "student must be an unfitted classifier: distillation trains it "
                 "on the teacher's soft targets; got a FrozenEstimator."
             )
-        nan_refused_by = self._nan_refusers()
+        # What predict uses, whatever set_params changes before a refit.
+        self._nan_refused_by = self._nan_refusers()
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan")
-        refuse_nan(self, X, nan_refused_by)
+        refuse_nan(self, X, self._nan_refused_by)
         self.classes_, codes = encode_target(self, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -311,7 +312,6 @@ class TemperatureScheduledDistiller(
         # What transform and predict use, whatever set_params changes before
         # a refit.
         self._standardize_logits = self.standardize_logits
-        self._nan_refused_by = nan_refused_by
         student_proba = self._student_proba(X)
         self.fidelity_ = {
             "agreement": top1_agreement(train_targets, student_proba),
@@ -348,12 +348,13 @@ class TemperatureScheduledDistiller(
             try:
                 X_unlabeled = check_array(
                     X_unlabeled,
-                    ensure_all_finite=self._finite_mode(),
+                    ensure_all_finite="allow-nan",
                     dtype=float,
                     input_name="X_unlabeled",
                 )
             except ValueError as error:
                 raise ValueError(f"X_unlabeled: {error}") from None
+            refuse_nan(self, X_unlabeled, self._nan_refused_by, "X_unlabeled")
             if X_unlabeled.shape[1] != X.shape[1]:
                 raise ValueError(
                     f"X_unlabeled has {X_unlabeled.shape[1]} features, but X has "

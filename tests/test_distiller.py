@@ -329,6 +329,19 @@ def test_bad_unlabelled_rows_are_named(four_class, unlabelled, message):
         _light().fit(X, y, rows)
 
 
+def test_nan_in_unlabelled_rows_names_the_model_that_refuses_it(four_class):
+    X, y = four_class
+    rows = X[:3].copy()
+    rows[0, 0] = np.nan
+    student = make_pipeline(StandardScaler(), LogisticRegression())
+    message = (
+        r"^Input X_unlabeled contains NaN\. TemperatureScheduledDistiller gives "
+        r"X_unlabeled to Pipeline \(the student\), which does not accept"
+    )
+    with pytest.raises(ValueError, match=message):
+        _light(student=student).fit(X, y, rows)
+
+
 def test_logistic_student_gets_margins_scaled_by_temperature(four_class):
     X, y = four_class
 
