@@ -45,6 +45,7 @@ from ._soft_targets import (
 from ._teachers import (
     PrecomputedTeacher,
     check_weighted_teacher,
+    count_teacher_fits,
     fit_teacher,
     seed_estimator,
     shared_splits,
@@ -345,6 +346,10 @@ class ProgressiveChainClassifier(
         ``after``, the rows where only the new student agrees with the
         teacher (``wins``) and only the old one (``losses``), counted
         unweighted, and whether it was ``kept``. Empty otherwise.
+    n_models_fitted_ : int
+        Models fitted: the teacher's (none when frozen) and every step's, on
+        each fold and on all rows, assistants tried by ``steps="auto"``
+        included.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -696,6 +701,21 @@ class ProgressiveChainClassifier(
                 stage["name"] = name
         return stages
 
+    def _n_distillations(self, n_steps):
+        """Times a step was distilled, each on every fold and on all rows.
+
+        Fixed steps are distilled once each (``n_steps``). ``steps="auto"``
+        distils the student alone, then each assistant tried refits every
+        step from its position on.
+        """
+        if not self._is_auto():
+            return n_steps
+        count, n_tried_steps = 1, 1
+        for trial in self.trials_:
+            count += n_tried_steps + 1 - trial["position"]
+            n_tried_steps += int(trial["kept"])
+        return count
+
     def _widest_gap(self, bounds, fractions, stages):
         """Position and ladder fraction of the next assistant, or None."""
         agreements = [1.0] + [stage["agreement"] for stage in stages]
@@ -774,6 +794,9 @@ class ProgressiveChainClassifier(
         student_oof = stages[-1].pop("oof")
         for stage in stages:
             stage.pop("oof", None)
+        self.n_models_fitted_ = count_teacher_fits(
+            teacher, self.teacher_, splits, X, codes
+        ) + (len(splits) + 1) * self._n_distillations(len(stages))
         self.stages_ = stages
         self.student_ = stages[-1]["estimator"]
         self.fidelity_ = {"agreement": stages[-1]["agreement"], "kl": stages[-1]["kl"]}

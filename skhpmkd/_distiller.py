@@ -14,6 +14,7 @@ from sklearn.base import (
     clone,
 )
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
@@ -38,7 +39,7 @@ from ._soft_targets import (
     student_labels,
     teacher_logits,
 )
-from ._teachers import fit_teacher, seed_estimator, teacher_proba
+from ._teachers import count_teacher_fits, fit_teacher, seed_estimator, teacher_proba
 from ._validation import HasFitAndProba, is_frozen
 from .metrics import kl_divergence, top1_agreement
 
@@ -161,6 +162,10 @@ class TemperatureScheduledDistiller(
     fidelity_ : dict
         ``agreement`` (top-1) and ``kl`` (mean ``KL(teacher || student)``)
         between the teacher's soft targets and the student on the training rows.
+    n_models_fitted_ : int
+        Models fitted: the teacher's (one per fold of ``cv`` and one on all
+        rows; none when frozen; for an skhpmkd estimator, its own
+        ``n_models_fitted_``) and the student.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -273,12 +278,14 @@ class TemperatureScheduledDistiller(
             check_weighted_student(student)
         teacher = seed_estimator(clone(teacher), rng)
         student = seed_estimator(clone(student), rng)
+        # Resolved once, so that the folds counted below are the ones fitted.
+        cv = check_cv(self.cv, codes, classifier=True)
         self.teacher_, train_targets = fit_teacher(
             teacher,
             X,
             codes,
             self.classes_,
-            cv=self.cv,
+            cv=cv,
             n_jobs=self.n_jobs,
             feature_names=getattr(self, "feature_names_in_", None),
             sample_weight=sample_weight,
@@ -309,6 +316,9 @@ class TemperatureScheduledDistiller(
             sample_weight=weight_all,
         )
         self.temperatures_ = np.asarray(temperatures, dtype=float)
+        self.n_models_fitted_ = (
+            count_teacher_fits(teacher, self.teacher_, cv, X, codes) + 1
+        )
         # What transform and predict use, whatever set_params changes before
         # a refit.
         self._standardize_logits = self.standardize_logits

@@ -73,10 +73,9 @@ from ._size import model_size
 from ._soft_targets import aligned_proba, check_weighted_student, student_labels
 from ._teachers import (
     PrecomputedTeacher,
-    _uses_oob,
     check_weighted_teacher,
+    count_teacher_fits,
     fit_teacher,
-    never_out_of_bag,
     seed_estimator,
     teacher_proba,
 )
@@ -166,39 +165,6 @@ def _scorer_takes_sample_weight(scorer):
         parameter.name == "sample_weight" or parameter.kind is parameter.VAR_KEYWORD
         for parameter in parameters
     )
-
-
-def _count_teacher_fits(teacher, fitted, n_splits):
-    """Models fitted for ``teacher``, given what it became: ``fitted``."""
-    if isinstance(teacher, FrozenEstimator):
-        return 0
-    if isinstance(teacher, HPMKDClassifier):
-        return fitted.n_models_fitted_  # fitted once: its targets are out-of-fold
-    if isinstance(teacher, AttentionMultiTeacherClassifier):
-        return sum(
-            _count_teacher_fits(t, f, n_splits)
-            for (_, t), f in zip(
-                active_pairs(teacher._named_teachers()), fitted.teachers_
-            )
-        )
-    if _uses_oob(teacher):
-        # One more fit when some rows were in every bootstrap sample.
-        return 1 + int(never_out_of_bag(fitted).any())
-    return n_splits + 1
-
-
-def _count_chain_fits(chain, n_splits):
-    """Step fits of an automatic chain: the student, then each assistant trial.
-
-    A trial refits every step from the new assistant's position on, each
-    cross-fitted (``n_splits`` folds) plus one fit on all rows.
-    """
-    per_step = n_splits + 1
-    fits, n_steps = per_step, 1
-    for trial in chain.trials_:
-        fits += (n_steps + 1 - trial["position"]) * per_step
-        n_steps += int(trial["kept"])
-    return fits
 
 
 def _is_named_list(teachers):
@@ -681,11 +647,10 @@ class HPMKDClassifier(
             sample_weight,
         )
         hit = memory.location is not None and cached.check_call_in_cache(*args)
-        n_splits = cv.get_n_splits(X, codes)
         start = time.perf_counter()
         self.teacher_, targets = cached(*args)
         self.n_teacher_fits_ = (
-            0 if hit else _count_teacher_fits(teacher, self.teacher_, n_splits)
+            0 if hit else count_teacher_fits(teacher, self.teacher_, cv, X, codes)
         )
         self._log(
             f"teacher {type(teacher).__name__}: {self.n_teacher_fits_} fits in "
@@ -1047,7 +1012,7 @@ class HPMKDClassifier(
             return (
                 chain.student_,
                 chain,
-                _count_chain_fits(chain, cv.get_n_splits(X, codes)),
+                chain.n_models_fitted_,
             )
         with threadpool_limits(limits=1):
             student = fit_config(

@@ -47,6 +47,7 @@ from ._teachers import (
     check_frozen_classes,
     check_frozen_features,
     check_weighted_teacher,
+    count_teacher_fits,
     fit_teacher,
     seed_estimator,
     shared_splits,
@@ -313,6 +314,10 @@ class AttentionMultiTeacherClassifier(
         the order of ``attention_features_``; ``None`` otherwise.
     attention_features_ : tuple of str
         Names of the attention features.
+    n_models_fitted_ : int
+        Teacher fits: one per fold of ``cv`` and one on all rows for each
+        teacher (frozen teachers none, a bagged forest one, an skhpmkd
+        estimator its own ``n_models_fitted_``); 0 when ``memory`` held them.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -441,16 +446,21 @@ class AttentionMultiTeacherClassifier(
         # Resolved once: a generator of splits can be neither pickled for the
         # workers nor hashed for the memory, and would be used up by one teacher.
         cv = check_cv(self.cv, codes, classifier=True)
-        self.teachers_, probas = cached_fit(
-            teachers,
-            X,
-            codes,
-            self.classes_,
+        args = (teachers, X, codes, self.classes_)
+        kwargs = dict(
             cv=cv,
             n_jobs=self.n_jobs,
             feature_names=getattr(self, "feature_names_in_", None),
             sample_weight=sample_weight,
         )
+        hit = cached_fit.check_call_in_cache(*args, **kwargs)
+        self.teachers_, probas = cached_fit(*args, **kwargs)
+        self.n_models_fitted_ = 0
+        if not hit:
+            self.n_models_fitted_ = sum(
+                count_teacher_fits(teacher, fitted, cv, X, codes)
+                for teacher, fitted in zip(teachers, self.teachers_)
+            )
         self.teacher_names_ = [name for name, _ in named]
         self.named_teachers_ = Bunch(**dict(zip(self.teacher_names_, self.teachers_)))
         performance = teacher_performance(probas, codes, sample_weight)

@@ -32,7 +32,13 @@ from ._sample_weight import (
     weights_of,
 )
 from ._soft_targets import aligned_proba
-from ._teachers import fit_teacher, seed_estimator, shared_splits, teacher_proba
+from ._teachers import (
+    count_teacher_fits,
+    fit_teacher,
+    seed_estimator,
+    shared_splits,
+    teacher_proba,
+)
 from ._validation import HasFitAndProba, is_frozen
 
 
@@ -237,6 +243,9 @@ class PyramidTeacherClassifier(
         Out-of-fold (for a frozen teacher, in-sample) soft confusion matrix of
         the level-0 teacher that the groups were built from, weighted by
         ``sample_weight`` when given.
+    n_models_fitted_ : int
+        Models fitted: the level-0 teacher's (none when frozen) and every
+        specialist's, on each fold and on all rows of its group.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -369,6 +378,9 @@ class PyramidTeacherClassifier(
                 jobs.append((model, named_X, local_y[rows], rows, None, size, weight))
                 owners.append((level, index, None))
         results = parallel_map(_fit_specialist, jobs, self.n_jobs)
+        self.n_models_fitted_ = len(jobs) + count_teacher_fits(
+            teacher, self.teacher_, splits, X, codes
+        )
 
         oof = [[None] * len(level_groups) for level_groups in groups]
         self.specialists_ = [[None] * len(level_groups) for level_groups in groups]

@@ -181,6 +181,25 @@ def _out_of_bag(teacher, X, y, n_classes, sample_weight=None):
     return oob / oob.sum(axis=1, keepdims=True)
 
 
+def count_teacher_fits(teacher, fitted, cv, X, y):
+    """Models :func:`fit_teacher` fitted for ``teacher``, which became ``fitted``.
+
+    A frozen teacher fits none; an skhpmkd estimator (which gives its own
+    out-of-fold targets) as many as it reports (a precomputed teacher, none);
+    a bagged forest one, and one more when some rows were in every bootstrap
+    sample; any other teacher one per fold of ``cv`` on ``X, y`` (a splitter
+    resolved once, so that the folds counted are the ones fitted) and one on
+    all rows.
+    """
+    if isinstance(teacher, FrozenEstimator):
+        return 0
+    if _yields_soft_targets(teacher):
+        return int(getattr(fitted, "n_models_fitted_", 0))
+    if _uses_oob(teacher):
+        return 1 + int(never_out_of_bag(fitted).any())
+    return check_cv(cv, y, classifier=True).get_n_splits(X, y) + 1
+
+
 def check_weighted_teacher(teacher):
     """Raise unless ``teacher`` can be fitted with row weights.
 
