@@ -2,6 +2,8 @@
 
 import argparse
 import os
+import re
+import stat
 import sys
 import time
 
@@ -10,7 +12,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.metrics import log_loss
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import check_cv, train_test_split
 
 from ._hpmkd import HPMKDClassifier
 from ._memory import nearest_existing_folder
@@ -24,6 +26,14 @@ DATASETS = ("breast_cancer", "wine", "digits")
 TEACHERS = ("hgb", "rf", "xgboost", "lightgbm")
 MAX_CATEGORIES = 50
 _LATENCY_ROWS = 1_000
+# The largest row weight, float32's largest value (2 - 2**-23) * 2**127. The
+# weights reach the models as they are, with no rescaling (a transfer row
+# weighs their mean, which is no larger), and XGBoost and LightGBM hold them
+# as float32: a float64 above it rounds down to it, up to the halfway point
+# 2**128 - 2**103, and to inf from there, which XGBoost refuses in a C++ error
+# ("Weights must be positive values") and LightGBM takes as an infinite
+# weight. No larger weight is held as given, so this is the bound.
+_MAX_WEIGHT = float(np.finfo(np.float32).max)
 
 
 class CLIError(ValueError):
@@ -71,8 +81,8 @@ def read_csv(path, target, weight=None):
     target : str
         The name of the label column.
     weight : str, default=None
-        The name of a column of row weights: numbers, each finite and
-        non-negative, not all zero. It is not a feature.
+        The name of a column of row weights: numbers, each non-negative and
+        at most float32's largest value, not all zero. It is not a feature.
 
     Returns
     -------
@@ -96,7 +106,7 @@ def read_csv(path, target, weight=None):
         text column with too many distinct values to encode, an infinite
         value in a numeric feature column (a missing value is allowed), or a
         weight column that is missing, the target, not numeric, or holds a
-        missing, infinite or negative value, or only zeros.
+        missing, infinite, negative or too large value, or only zeros.
     """
     try:
         import pandas as pd
@@ -150,7 +160,7 @@ def read_csv(path, target, weight=None):
         y = _integer_labels(y)
     sample_weight = None
     if weight is not None:
-        sample_weight = _weights(frame.pop(weight), weight, path)
+        sample_weight = _weights(frame.pop(weight), weight, path, row_numbers)
     if frame.shape[1] == 0:
         others = repr(target) if weight is None else f"{target!r} and {weight!r}"
         raise CLIError(f"{path!r} has no feature columns besides {others}.")
@@ -226,14 +236,32 @@ def _integer_labels(y):
     return y.astype(np.int64)
 
 
-def _weights(column, name, path):
+def _weights(column, name, path, row_numbers):
     """The values of the weight column ``column`` as floats, checked.
+
+    Parameters
+    ----------
+    column : Series
+        The weight column, without the rows dropped for an empty target.
+    name : str
+        The name of the column.
+    path : str
+        The CSV file, to name it.
+    row_numbers : ndarray of shape (n_rows,)
+        The 1-based row number in the file (the header not counted) of each
+        value of ``column``.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_rows,)
+        The weights as floats.
 
     Raises
     ------
     CLIError
-        A value that is not a number, missing, infinite or negative, or
-        only zeros.
+        A value that is not a number, missing, infinite, negative or above
+        float32's largest value (naming the first row of those), or only
+        zeros.
     """
     import pandas as pd
 
@@ -265,6 +293,18 @@ def _weights(column, name, path):
                 f"{where} has {count} row{'s' if count != 1 else ''} with "
                 f"{problem}{example}; every weight must be a finite number >= 0."
             )
+    large = values > _MAX_WEIGHT
+    count = int(np.count_nonzero(large))
+    if count:
+        first = np.flatnonzero(large)[0]
+        raise CLIError(
+            f"{where} has {count} row{'s' if count != 1 else ''} with a weight "
+            f"above {_MAX_WEIGHT!r}, the largest float32 (the first: "
+            f"{float(values[first])!r} in row {row_numbers[first]} after the "
+            "header); XGBoost and LightGBM hold weights as float32, so every "
+            "weight must be at most that: divide the column by a constant, "
+            "which keeps the rows' relative weights."
+        )
     if not values.any():
         raise CLIError(f"{where} holds only zeros; give some row a positive weight.")
     return values
@@ -403,10 +443,11 @@ def check_output(path, inputs=()):
     Raises
     ------
     CLIError
-        ``path`` (or the skops copy next to it) names a directory or a file
-        that cannot be written, or one of ``inputs``; its nearest existing
-        folder is not a writable directory; or it ends in ``.skops`` without
-        skops installed.
+        ``path`` (or the skops copy next to it) names a directory, something
+        else that is not a regular file (a device such as ``/dev/null``, a
+        named pipe or a socket), a file that cannot be written, or one of
+        ``inputs``; its nearest existing folder is not a writable directory;
+        or it ends in ``.skops`` without skops installed.
     """
     if path.endswith(".skops") and not _has_skops():
         raise CLIError(
@@ -419,6 +460,15 @@ def check_output(path, inputs=()):
         target = os.path.abspath(target)
         if os.path.isdir(target):
             raise CLIError(f"--output {target!r} is a directory; give a file name.")
+        if os.path.exists(target) and not os.path.isfile(target):
+            # A model is saved in a regular file: /dev/null would discard it
+            # (and, for root, the skops copy would land in /dev as
+            # /dev/null.skops), and a named pipe would block the save until
+            # something reads it.
+            raise CLIError(
+                f"--output {target!r} is {_file_kind(target)}, not a file the "
+                "student can be saved in; give the path of a regular file."
+            )
         if any(_same_file(source, target) for source in inputs):
             raise CLIError(
                 f"--output {target!r} is the input file; give another file name."
@@ -430,6 +480,18 @@ def check_output(path, inputs=()):
             raise CLIError(
                 f"--output {target!r} cannot be written: {folder!r} is not writable."
             )
+
+
+def _file_kind(path):
+    """What the existing ``path``, not a regular file or a directory, is."""
+    mode = os.stat(path).st_mode
+    kinds = [
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((kind for test, kind in kinds if test(mode)), "not a regular file")
 
 
 def _same_file(source, target):
@@ -487,7 +549,10 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
     Raises
     ------
     CLIError
-        A part of the split lacks a class, or has total weight 0.
+        A part of the split lacks a class, or has total weight 0; the
+        training rows are too few for the search to hold out some and fit on
+        the rest; or the rows the teacher or the students are fitted on, or
+        those the students are scored on, all have weight 0.
     """
     out = sys.stdout if out is None else out
     if feature_names is not None and encoder is None:
@@ -495,11 +560,26 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
 
         X = pd.DataFrame(X, columns=feature_names)
     n_classes, n_test = len(np.unique(y)), int(np.ceil(args.test_size * len(y)))
-    if n_test < n_classes or len(y) - n_test < n_classes:
+    n_train = len(y) - n_test
+    split = (
+        f"--test-size {args.test_size} splits {len(y)} rows into {n_test} test "
+        f"and {n_train} training rows"
+    )
+    if n_test < n_classes or n_train < n_classes:
         raise CLIError(
-            f"--test-size {args.test_size} splits {len(y)} rows into {n_test} test "
-            f"and {len(y) - n_test} training rows; each part needs a row of every "
-            f"one of the {n_classes} classes."
+            f"{split}; each part needs a row of every one of the {n_classes} "
+            "classes."
+        )
+    # HPMKDClassifier holds out max(n_classes, round(validation_fraction *
+    # n_train)) training rows to score the students; at its default 0.2,
+    # which the CLI keeps, that leaves none to fit them on exactly when there
+    # are no more training rows than classes.
+    if n_train == n_classes:
+        raise CLIError(
+            f"{split}, as many as the {n_classes} classes; the search holds out "
+            "at least one training row of every class to score the students, "
+            "which leaves none to fit them on: give more rows, or a smaller "
+            "--test-size."
         )
     arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
     # One split of every array: the unweighted split is unchanged.
@@ -519,6 +599,8 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
     teacher = make_teacher(args.teacher)
     teacher.set_params(random_state=args.random_state)
     cv = _teacher_folds(teacher, y_train)
+    if sample_weight is not None and not _uses_oob(teacher):
+        _check_fold_weights(cv, y_train, w_train, args)
     start = time.perf_counter()
     hpmkd = HPMKDClassifier(
         clone(teacher),
@@ -529,7 +611,14 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
         n_jobs=args.n_jobs,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
-    ).fit(X_train, y_train, sample_weight=w_train)
+    )
+    try:
+        hpmkd.fit(X_train, y_train, sample_weight=w_train)
+    except ValueError as error:
+        message = _search_split_message(str(error), len(y_train), args)
+        if message is None:
+            raise
+        raise CLIError(message) from error
     student_time = time.perf_counter() - start
     classes = hpmkd.classes_
     codes_test = np.searchsorted(classes, y_test)
@@ -610,6 +699,85 @@ def _teacher_folds(teacher, y_train):
             "two of every class: give more rows, or --teacher rf."
         )
     return int(counts.min())
+
+
+def _check_fold_weights(n_folds, y_train, w_train, args):
+    """Raise unless every fold the teacher is cross-fitted on has some weight.
+
+    HPMKDClassifier cross-fits the teacher on the folds ``check_cv`` makes of
+    the int ``n_folds`` (stratified, not shuffled) for its soft targets, and
+    refuses a fold whose training rows all have weight 0; its message names
+    its ``cv``, which the CLI does not have.
+
+    Raises
+    ------
+    CLIError
+        The training rows of a fold all have weight 0.
+    """
+    rows = np.zeros((len(y_train), 1))
+    splits = check_cv(n_folds, y_train, classifier=True).split(rows, y_train)
+    for index, (train, _) in enumerate(splits):
+        if not np.sum(w_train[train]) > 0:
+            raise CLIError(
+                f"Every one of the {len(train)} training rows of "
+                f"cross-validation fold {index + 1} (of {n_folds}) has weight 0 "
+                f"in the column {args.sample_weight!r}, so the teacher, "
+                f"cross-fitted on {n_folds} folds of the training rows for its "
+                "soft targets, cannot be fitted on that fold; give more rows a "
+                "positive weight, or another --random-state or --test-size."
+            )
+
+
+# HPMKDClassifier's refusal of a split of the search without weight: it names
+# its validation_fraction, which the CLI does not have.
+_SEARCH_SPLIT_WITHOUT_WEIGHT = re.compile(
+    r"Every one of the search's (?P<count>\d+) (?P<part>fit|held-out) rows has "
+    r"sample_weight 0, so it cannot fit or score the students; "
+)
+
+
+def _search_split_message(message, n_train, args):
+    """The CLI's words for HPMKDClassifier's ``message``, or None.
+
+    Only the refusal of a split of the search (into rows it fits the students
+    on and rows it scores them on) whose rows all have weight 0 is reworded,
+    with the options the CLI has; the split is drawn with ``--random-state``.
+
+    Parameters
+    ----------
+    message : str
+        The message of the ValueError HPMKDClassifier raised.
+    n_train : int
+        The number of training rows it was fitted on.
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    message : str or None
+        The reworded message, or None for any other message.
+    """
+    match = _SEARCH_SPLIT_WITHOUT_WEIGHT.match(message)
+    if match is None:
+        return None
+    count = int(match["count"])
+    if match["part"] == "fit":
+        rows = (
+            "the search fits the students on (it holds out the other "
+            f"{n_train - count} of the {n_train} to score them)"
+        )
+        task = "fit"
+    else:
+        rows = (
+            "the search holds out to score the students (it fits them on the "
+            f"other {n_train - count} of the {n_train})"
+        )
+        task = "score"
+    return (
+        f"Every one of the {count} training rows {rows} has weight 0 in the "
+        f"column {args.sample_weight!r}, so it cannot {task} them; give more rows "
+        "a positive weight, or another --random-state or --test-size."
+    )
 
 
 def check_target(y, name):

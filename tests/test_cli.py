@@ -582,3 +582,217 @@ def test_infinite_features_in_several_columns_are_counted(tmp_path, capsys):
         f"The feature columns 'a' (2 values) and 'b' (1 value) of {str(path)!r} have "
         "3 infinite values (the first: inf in column 'b', row 4 after the header)"
     ) in capsys.readouterr().err
+
+
+def _record_fits(monkeypatch):
+    """Record the training rows HPMKDClassifier.fit is called with."""
+    import skhpmkd._cli as cli
+
+    fitted, fit = [], cli.HPMKDClassifier.fit
+
+    def record(self, X, y, sample_weight=None):
+        fitted.append(len(y))
+        return fit(self, X, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(cli.HPMKDClassifier, "fit", record)
+    return fitted
+
+
+@pytest.mark.parametrize(
+    "n_rows, n_classes, teacher",
+    [(4, 2, "rf"), (5, 2, "rf"), (4, 2, "hgb"), (6, 3, "rf"), (6, 3, "xgboost")],
+)
+def test_too_few_training_rows_for_the_search_are_refused_before_the_fit(
+    tmp_path, capsys, monkeypatch, n_rows, n_classes, teacher
+):
+    # As many training rows as classes: the search holds out one of every
+    # class to score the students and has none to fit them on. The library
+    # said to change its validation_fraction, and the CLI's fold check (for
+    # the hgb teacher) to use --teacher rf, which cannot help.
+    pytest.importorskip("pandas")
+    if teacher == "xgboost":
+        pytest.importorskip("xgboost")
+    fitted = _record_fits(monkeypatch)
+    path = tmp_path / "data.csv"
+    rows = [f"{i},{i * 3 % 7},{i % n_classes}" for i in range(n_rows)]
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    assert main([*arguments, "--teacher", teacher, "--test-size", "0.5"]) == 2
+    err = capsys.readouterr().err
+    n_test = -(-n_rows // 2)
+    assert (
+        f"--test-size 0.5 splits {n_rows} rows into {n_test} test and "
+        f"{n_rows - n_test} training rows, as many as the {n_classes} classes; the "
+        "search holds out at least one training row of every class to score the "
+        "students, which leaves none to fit them on: give more rows, or a smaller "
+        "--test-size."
+    ) in err
+    assert "validation_fraction" not in err and "--teacher rf" not in err
+    assert fitted == []
+    # One more training row leaves one to fit the students on.
+    path.write_text(path.read_text() + f"7,1,{n_rows % n_classes}\n" * 2)
+    output = tmp_path / "student.joblib"
+    assert main([*arguments, "--test-size", "0.5", "--output", str(output)]) == 0
+    assert fitted == [n_rows + 2 - (n_rows + 3) // 2]
+
+
+def _sparse_weights_csv(path, positive, n=40):
+    """A two-class CSV whose weight column ``w`` is 1 on the rows ``positive``
+    (0-based, the header not counted) and 0 elsewhere."""
+    rows = [
+        f"{i},{i * 3 % 7},{1.0 if i in positive else 0.0},{i % 2}" for i in range(n)
+    ]
+    path.write_text("a,b,w,label\n" + "\n".join(rows) + "\n")
+
+
+@pytest.mark.parametrize("teacher", ["hgb", "lightgbm"])
+def test_a_teacher_fold_without_weight_is_refused_before_the_fit(
+    tmp_path, capsys, monkeypatch, teacher
+):
+    # The weighted training rows all fall in the test part of one of the
+    # teacher's 5 cross-fitting folds; the library's message said to pass
+    # other folds (cv), which the CLI does not have.
+    pytest.importorskip("pandas")
+    if teacher == "lightgbm":
+        pytest.importorskip("lightgbm")
+    fitted = _record_fits(monkeypatch)
+    path = tmp_path / "data.csv"
+    _sparse_weights_csv(path, {0, 1, 2, 3})
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    arguments += ["--teacher", teacher, "--sample-weight", "w"]
+    assert main(arguments) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "skhpmkd: error: Every one of the 24 training rows of cross-validation fold "
+        "4 (of 5) has weight 0 in the column 'w', so the teacher, cross-fitted on 5 "
+        "folds of the training rows for its soft targets, cannot be fitted on that "
+        "fold; give more rows a positive weight, or another --random-state or "
+        "--test-size."
+    )
+    assert "(cv)" not in err
+    assert fitted == []
+
+
+@pytest.mark.parametrize(
+    "positive, message",
+    [
+        (
+            {0, 1},
+            "Every one of the 24 training rows the search fits the students on (it "
+            "holds out the other 6 of the 30 to score them) has weight 0 in the "
+            "column 'w', so it cannot fit them;",
+        ),
+        (
+            {6, 7},
+            "Every one of the 6 training rows the search holds out to score the "
+            "students (it fits them on the other 24 of the 30) has weight 0 in the "
+            "column 'w', so it cannot score them;",
+        ),
+    ],
+)
+def test_a_search_split_without_weight_names_the_options_of_the_cli(
+    tmp_path, capsys, positive, message
+):
+    # The search's own split of the training rows, drawn with the seed, left
+    # one part without weight; the library's message said to change its
+    # validation_fraction, which the CLI does not have.
+    pytest.importorskip("pandas")
+    path = tmp_path / "data.csv"
+    _sparse_weights_csv(path, positive)
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    assert main([*arguments, "--sample-weight", "w"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skhpmkd: error: {message}")
+    assert err.rstrip().endswith(
+        "give more rows a positive weight, or another --random-state or --test-size."
+    )
+    assert "validation_fraction" not in err
+
+
+def test_only_the_search_split_refusal_is_reworded():
+    import argparse
+
+    from skhpmkd._cli import _search_split_message
+
+    args = argparse.Namespace(sample_weight="w")
+    library = (
+        "Every one of the search's 6 held-out rows has sample_weight 0, so it "
+        "cannot fit or score the students; give more rows a positive weight, or "
+        "change validation_fraction or random_state."
+    )
+    assert "the other 24 of the 30" in _search_split_message(library, 30, args)
+    for other in (
+        "Every one of the 24 training rows of cross-validation fold 4 (of 5) has "
+        "sample_weight 0, so the teacher cannot be fitted on it; give more rows a "
+        "positive weight, or pass folds (cv) that mix them.",
+        "validation_fraction=0.2 holds out 2 of the 2 training rows",
+        "Input X contains NaN.",
+        "Note: " + library,
+    ):
+        assert _search_split_message(other, 30, args) is None
+
+
+def test_a_weight_too_large_for_a_float32_is_refused_before_the_fit(
+    tmp_path, capsys, monkeypatch
+):
+    # XGBoost holds the weights as float32 and refused one above its largest
+    # value in a C++ error; the CLI names the column, the value and the row.
+    pytest.importorskip("pandas")
+    from skhpmkd._cli import read_csv
+
+    fitted = []
+    monkeypatch.setattr("skhpmkd._cli.run", lambda *args, **kwargs: fitted.append(1))
+    largest = float(np.finfo(np.float32).max)
+    path = tmp_path / "data.csv"
+    weights = ["1"] * 40
+    weights[3], weights[9] = "1e39", repr(float(np.nextafter(largest, np.inf)))
+    rows = [f"{i},{w},{i % 2}" for i, w in enumerate(weights)]
+    # The first row has no target: it is dropped, but still counts as row 1.
+    path.write_text("a,w,label\n" + "99,1e40,\n" + "\n".join(rows) + "\n")
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    assert main([*arguments, "--sample-weight", "w"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"skhpmkd: error: The weight column 'w' of {str(path)!r} has 2 rows with a "
+        "weight above 3.4028234663852886e+38, the largest float32 (the first: "
+        "1e+39 in row 5 after the header); XGBoost and LightGBM hold weights as "
+        "float32, so every weight must be at most that: divide the column by a "
+        "constant"
+    ) in err
+    assert fitted == []
+    # The largest float32 itself is a weight.
+    weights[3] = weights[9] = repr(largest)
+    rows = [f"{i},{w},{i % 2}" for i, w in enumerate(weights)]
+    path.write_text("a,w,label\n" + "\n".join(rows) + "\n")
+    *_, sample_weight = read_csv(str(path), "label", "w")
+    assert sample_weight.max() == largest
+
+
+def test_an_output_that_is_not_a_regular_file_is_refused(tmp_path, capsys, monkeypatch):
+    # A model cannot be saved to a device or a named pipe; as root, --output
+    # /dev/null used to "save" the student there and write /dev/null.skops,
+    # and a named pipe blocked the save until something read it.
+    import stat
+
+    fitted = []
+    monkeypatch.setattr("skhpmkd._cli.run", lambda *args, **kwargs: fitted.append(1))
+    devnull = os.devnull
+    if os.path.exists(devnull) and stat.S_ISCHR(os.stat(devnull).st_mode):
+        had_copy = os.path.exists(devnull + ".skops")
+        assert main(["demo", *LIGHT, "--output", devnull]) == 2
+        assert (
+            f"--output {devnull!r} is a character device, not a file the student "
+            "can be saved in; give the path of a regular file."
+        ) in capsys.readouterr().err
+        assert os.path.exists(devnull + ".skops") == had_copy
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    os.mkfifo(tmp_path / "pipe.joblib")
+    assert main(["demo", *LIGHT, "--output", str(tmp_path / "pipe.joblib")]) == 2
+    assert "pipe.joblib' is a named pipe, not a file" in capsys.readouterr().err
+    if importlib.util.find_spec("skops") is not None:
+        # So is the skops copy next to a joblib file.
+        os.mkfifo(tmp_path / "model.skops")
+        assert main(["demo", *LIGHT, "--output", str(tmp_path / "model.joblib")]) == 2
+        assert "model.skops' is a named pipe, not a file" in capsys.readouterr().err
+    assert fitted == []
