@@ -70,7 +70,12 @@ from ._search import (
     unmet_bounds,
 )
 from ._size import model_size
-from ._soft_targets import aligned_proba, check_weighted_student, student_labels
+from ._soft_targets import (
+    _route,
+    aligned_proba,
+    check_weighted_student,
+    student_labels,
+)
 from ._teachers import (
     PrecomputedTeacher,
     check_weighted_teacher,
@@ -714,6 +719,29 @@ class HPMKDClassifier(
             stratify=stratify,
         )
 
+    def _check_rows_for_boosting(self, space, n_fit, n_transfer, n_train):
+        """Refuse a search whose fit rows are fewer than the classes when a
+        student is boosted: XGBoost and LightGBM need a row of every class."""
+        n_classes = len(self.classes_)
+        if n_fit + n_transfer >= n_classes:
+            return
+        boosted = [
+            name
+            for name, estimator in space.students
+            if _route(family_student(name, 0) if estimator is None else estimator)
+            == "boosted"
+        ]
+        if boosted:
+            raise ValueError(
+                f"The search fits the students on {n_fit} of the {n_train} "
+                f"training rows (validation_fraction={self.validation_fraction} "
+                f"holds out the other {n_train - n_fit}, at least one of each "
+                f"class) and {n_transfer} transfer rows, fewer than the "
+                f"{n_classes} classes; the boosted students {boosted} need a row "
+                "of every class. Give more training rows, or students without "
+                "boosting."
+            )
+
     def _space(self, n_classes):
         temperatures = TEMPERATURES if n_classes > 2 else (1.0,)
         return SearchSpace(self._students(), temperatures, ALPHAS)
@@ -858,6 +886,7 @@ class HPMKDClassifier(
 
         factor = self._augment_factor(len(fit_rows))
         X_transfer, transfer_targets = self._transfer(X[fit_rows], factor, rng, w_fit)
+        self._check_rows_for_boosting(space, len(fit_rows), len(X_transfer), len(codes))
         if w_fit is not None:
             w_fit = with_transfer_weights(w_fit, len(X_transfer))
         data = {

@@ -752,3 +752,26 @@ def test_too_few_rows_for_the_validation_fraction_are_named():
     X, y = make_classification(n_samples=40, random_state=0)
     with pytest.raises(ValueError, match="validation_fraction=0.99 holds out 40 of"):
         _light(validation_fraction=0.99).fit(X, y)
+
+
+@pytest.mark.parametrize("family", ["xgboost", "lightgbm"])
+def test_a_boosted_student_with_fewer_fit_rows_than_classes_is_named(family):
+    # Three rows of two classes: the search holds out one of each and fits
+    # the students on the third, whose class alone a booster cannot learn
+    # (it said "got 1 rows for 2 classes", rows the user never saw).
+    pytest.importorskip(family)
+    X, y = np.arange(6.0).reshape(3, 2), np.array([0, 1, 0])
+    teacher = RandomForestClassifier(n_estimators=5, random_state=0)
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"The search fits the students on 1 of the 3 training rows "
+            r"\(validation_fraction=0.2 holds out the other 2, at least one of "
+            r"each class\) and 0 transfer rows, fewer than the 2 classes; the "
+            rf"boosted students \['{family}'\] need a row of every class\."
+        ),
+    ):
+        HPMKDClassifier(teacher, students=["lr", family], random_state=0).fit(X, y)
+    # Students without boosting learn from it.
+    model = HPMKDClassifier(teacher, students=["lr", "dt"], random_state=0)
+    assert_array_equal(model.fit(X, y).classes_, [0, 1])
