@@ -177,6 +177,15 @@ def _out_of_bag(teacher, X, y, n_classes, sample_weight=None):
     if missing.any():
         others = clone(teacher).set_params(oob_score=False)
         train, test = np.flatnonzero(~missing), np.flatnonzero(missing)
+        if sample_weight is not None and not np.sum(sample_weight[train]) > 0:
+            raise ValueError(
+                f"{len(test)} rows are in every bootstrap sample of the teacher "
+                f"{type(teacher).__name__} (drawn in proportion to sample_weight), "
+                "so they have no out-of-bag soft targets, and the other "
+                f"{len(train)} rows, on which a copy would be fitted to give them "
+                "some, all have sample_weight 0. Give more rows a positive "
+                "weight, or a teacher with bootstrap=False, which is cross-fitted."
+            )
         oob[missing] = _fit_fold(others, X, y, train, test, n_classes, sample_weight)
     return oob / oob.sum(axis=1, keepdims=True)
 

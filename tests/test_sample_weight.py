@@ -127,6 +127,31 @@ def test_bagged_teacher_gives_out_of_bag_targets_of_its_weighted_fit():
     assert_allclose(targets[out_of_bag], expected[out_of_bag], atol=1e-11)
 
 
+def test_bagged_teacher_whose_other_rows_weigh_nothing_is_named():
+    # Weight on 4 rows only: the bootstrap samples, drawn by weight, hold them
+    # all, and the copy fitted to give them targets has only weight-0 rows
+    # (scikit-learn said "Sample weights must contain at least one non-zero
+    # number").
+    X, y = load_breast_cancer(return_X_y=True)
+    X, y = X[:40], y[:40]
+    weight = np.zeros(len(y))
+    weight[np.flatnonzero(y == 0)[:2]] = weight[np.flatnonzero(y == 1)[:2]] = 1.0
+    forest = RandomForestClassifier(n_estimators=10, random_state=0)
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"4 rows are in every bootstrap sample of the teacher "
+            r"RandomForestClassifier \(drawn in proportion to sample_weight\), so "
+            r"they have no out-of-bag soft targets, and the other 36 rows, .* all "
+            r"have sample_weight 0\. Give more rows a positive weight, or a "
+            r"teacher with bootstrap=False"
+        ),
+    ):
+        TemperatureScheduledDistiller(forest, random_state=0).fit(
+            X, y, sample_weight=weight
+        )
+
+
 def test_weights_reach_a_pipeline_student_and_a_routed_one():
     X, y = scaled_wine()
     weight = np.random.RandomState(2).randint(0, 4, size=len(y)).astype(float)
