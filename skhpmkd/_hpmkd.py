@@ -356,7 +356,9 @@ class HPMKDClassifier(
     n_models_fitted_ : int
         Every model fitted: ``n_teacher_fits_ + n_student_fits_``.
     n_teacher_fits_ : int
-        Teacher fits (folds and final fits; 0 when cached or frozen).
+        Teacher fits (folds and final fits; 0 when cached or frozen): for an
+        skhpmkd estimator as teacher, its ``n_models_fitted_``, every model
+        fitted inside it.
     n_student_fits_ : int
         Student fits of the search plus the final refits (one, unless a refit
         grew past ``max_student_size``; with ``use_chain``, every fit of the
