@@ -16,6 +16,7 @@ from sklearn.model_selection import check_cv, train_test_split
 
 from ._hpmkd import HPMKDClassifier
 from ._memory import nearest_existing_folder
+from ._sample_weight import weightless_fold
 from ._search import FAMILIES, installed_families
 from ._size import model_size
 from ._frames import take_rows
@@ -715,17 +716,17 @@ def _check_fold_weights(n_folds, y_train, w_train, args):
         The training rows of a fold all have weight 0.
     """
     rows = np.zeros((len(y_train), 1))
-    splits = check_cv(n_folds, y_train, classifier=True).split(rows, y_train)
-    for index, (train, _) in enumerate(splits):
-        if not np.sum(w_train[train]) > 0:
-            raise CLIError(
-                f"Every one of the {len(train)} training rows of "
-                f"cross-validation fold {index + 1} (of {n_folds}) has weight 0 "
-                f"in the column {args.sample_weight!r}, so the teacher, "
-                f"cross-fitted on {n_folds} folds of the training rows for its "
-                "soft targets, cannot be fitted on that fold; give more rows a "
-                "positive weight, or another --random-state or --test-size."
-            )
+    splits = list(check_cv(n_folds, y_train, classifier=True).split(rows, y_train))
+    index = weightless_fold(w_train, splits)
+    if index is not None:
+        raise CLIError(
+            f"Every one of the {len(splits[index][0])} training rows of "
+            f"cross-validation fold {index + 1} (of {n_folds}) has weight 0 "
+            f"in the column {args.sample_weight!r}, so the teacher, "
+            f"cross-fitted on {n_folds} folds of the training rows for its "
+            "soft targets, cannot be fitted on that fold; give more rows a "
+            "positive weight, or another --random-state or --test-size."
+        )
 
 
 # HPMKDClassifier's refusal of a split of the search without weight: it names

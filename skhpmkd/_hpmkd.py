@@ -172,6 +172,15 @@ def _scorer_takes_sample_weight(scorer):
     )
 
 
+def _student_models(students):
+    """The named candidate ``students`` as models: a built-in family (``None``)
+    at its smallest size, any other as given."""
+    return [
+        (name, family_student(name, 0) if estimator is None else estimator)
+        for name, estimator in students
+    ]
+
+
 def _is_named_list(teachers):
     return isinstance(teachers, list) and all(
         isinstance(item, tuple) and len(item) == 2 for item in teachers
@@ -585,8 +594,7 @@ class HPMKDClassifier(
 
     def _named_input_estimators(self):
         named = [("teacher", self._teacher())]
-        for name, estimator in self._students():
-            student = family_student(name, 0) if estimator is None else estimator
+        for name, student in _student_models(self._students()):
             named.append((f"student {name!r}", student))
         return named
 
@@ -729,9 +737,8 @@ class HPMKDClassifier(
             return
         boosted = [
             name
-            for name, estimator in space.students
-            if _route(family_student(name, 0) if estimator is None else estimator)
-            == "boosted"
+            for name, student in _student_models(space.students)
+            if _route(student) == "boosted"
         ]
         if boosted:
             raise ValueError(

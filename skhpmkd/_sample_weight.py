@@ -119,6 +119,15 @@ def weights_of(sample_weight, rows):
     return None if sample_weight is None else sample_weight[rows]
 
 
+def weightless_fold(sample_weight, splits):
+    """Index of the first fold in ``splits`` whose training rows all have
+    weight 0, or None."""
+    for index, (train, _) in enumerate(splits):
+        if not sample_weight[train].sum() > 0:
+            return index
+    return None
+
+
 def check_fold_weights(sample_weight, splits, fitted):
     """Raise unless the training rows of every fold in ``splits`` have some weight.
 
@@ -127,14 +136,14 @@ def check_fold_weights(sample_weight, splits, fitted):
     """
     if sample_weight is None:
         return
-    for index, (train, _) in enumerate(splits):
-        if not sample_weight[train].sum() > 0:
-            raise ValueError(
-                f"Every one of the {len(train)} training rows of cross-validation "
-                f"fold {index + 1} (of {len(splits)}) has sample_weight 0, so "
-                f"{fitted} cannot be fitted on it; give more rows a positive "
-                "weight, or pass folds (cv) that mix them."
-            )
+    index = weightless_fold(sample_weight, splits)
+    if index is not None:
+        raise ValueError(
+            f"Every one of the {len(splits[index][0])} training rows of "
+            f"cross-validation fold {index + 1} (of {len(splits)}) has "
+            f"sample_weight 0, so {fitted} cannot be fitted on it; give more rows "
+            "a positive weight, or pass folds (cv) that mix them."
+        )
 
 
 def with_transfer_weights(sample_weight, n_transfer):
