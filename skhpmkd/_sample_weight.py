@@ -114,6 +114,29 @@ def no_sample_weight(estimator, role):
     return f"the {role} {name} fits a {inner}, whose fit takes no sample_weight"
 
 
+# XGBoost and LightGBM hold row weights as float32. A larger float64 becomes
+# float32's largest value or, from halfway to 2**128 on, inf, which XGBoost
+# refuses in a C++ error ("Weights must be positive values") and LightGBM
+# takes as an infinite weight.
+MAX_BOOSTER_WEIGHT = float(np.finfo(np.float32).max)
+
+
+def check_booster_weights(sample_weight, student, library):
+    """Raise if a weight is larger than the boosted ``student`` can hold.
+
+    ``library`` names the booster's library, as in "XGBoost".
+    """
+    large = sample_weight > MAX_BOOSTER_WEIGHT
+    if large.any():
+        raise ValueError(
+            f"sample_weight holds {int(large.sum())} weight(s) above "
+            f"{MAX_BOOSTER_WEIGHT!r}, the largest float32 (the largest: "
+            f"{float(sample_weight.max())!r}); the {library} student "
+            f"{type(student).__name__} holds row weights as float32, where they "
+            "would be infinite. Scale the weights down."
+        )
+
+
 def weights_of(sample_weight, rows):
     """The weights of ``rows``; None without weights."""
     return None if sample_weight is None else sample_weight[rows]

@@ -35,6 +35,7 @@ from sklearn.tree import (
 from ._frames import take_rows, with_feature_names
 from ._objective import KDObjective
 from ._sample_weight import (
+    check_booster_weights,
     fit_weighted,
     no_sample_weight,
     takes_sample_weight,
@@ -571,6 +572,9 @@ def fit_soft_student(
     if sample_weight is not None:
         check_weighted_student(student)
     if route == "boosted":
+        if sample_weight is not None:
+            library = "XGBoost" if _is_xgboost(student) else "LightGBM"
+            check_booster_weights(np.asarray(sample_weight), student, library)
         return _fit_boosted(
             student, X, teacher_proba, y, classes, settings, sample_weight
         )

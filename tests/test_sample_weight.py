@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from lightgbm import LGBMClassifier
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.calibration import CalibratedClassifierCV
@@ -17,6 +18,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import (
     check_sample_weight_equivalence_on_dense_data,
 )
+from xgboost import XGBClassifier
 
 from skhpmkd import (
     AttentionMultiTeacherClassifier,
@@ -25,6 +27,7 @@ from skhpmkd import (
     TemperatureScheduledDistiller,
 )
 from skhpmkd._augment import interpolate, munge
+from skhpmkd._sample_weight import check_booster_weights
 from tests._helpers import (
     BAD_WEIGHTS,
     STUDENTS,
@@ -282,6 +285,51 @@ def test_bad_weights_get_scikit_learns_errors(weight, message):
     X, y = scaled_wine()
     with pytest.raises(ValueError, match=message):
         TemperatureScheduledDistiller().fit(X, y, sample_weight=weight)
+
+
+@pytest.mark.parametrize(
+    "make, library, student",
+    [
+        (
+            lambda: TemperatureScheduledDistiller(
+                LogisticRegression(), XGBClassifier(n_estimators=3)
+            ),
+            "XGBoost",
+            "XGBClassifier",
+        ),
+        (
+            lambda: TemperatureScheduledDistiller(
+                LogisticRegression(), LGBMClassifier(n_estimators=3, verbose=-1)
+            ),
+            "LightGBM",
+            "LGBMClassifier",
+        ),
+        (
+            lambda: HPMKDClassifier(
+                LogisticRegression(), students=["xgboost"], budget=1, random_state=0
+            ),
+            "XGBoost",
+            "XGBClassifier",
+        ),
+    ],
+    ids=["xgboost", "lightgbm", "hpmkd"],
+)
+def test_a_weight_too_large_for_a_boosted_student_is_named(make, library, student):
+    """XGBoost refused it in a C++ error and LightGBM took it as inf."""
+    X, y = scaled_wine()
+    weight = np.ones(len(y))
+    largest = float(np.finfo(np.float32).max)
+    weight[[4, 7]] = 1e39, np.nextafter(largest, np.inf)
+    message = (
+        r"sample_weight holds 2 weight\(s\) above 3.4028234663852886e\+38, the "
+        r"largest float32 \(the largest: 1e\+39\); the "
+        rf"{library} student {student} holds row weights as float32"
+    )
+    with pytest.raises(ValueError, match=message):
+        make().fit(X, y, sample_weight=weight)
+    # The largest float32 itself is held as given (though XGBoost's sums may
+    # still overflow with it, which no bound on a single weight prevents).
+    check_booster_weights(np.array([1.0, largest]), XGBClassifier(), "XGBoost")
 
 
 @pytest.mark.parametrize(
