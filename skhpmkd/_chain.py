@@ -528,8 +528,8 @@ class ProgressiveChainClassifier(
                     f"has {n_steps} steps."
                 )
             for value in self.temperature:
-                number = isinstance(value, Real) and not isinstance(value, bool)
-                if not (number and 0 < value < np.inf):
+                # As for one temperature, a bool is a number (True is 1).
+                if not (isinstance(value, Real) and 0 < value < np.inf):
                     raise ValueError(
                         "Every temperature must be a positive finite number, got "
                         f"{value!r}."

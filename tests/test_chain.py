@@ -464,6 +464,28 @@ def test_a_listed_temperature_must_be_finite():
         chain.fit(X, y)
 
 
+def test_a_listed_temperature_is_checked_as_one_temperature_is():
+    """scikit-learn's check of one temperature takes True as 1 and refuses
+    False; each listed temperature is a number in the same way."""
+    X, y = make_classification(n_samples=60, random_state=0)
+    steps = [("a", DecisionTreeClassifier(max_depth=2)), ("b", LogisticRegression())]
+
+    def chain(temperature):
+        return ProgressiveChainClassifier(steps, temperature=temperature, cv=3)
+
+    np.testing.assert_allclose(
+        chain([True, 2.0]).fit(X, y).predict_proba(X),
+        chain([1.0, 2.0]).fit(X, y).predict_proba(X),
+    )
+    np.testing.assert_allclose(
+        chain(True).fit(X, y).predict_proba(X), chain(1.0).fit(X, y).predict_proba(X)
+    )
+    with pytest.raises(ValueError, match="positive finite number, got False"):
+        chain([False, 2.0]).fit(X, y)
+    with pytest.raises(ValueError, match="'temperature' parameter"):
+        chain(False).fit(X, y)
+
+
 def test_a_one_shot_iterable_of_splits_serves_the_whole_fit():
     from sklearn.model_selection import StratifiedKFold
 
