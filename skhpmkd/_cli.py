@@ -16,25 +16,17 @@ from sklearn.model_selection import check_cv, train_test_split
 
 from ._hpmkd import HPMKDClassifier
 from ._memory import nearest_existing_folder
-from ._sample_weight import weightless_fold
-from ._search import FAMILIES, installed_families
+from ._sample_weight import MAX_BOOSTER_WEIGHT, weightless_fold
+from ._search import FAMILIES, family_student, installed_families
 from ._size import model_size
 from ._frames import take_rows
-from ._soft_targets import aligned_proba, student_labels
+from ._soft_targets import aligned_proba, is_round_based, student_labels
 from ._teachers import _uses_oob
 
 DATASETS = ("breast_cancer", "wine", "digits")
 TEACHERS = ("hgb", "rf", "xgboost", "lightgbm")
 MAX_CATEGORIES = 50
 _LATENCY_ROWS = 1_000
-# The largest row weight, float32's largest value (2 - 2**-23) * 2**127. The
-# weights reach the models as they are, with no rescaling (a transfer row
-# weighs their mean, which is no larger), and XGBoost and LightGBM hold them
-# as float32: a float64 above it rounds down to it, up to the halfway point
-# 2**128 - 2**103, and to inf from there, which XGBoost refuses in a C++ error
-# ("Weights must be positive values") and LightGBM takes as an infinite
-# weight. No larger weight is held as given, so this is the bound.
-_MAX_WEIGHT = float(np.finfo(np.float32).max)
 
 
 class CLIError(ValueError):
@@ -294,13 +286,13 @@ def _weights(column, name, path, row_numbers):
                 f"{where} has {count} row{'s' if count != 1 else ''} with "
                 f"{problem}{example}; every weight must be a finite number >= 0."
             )
-    large = values > _MAX_WEIGHT
+    large = values > MAX_BOOSTER_WEIGHT
     count = int(np.count_nonzero(large))
     if count:
         first = np.flatnonzero(large)[0]
         raise CLIError(
             f"{where} has {count} row{'s' if count != 1 else ''} with a weight "
-            f"above {_MAX_WEIGHT!r}, the largest float32 (the first: "
+            f"above {MAX_BOOSTER_WEIGHT!r}, the largest float32 (the first: "
             f"{float(values[first])!r} in row {row_numbers[first]} after the "
             "header); XGBoost and LightGBM hold weights as float32, so every "
             "weight must be at most that: divide the column by a constant, "
@@ -552,8 +544,10 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
     CLIError
         A part of the split lacks a class, or has total weight 0; the
         training rows are too few for the search to hold out some and fit on
-        the rest; or the rows the teacher or the students are fitted on, or
-        those the students are scored on, all have weight 0.
+        the rest, or to fit a boosted student on the rest; the rows the
+        teacher or the students are fitted on, or those the students are
+        scored on, all have weight 0; or no student is within
+        ``--max-student-size``.
     """
     out = sys.stdout if out is None else out
     if feature_names is not None and encoder is None:
@@ -616,7 +610,11 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
     try:
         hpmkd.fit(X_train, y_train, sample_weight=w_train)
     except ValueError as error:
-        message = _search_split_message(str(error), len(y_train), args)
+        message = (
+            _search_split_message(str(error), len(y_train), args)
+            or _boosting_rows_message(str(error), args)
+            or _size_bound_message(str(error), args)
+        )
         if message is None:
             raise
         raise CLIError(message) from error
@@ -778,6 +776,106 @@ def _search_split_message(message, n_train, args):
         f"Every one of the {count} training rows {rows} has weight 0 in the "
         f"column {args.sample_weight!r}, so it cannot {task} them; give more rows "
         "a positive weight, or another --random-state or --test-size."
+    )
+
+
+# HPMKDClassifier's refusal of a search that fits a boosted student on fewer
+# rows than classes: it names its validation_fraction, which the CLI does not
+# have.
+_BOOSTING_WITH_TOO_FEW_ROWS = re.compile(
+    r"The search fits the students on (?P<fit>\d+) of the (?P<train>\d+) training "
+    r"rows \(validation_fraction=\S+ holds out the other (?P<held>\d+), at least "
+    r"one of each class\) and (?P<transfer>\d+) transfer rows, fewer than the "
+    r"(?P<classes>\d+) classes; the boosted students \[(?P<boosted>[^\]]+)\] need "
+    r"a row of every class\. "
+)
+
+
+def _listed(names):
+    """``names`` in words: ``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    return " and ".join([", ".join(names[:-1]), names[-1]] if names[1:] else names)
+
+
+def _boosting_rows_message(message, args):
+    """The CLI's words for HPMKDClassifier's ``message``, or None.
+
+    Only the refusal of a search that would fit a boosted student on fewer
+    rows than classes is reworded, with the options the CLI has.
+
+    Parameters
+    ----------
+    message : str
+        The message of the ValueError HPMKDClassifier raised.
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    message : str or None
+        The reworded message, or None for any other message.
+    """
+    match = _BOOSTING_WITH_TOO_FEW_ROWS.match(message)
+    if match is None:
+        return None
+    named = re.findall(r"'([^']+)'", match["boosted"])
+    transfer = int(match["transfer"])
+    near = f" and on {transfer} rows the teacher labels near them" if transfer else ""
+    families = {
+        name: is_round_based(family_student(name, 0)) for name in installed_families()
+    }
+    return (
+        f"--test-size {args.test_size} leaves {match['train']} training rows; the "
+        f"search holds out {match['held']} of them (at least one of each class) to "
+        f"score the students and fits them on the other {match['fit']}{near}, "
+        f"fewer than the {match['classes']} classes, but the boosted "
+        f"student{'s' if named[1:] else ''} {_listed(named)} of "
+        f"{'--students' if args.students else 'the default --students'} "
+        f"need{'' if named[1:] else 's'} a row of every class among those. Give "
+        "more rows, a smaller --test-size, or --students without "
+        f"{_listed([name for name, boosted in families.items() if boosted])}: "
+        f"{_listed([name for name, boosted in families.items() if not boosted])} "
+        "need no row of every class."
+    )
+
+
+# HPMKDClassifier's refusal when no student is within its max_student_size
+# alone (the CLI has no latency bound), in the search or in the refit on
+# every training row.
+_NO_STUDENT_WITHIN_SIZE = re.compile(
+    r"No candidate student meets max_student_size=(?P<nodes>\d+) nodes"
+    r"(?P<refit> when refitted on all training rows)?: (?P<best>of the (?:students "
+    r"scored on all the fit rows|\d+ refitted configurations), the smallest has "
+    r"size \d+\.)(?(refit) Loosen max_student_size\.)"
+)
+
+
+def _size_bound_message(message, args):
+    """The CLI's words for HPMKDClassifier's ``message``, or None.
+
+    Only the refusal when no student is within the size bound is reworded:
+    the bound is named ``--max-student-size``, with its number of nodes.
+
+    Parameters
+    ----------
+    message : str
+        The message of the ValueError HPMKDClassifier raised.
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    message : str or None
+        The reworded message, or None for any other message.
+    """
+    match = _NO_STUDENT_WITHIN_SIZE.fullmatch(message)
+    if match is None:
+        return None
+    nodes = int(match["nodes"])
+    return (
+        f"No candidate student meets the bound of {nodes} node"
+        f"{'s' if nodes != 1 else ''} (--max-student-size {args.max_student_size})"
+        f"{match['refit'] or ''}: {match['best']}"
+        + (" Loosen --max-student-size." if match["refit"] else "")
     )
 
 

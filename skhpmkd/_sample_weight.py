@@ -114,10 +114,12 @@ def no_sample_weight(estimator, role):
     return f"the {role} {name} fits a {inner}, whose fit takes no sample_weight"
 
 
-# XGBoost and LightGBM hold row weights as float32. A larger float64 becomes
-# float32's largest value or, from halfway to 2**128 on, inf, which XGBoost
-# refuses in a C++ error ("Weights must be positive values") and LightGBM
-# takes as an infinite weight.
+# The largest row weight of an XGBoost or LightGBM model, float32's largest
+# value (2 - 2**-23) * 2**127: they hold the weights as float32. A float64
+# above it rounds down to it, up to the halfway point 2**128 - 2**103, and to
+# inf from there, which XGBoost refuses in a C++ error ("Weights must be
+# positive values") and LightGBM takes as an infinite weight. skhpmkd passes
+# the weights on unscaled (a transfer row weighs their mean, no larger).
 MAX_BOOSTER_WEIGHT = float(np.finfo(np.float32).max)
 
 

@@ -732,6 +732,144 @@ def test_only_the_search_split_refusal_is_reworded():
         assert _search_split_message(other, 30, args) is None
 
 
+@pytest.mark.parametrize(
+    "students, boosted",
+    [
+        (None, "the boosted student xgboost of the default --students needs"),
+        (
+            "dt,lightgbm,xgboost",
+            "the boosted students lightgbm and xgboost of --students need",
+        ),
+    ],
+)
+def test_too_few_fit_rows_for_a_boosted_student_name_the_options_of_the_cli(
+    tmp_path, capsys, monkeypatch, students, boosted
+):
+    # Four training rows of three classes: the search holds out one of every
+    # class to score the students and fits them on the one left, which a
+    # boosted student cannot be fitted on. The library's message named its
+    # validation_fraction, which the CLI does not have.
+    pytest.importorskip("pandas")
+    pytest.importorskip("xgboost")
+    if students is not None:
+        pytest.importorskip("lightgbm")
+    fitted = _record_fits(monkeypatch)
+    path = tmp_path / "data.csv"
+    path.write_text(
+        "a,b,label\n" + "".join(f"{i},{i * 3 % 7},{i % 3}\n" for i in range(8))
+    )
+    arguments = ["distill", str(path), "--target", "label", "--teacher", "rf"]
+    arguments += ["--budget", "3", "--quiet", "--test-size", "0.5"]
+    if students is not None:
+        arguments += ["--students", students]
+    assert main(arguments) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "skhpmkd: error: --test-size 0.5 leaves 4 training rows; the search holds "
+        "out 3 of them (at least one of each class) to score the students and "
+        f"fits them on the other 1, fewer than the 3 classes, but {boosted} a row "
+        "of every class among those. Give more rows, a smaller --test-size, or "
+        "--students without xgboost and lightgbm: lr, dt, rf, hgb and mlp need "
+        "no row of every class.\n"
+    )
+    assert "validation_fraction" not in err and "transfer" not in err
+    assert fitted == [4]
+
+
+@pytest.mark.parametrize(
+    "bound, message",
+    [
+        (
+            "1",
+            "the bound of 1 node (--max-student-size 1): of the students scored on "
+            "all the fit rows, the smallest has size 15.",
+        ),
+        (
+            "0.001",
+            "the bound of 5 nodes (--max-student-size 0.001): of the students "
+            "scored on all the fit rows, the smallest has size 15.",
+        ),
+    ],
+)
+def test_a_size_bound_no_student_meets_names_the_option_of_the_cli(
+    tmp_path, capsys, bound, message
+):
+    # Every student the search scored is larger than the bound; the library's
+    # message named its max_student_size, which the CLI calls
+    # --max-student-size.
+    output = tmp_path / "student.joblib"
+    arguments = ["demo", "--dataset", "wine", *LIGHT, "--output", str(output)]
+    assert main([*arguments, "--max-student-size", bound]) == 2
+    err = capsys.readouterr().err
+    assert err == f"skhpmkd: error: No candidate student meets {message}\n"
+    assert "max_student_size" not in err
+    assert not output.exists()
+
+
+def test_only_the_boosting_and_size_bound_refusals_are_reworded():
+    import argparse
+
+    from skhpmkd._cli import _boosting_rows_message, _size_bound_message
+
+    args = argparse.Namespace(test_size=0.25, students=["xgboost"], max_student_size=40)
+    boosting = (
+        "The search fits the students on 2 of the 15 training rows "
+        "(validation_fraction=0.2 holds out the other 13, at least one of each "
+        "class) and 10 transfer rows, fewer than the 13 classes; the boosted "
+        "students ['xgboost'] need a row of every class. Give more training rows, "
+        "or students without boosting."
+    )
+    assert _boosting_rows_message(boosting, args).startswith(
+        "--test-size 0.25 leaves 15 training rows; the search holds out 13 of them "
+        "(at least one of each class) to score the students and fits them on the "
+        "other 2 and on 10 rows the teacher labels near them, fewer than the 13 "
+        "classes, but the boosted student xgboost of --students needs a row of "
+        "every class among those."
+    )
+    refit = (
+        "No candidate student meets max_student_size=40 nodes when refitted on all "
+        "training rows: of the 3 refitted configurations, the smallest has size "
+        "52. Loosen max_student_size."
+    )
+    assert _size_bound_message(refit, args) == (
+        "No candidate student meets the bound of 40 nodes (--max-student-size 40) "
+        "when refitted on all training rows: of the 3 refitted configurations, the "
+        "smallest has size 52. Loosen --max-student-size."
+    )
+    for other in (
+        # The CLI has no latency bound: a message naming one is not its own.
+        "No candidate student meets max_student_size=40 nodes and max_latency=0.1 "
+        "s per 1,000 rows: of the students scored on all the fit rows, the "
+        "smallest has size 52; the fastest takes 0.2 s.",
+        "No candidate student meets max_latency=0.1 s per 1,000 rows: of the "
+        "students scored on all the fit rows, the fastest takes 0.2 s.",
+        "max_student_size=0.5 is a share of the teacher's size, which cannot be "
+        "measured: no size. Pass the bound as an int number of nodes instead.",
+        "validation_fraction=0.2 holds out 2 of the 2 training rows",
+        "Input X contains NaN.",
+        "Note: " + boosting,
+        "Note: " + refit,
+        # Only the refit's message says to loosen the bound.
+        refit.replace(" when refitted on all training rows", ""),
+        refit.replace(" Loosen max_student_size.", ""),
+    ):
+        assert _boosting_rows_message(other, args) is None
+        assert _size_bound_message(other, args) is None
+
+
+def test_other_errors_of_the_fit_pass_through_unchanged(capsys, monkeypatch):
+    import skhpmkd._cli as cli
+
+    def refuse(self, X, y, sample_weight=None):
+        raise ValueError("max_student_size: something else went wrong (boosted).")
+
+    monkeypatch.setattr(cli.HPMKDClassifier, "fit", refuse)
+    assert main(["demo", "--dataset", "wine", *LIGHT]) == 2
+    assert capsys.readouterr().err == (
+        "skhpmkd: error: max_student_size: something else went wrong (boosted).\n"
+    )
+
+
 def test_a_weight_too_large_for_a_float32_is_refused_before_the_fit(
     tmp_path, capsys, monkeypatch
 ):
