@@ -285,7 +285,10 @@ class HPMKDClassifier(
         Splitter for the teachers' out-of-fold probabilities (a bagged forest
         teacher uses its out-of-bag probabilities instead).
     validation_fraction : float, default=0.2
-        Share of the training rows held out to score configurations.
+        Share of the training rows held out to score configurations. They are
+        drawn class by class in the order of the sorted labels, so renaming
+        the classes into another order holds out other rows (see the user
+        guide).
     patience : int, default=3
         Surrogate proposals without improvement before the search stops.
     warm_start_memory : str or path-like, default=None

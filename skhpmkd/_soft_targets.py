@@ -613,10 +613,23 @@ def aligned_proba(estimator, X, labels, method="predict_proba"):
     # to about 1e-8; scikit-learn's metrics check the sum in float64.
     proba /= proba.sum(axis=1, keepdims=True)
     labels = np.asarray(labels)
-    if len(seen) == len(labels):
+    if np.array_equal(seen, labels):
         return proba
+    # Each column goes to its label's place: ``classes_`` may list labels in
+    # another order than ``labels``, or only some of them.
+    order = np.argsort(labels, kind="stable")
+    places = order[
+        np.clip(np.searchsorted(labels, seen, sorter=order), 0, len(order) - 1)
+    ]
+    unknown = labels[places] != seen
+    if unknown.any():
+        raise ValueError(
+            f"{type(estimator).__name__} predicts the classes "
+            f"{seen[unknown].tolist()}, which it was not fitted with; its classes "
+            f"must be among {labels.tolist()}."
+        )
     full = np.zeros((proba.shape[0], len(labels)))
-    full[:, np.searchsorted(labels, seen)] = proba
+    full[:, places] = proba
     return full
 
 

@@ -126,13 +126,12 @@ def teacher_proba(teacher, X, classes):
         return aligned_proba(teacher, X, np.asarray(teacher.classes_))[:, order]
     # An skhpmkd estimator's transform gives, on any rows, the knowledge its
     # fit_transform gave on the training rows (a distiller's teacher, not its
-    # student), so every row is labelled by the same model.
-    method = (
-        "transform"
-        if _yields_soft_targets(teacher) and hasattr(teacher, "transform")
-        else "predict_proba"
-    )
-    return aligned_proba(teacher, X, np.arange(len(classes)), method=method)
+    # student), so every row is labelled by the same model. It was fitted on
+    # the labels (see fit_teacher).
+    if _yields_soft_targets(teacher):
+        method = "transform" if hasattr(teacher, "transform") else "predict_proba"
+        return aligned_proba(teacher, X, np.asarray(classes), method=method)
+    return aligned_proba(teacher, X, np.arange(len(classes)))
 
 
 def _yields_soft_targets(teacher):
@@ -151,12 +150,39 @@ def _uses_oob(teacher):
 
 
 def _fit_fold(estimator, X, y, train, test, n_classes, sample_weight=None):
-    """Fit on ``train`` and predict ``test``; with no split, fit on all rows."""
+    """Fit on ``train`` and predict ``test``; with no split, fit on all rows.
+
+    Training rows that lack classes are fitted with their codes renumbered
+    ``0..k-1`` (XGBoost takes no gap), and the missing classes get probability
+    0 on ``test``. Rows of one class are not fitted: any model of them gives
+    that class probability 1, and some (XGBoost, logistic regression) refuse
+    them.
+    """
     if train is None:
         return fit_weighted(estimator, X, y, sample_weight)
-    weight = weights_of(sample_weight, train)
-    fit_weighted(estimator, take_rows(X, train), y[train], weight)
-    return aligned_proba(estimator, take_rows(X, test), np.arange(n_classes))
+    present = np.unique(y[train])
+    if len(present) == n_classes:
+        weight = weights_of(sample_weight, train)
+        fit_weighted(estimator, take_rows(X, train), y[train], weight)
+        return aligned_proba(estimator, take_rows(X, test), np.arange(n_classes))
+    proba = np.zeros((len(test), n_classes))
+    if len(present) == 1:
+        proba[:, present[0]] = 1.0
+        return proba
+    codes = np.searchsorted(present, y[train])
+    fit_weighted(
+        estimator, take_rows(X, train), codes, weights_of(sample_weight, train)
+    )
+    proba[:, present] = aligned_proba(
+        estimator, take_rows(X, test), np.arange(len(present))
+    )
+    return proba
+
+
+def fitted_folds(splits, y):
+    """How many of ``splits`` :func:`_fit_fold` fits a model on: those whose
+    training rows hold more than one class."""
+    return sum(len(np.unique(y[train])) > 1 for train, _ in splits)
 
 
 def never_out_of_bag(forest):
@@ -197,8 +223,8 @@ def count_teacher_fits(teacher, fitted, cv, X, y):
     out-of-fold targets) as many as it reports (a precomputed teacher, none);
     a bagged forest one, and one more when some rows were in every bootstrap
     sample; any other teacher one per fold of ``cv`` on ``X, y`` (a splitter
-    resolved once, so that the folds counted are the ones fitted) and one on
-    all rows.
+    resolved once, so that the folds counted are the ones fitted) whose
+    training rows hold more than one class, and one on all rows.
     """
     if isinstance(teacher, FrozenEstimator):
         return 0
@@ -206,7 +232,7 @@ def count_teacher_fits(teacher, fitted, cv, X, y):
         return int(getattr(fitted, "n_models_fitted_", 0))
     if _uses_oob(teacher):
         return 1 + int(never_out_of_bag(fitted).any())
-    return check_cv(cv, y, classifier=True).get_n_splits(X, y) + 1
+    return fitted_folds(check_cv(cv, y, classifier=True).split(X, y), y) + 1
 
 
 def check_weighted_teacher(teacher):

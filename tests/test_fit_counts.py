@@ -154,3 +154,20 @@ def test_a_generator_of_splits_is_counted_as_the_folds_it_gave():
     distiller = TemperatureScheduledDistiller(_tree(), _logistic(), cv=folds)
     FITS.clear()
     assert distiller.fit(X, y).n_models_fitted_ == len(FITS) == 3 + 1 + 1
+
+
+def test_a_teacher_fold_of_one_class_is_not_counted():
+    # Its training rows hold one class, which is given probability 1 without
+    # a fit (logistic regression would refuse them).
+    from sklearn.model_selection import KFold
+
+    X, y = load_iris(return_X_y=True)
+    y = (y == 2).astype(int)
+    X, y = X[np.argsort(-y, kind="stable")], np.sort(y)[::-1].copy()
+    y[1:50] = 0  # fold 1's training rows (rows 50 on) hold class 0 only
+    distiller = TemperatureScheduledDistiller(_logistic(), _tree(), cv=KFold(3))
+    FITS.clear()
+    with pytest.warns(UserWarning, match="lack a class"):
+        distiller.fit(X, y)
+    assert FITS.count("CountedLogistic") == 3  # two folds and the final fit
+    assert distiller.n_models_fitted_ == len(FITS) == 4

@@ -12,9 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
+from sklearn.naive_bayes import GaussianNB
 
-from skhpmkd import TemperatureScheduledDistiller
+from skhpmkd import (
+    AttentionMultiTeacherClassifier,
+    ProgressiveChainClassifier,
+    PyramidTeacherClassifier,
+    TemperatureScheduledDistiller,
+)
 from tests._helpers import STUDENTS, seeded_instance
 from tests.test_common import distillers, public_estimators
 
@@ -155,9 +162,7 @@ def test_set_output_pandas(estimator_class):
     np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-6)
 
 
-@pytest.mark.parametrize(
-    "estimator_class", distillers(), ids=lambda cls: cls.__name__
-)
+@pytest.mark.parametrize("estimator_class", distillers(), ids=lambda cls: cls.__name__)
 def test_deployed_student_knows_the_feature_names(estimator_class):
     """A student shipped alone must check the columns of a DataFrame it gets."""
     pd = pytest.importorskip("pandas")
@@ -210,3 +215,52 @@ def test_every_student_family_gives_probabilities_log_loss_accepts(family):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         log_loss(y, proba)
+
+
+# Models whose fits do not depend on the classes' order beyond rounding: a
+# tree sums its impurity over the classes in their order, so rounding can
+# break a near-tie between splits the other way (scikit-learn's trees too).
+SMOOTH_PARAMS = {
+    TemperatureScheduledDistiller: dict(
+        teacher=LogisticRegression(C=10.0), student=LogisticRegression()
+    ),
+    AttentionMultiTeacherClassifier: dict(
+        teachers=[("logistic", LogisticRegression(C=10.0)), ("nb", GaussianNB())]
+    ),
+    PyramidTeacherClassifier: dict(
+        teacher=LogisticRegression(C=10.0), specialist=LogisticRegression()
+    ),
+    ProgressiveChainClassifier: dict(
+        steps=[("a", LogisticRegression(C=10.0)), ("b", LogisticRegression())],
+        teacher=GaussianNB(),
+        cv=3,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "estimator_class", list(SMOOTH_PARAMS), ids=lambda cls: cls.__name__
+)
+@settings(FAST, max_examples=6)
+@given(data=datasets(), order=st.permutations([0, 1, 2]))
+def test_renaming_classes_into_another_order_gives_the_same_model(
+    estimator_class, data, order
+):
+    """Their folds number the classes by first appearance, so the names do not
+    matter. HPMKDClassifier's held-out split depends on the labels' order
+    (see the user guide)."""
+    X, y = data
+    order = np.asarray(order)
+    estimator = seeded_instance(estimator_class).set_params(
+        **SMOOTH_PARAMS[estimator_class]
+    )
+    on_codes = clone(estimator).fit(X, y)
+    on_renamed = clone(estimator).fit(X, order[y])
+    columns = np.searchsorted(on_renamed.classes_, order[on_codes.classes_])
+    np.testing.assert_array_equal(on_renamed.predict(X), order[on_codes.predict(X)])
+    np.testing.assert_allclose(
+        on_renamed.predict_proba(X)[:, columns],
+        on_codes.predict_proba(X),
+        rtol=0,
+        atol=1e-8,  # lbfgs stops at another point within its tolerance
+    )

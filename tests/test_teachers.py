@@ -4,8 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
-from sklearn.base import clone
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import load_wine, make_classification
@@ -31,6 +31,7 @@ from skhpmkd import (
     PyramidTeacherClassifier,
     TemperatureScheduledDistiller,
 )
+from skhpmkd._soft_targets import aligned_proba
 from skhpmkd._teachers import fit_teacher, never_out_of_bag
 
 
@@ -373,3 +374,90 @@ def test_folds_shared_with_the_teacher_are_checked_once(model):
         warnings.simplefilter("always")
         clone(model).set_params(random_state=0).fit(X, y)
     assert sum("lack a class" in str(warning.message) for warning in caught) == 1
+
+
+class _ReversedLogistic(ClassifierMixin, BaseEstimator):
+    """A logistic regression whose ``classes_`` and columns run backwards:
+    scikit-learn's API lets ``predict_proba`` follow any order of ``classes_``."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.model_ = LogisticRegression(max_iter=1000).fit(
+            X, y, sample_weight=sample_weight
+        )
+        self.classes_ = self.model_.classes_[::-1].copy()
+        self.n_features_in_ = self.model_.n_features_in_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)[:, ::-1]
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda model: TemperatureScheduledDistiller(model, LogisticRegression()),
+        lambda model: TemperatureScheduledDistiller(LogisticRegression(), model),
+        lambda model: AttentionMultiTeacherClassifier([("t", model)]),
+        lambda model: ProgressiveChainClassifier([("s", model)], teacher=model),
+    ],
+    ids=["teacher", "student", "fused", "chain"],
+)
+def test_columns_follow_the_classes_in_the_order_a_model_lists_them(make):
+    # They were taken in sorted order: the reversed model taught, or was
+    # scored as, the opposite classes.
+    X, y = make_classification(
+        n_samples=150, n_classes=3, n_informative=4, random_state=0
+    )
+    labels = np.array(["b", "c", "a"])[y]
+    ordered = make(LogisticRegression(max_iter=1000)).fit(X, labels)
+    reversed_ = make(_ReversedLogistic()).fit(X, labels)
+    assert_allclose(reversed_.predict_proba(X), ordered.predict_proba(X), atol=1e-12)
+
+
+def test_a_model_that_predicts_a_class_it_was_not_given_is_named():
+    X, y = make_classification(n_samples=60, random_state=0)
+    model = LogisticRegression().fit(X, y + 5)  # classes 5 and 6
+    with pytest.raises(ValueError, match=r"predicts the classes \[5, 6\], which it"):
+        aligned_proba(model, X, np.arange(2))
+
+
+@pytest.mark.parametrize("lone", [0, 1, 2], ids=["first", "middle", "last"])
+def test_a_teacher_fold_without_a_class_is_fitted_on_the_classes_it_has(lone):
+    # XGBoost takes codes 0..k-1 without a gap: where the lone row of a
+    # class was held out, it refused the fold's codes [0 2] ("Invalid
+    # classes inferred"); a decision tree takes them and must agree.
+    X, y = make_classification(
+        n_samples=90, n_classes=3, n_informative=4, random_state=1
+    )
+    y[y == lone] = (lone + 1) % 3
+    y[0] = lone  # the lone row of its class
+    xgboost = pytest.importorskip("xgboost")
+    with pytest.warns(UserWarning, match="lack a class of the 3"):
+        _, targets = fit_teacher(
+            xgboost.XGBClassifier(n_estimators=5), X, y, np.arange(3), cv=KFold(3)
+        )
+    assert targets[0, lone] == 0  # its fold never saw the class
+    assert_allclose(targets.sum(axis=1), 1.0)
+    tree = DecisionTreeClassifier(max_depth=3, random_state=0)
+    with pytest.warns(UserWarning, match="lack a class"):
+        _, tree_targets = fit_teacher(tree, X, y, np.arange(3), cv=KFold(3))
+    expected = np.zeros_like(tree_targets)
+    for train, test in KFold(3).split(X):
+        model = clone(tree).fit(X[train], y[train])
+        expected[np.ix_(test, model.classes_)] = model.predict_proba(X[test])
+    assert_array_equal(tree_targets, expected)
+
+
+def test_a_teacher_fold_of_one_class_gives_it_probability_one():
+    # Logistic regression and XGBoost refuse training rows of one class;
+    # any model of them could only predict that class.
+    X, y = make_classification(n_samples=60, random_state=0)
+    y[:] = 0
+    y[0] = 1
+    with pytest.warns(UserWarning, match="fold 1 \\(of 3\\) lack a class"):
+        _, targets = fit_teacher(LogisticRegression(), X, y, np.arange(2), cv=KFold(3))
+    assert_array_equal(targets[:20], np.tile([1.0, 0.0], (20, 1)))
+    assert targets[20:, 1].max() > 0
