@@ -291,7 +291,8 @@ class ProgressiveChainClassifier(
         last step; a student with none of them set, or already as large as
         a teacher of its family, is distilled directly.
     temperature : float or list of float, default=1.0
-        Distillation temperature of every step, or one per step. XGBoost and
+        Distillation temperature of every step, or, with explicit ``steps``,
+        one per step. XGBoost and
         LightGBM steps match tempered distributions on both sides; other
         families learn the tempered targets (logistic regression margins are
         rescaled back).

@@ -1049,7 +1049,10 @@ def build_parser():
             "--n-jobs",
             type=_number(int, lambda x: x != 0, "a non-zero int"),
             default=None,
-            help="parallel workers of the search; -1 for every core (default: one)",
+            help=(
+                "parallel workers of the teacher's folds and the search; -1 for "
+                "every core (default: one)"
+            ),
         )
         sub.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser

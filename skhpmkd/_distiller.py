@@ -163,9 +163,11 @@ class TemperatureScheduledDistiller(
         ``agreement`` (top-1) and ``kl`` (mean ``KL(teacher || student)``)
         between the teacher's soft targets and the student on the training rows.
     n_models_fitted_ : int
-        Models fitted: the teacher's (one per fold of ``cv`` and one on all
-        rows; none when frozen; for an skhpmkd estimator, its own
-        ``n_models_fitted_``) and the student.
+        Models fitted: the teacher's (one per fold of ``cv`` whose training
+        rows hold more than one class, and one on all rows; a bagged forest
+        one, two when some rows are in every bootstrap sample; none when
+        frozen; for an skhpmkd estimator, its own ``n_models_fitted_``) and
+        the student.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)

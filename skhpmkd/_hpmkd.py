@@ -294,7 +294,8 @@ class HPMKDClassifier(
     warm_start_memory : str or path-like, default=None
         JSON file of (dataset meta-features, configuration, score) records.
         Its best configurations for the most similar earlier dataset seed the
-        search, with a first look at each student the remembered searches did
+        search when its meta-features are close enough (see the user guide;
+        ``warm_started_`` tells), with a first look at each student the remembered searches did
         not have, as far as the budget goes (a student neither looked at nor
         remembered is not recorded as searched); the search's full-data
         results are appended, atomically (fits that save at once take turns
@@ -310,7 +311,8 @@ class HPMKDClassifier(
     memory : str, joblib.Memory or None, default=None
         Caches the teachers' fit and out-of-fold probabilities across fits,
         as :class:`~sklearn.pipeline.Pipeline` does with its transformers;
-        it hits only with ``random_state`` set, which fixes the teachers' seeds.
+        it hits only when the teachers' seeds are fixed: with ``random_state``
+        set, or with every teacher's own ``random_state`` set.
     n_jobs : int, default=None
         Number of teacher and student fits run in parallel.
     random_state : int, RandomState instance or None, default=None

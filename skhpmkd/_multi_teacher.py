@@ -275,7 +275,8 @@ class AttentionMultiTeacherClassifier(
           average's.
     cv : int, cross-validation generator or iterable, default=5
         Splitter for the teachers' out-of-fold probabilities. Bagged forests
-        (``bootstrap=True`` with ``oob_score``) give out-of-bag probabilities
+        (``bootstrap=True`` and an ``oob_score`` parameter, whatever its
+        value) give out-of-bag probabilities
         from one fit instead (rows in every bootstrap sample are predicted by
         a copy fitted on the other rows); skhpmkd estimators among the
         teachers use their own ``fit_transform``.
@@ -315,9 +316,10 @@ class AttentionMultiTeacherClassifier(
     attention_features_ : tuple of str
         Names of the attention features.
     n_models_fitted_ : int
-        Teacher fits: one per fold of ``cv`` and one on all rows for each
-        teacher (frozen teachers none, a bagged forest one, an skhpmkd
-        estimator its own ``n_models_fitted_``); 0 when ``memory`` held them.
+        Teacher fits: one per fold of ``cv`` whose training rows hold more
+        than one class and one on all rows for each teacher (frozen teachers
+        none, a bagged forest one or two, an skhpmkd estimator its own
+        ``n_models_fitted_``); 0 when ``memory`` held them.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
