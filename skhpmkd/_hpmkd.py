@@ -236,6 +236,8 @@ class HPMKDClassifier(
         (``search_cost_`` says by how much); so can any budget when a
         student is over ``max_student_size`` or ``max_latency`` at every size
         the search first scores, and is scored again at its smallest size.
+        With ``use_chain=True`` the chain's fits come on top of the budget
+        (``search_cost_`` and ``n_student_fits_`` count them).
     scoring : str, callable or None, default=None
         What "best" means on the held-out rows: ``None`` is accuracy, any
         other value a scikit-learn scorer. Ties go to the lower log-loss.
@@ -265,14 +267,17 @@ class HPMKDClassifier(
         while the out-of-fold fidelity gap between neighbours is large and
         the student's agreement with the teacher improves. The chain starts
         from this fit's out-of-fold teacher targets and learns from the
-        training rows only (no transfer set).
+        training rows only (no transfer set), at the winning temperature held
+        constant over the boosting rounds (the chain has no schedule). Its
+        fits come on top of ``budget``.
     use_multi_teacher : bool, default=True
         Fuse several teachers per sample; when ``False`` only the first of
         several teachers is used.
     use_temperature_schedule : bool, default=True
         Anneal the temperature of XGBoost and LightGBM students along a
         cosine from the searched temperature to 1 over the boosting rounds;
-        when ``False`` it stays constant.
+        when ``False`` it stays constant. A student refitted through the chain
+        (``use_chain=True``) keeps its temperature constant either way.
     augment : float or "auto", default="auto"
         Size of the transfer set as a multiple of the training rows.
         ``"auto"`` adds about 10,000 rows, at most five times and at least
@@ -855,6 +860,7 @@ class HPMKDClassifier(
         scorer = None if self.scoring is None else check_scoring(self, self.scoring)
         return {
             "scorer": scorer,
+            "scoring": self.scoring,
             "schedule": self.use_temperature_schedule,
             "size_of": model_size,
             "max_size": self.max_student_size_,

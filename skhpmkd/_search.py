@@ -397,20 +397,52 @@ def evaluate_config(student, data, rows, config, resource, settings):
         view = _StudentView(fitted, classes)
         try:
             weight = {} if w_val is None else {"sample_weight": w_val}
-            result["score"] = float(scorer(view, X_val, classes[y_val], **weight))
+            value = scorer(view, X_val, classes[y_val], **weight)
         except ValueError as error:
-            missing = np.setdiff1d(np.arange(len(classes)), y_val)
-            if not len(missing):
-                raise
             raise ValueError(
-                f"The scoring failed on the validation rows, which hold no row of "
-                f"the classes {classes[missing].tolist()} (too rare to be split "
-                f"between fitting and validation); scoring=None (accuracy) "
-                f"works without them. The scorer said: {error}"
+                _scoring_failed(settings["scoring"], error, classes, y_val)
             ) from error
+        result["score"] = _single_number(value, settings["scoring"])
     # The latency is measured by the caller, after the batch of fits.
     result["size"] = student_size(fitted, settings)
     return result
+
+
+def _scoring_failed(scoring, error, classes, y_val):
+    """Why ``scoring`` raised ``error`` on the held-out rows, as a message."""
+    missing = np.setdiff1d(np.arange(len(classes)), y_val)
+    if len(missing):
+        return (
+            f"The scoring failed on the validation rows, which hold no row of "
+            f"the classes {classes[missing].tolist()} (too rare to be split "
+            f"between fitting and validation); scoring=None (accuracy) "
+            f"works without them. The scorer said: {error}"
+        )
+    hint = ""
+    if len(classes) > 2:
+        hint = (
+            "; a metric of binary tasks needs its multiclass form, such as "
+            "'roc_auc_ovr' or 'f1_macro'"
+        )
+    return (
+        f"scoring={scoring!r} failed on the held-out rows of this "
+        f"{len(classes)}-class task{hint}. The scorer said: {error}"
+    )
+
+
+def _single_number(value, scoring):
+    """``value`` as a float; raise unless ``scoring`` returned one number."""
+    if np.ndim(value) == 0:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            pass
+    text = repr(value)
+    text = text if len(text) <= 80 else text[:77] + "..."
+    raise ValueError(
+        f"scoring={scoring!r} must return a single number, as a scikit-learn "
+        f"scorer does; it returned {text}."
+    )
 
 
 def deployment_cost(student, X_val, settings):

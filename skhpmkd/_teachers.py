@@ -270,7 +270,15 @@ def shared_splits(cv, X, y):
     """
     if isinstance(cv, _SharedSplits):
         return cv
-    splits = _SharedSplits(check_cv(cv, y, classifier=True).split(X, y))
+    try:
+        splits = _SharedSplits(check_cv(cv, y, classifier=True).split(X, y))
+    except ValueError as error:
+        if "'groups' parameter should not be None" not in str(error):
+            raise
+        raise ValueError(
+            f"cv={cv!r} splits by groups, which fit does not take; pass its "
+            "splits instead: cv=list(cv.split(X, y, groups))."
+        ) from error
     covered = np.zeros(len(y), dtype=int)
     for _, test in splits:
         covered[test] += 1

@@ -21,7 +21,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import get_tags
 
-from skhpmkd import AttentionMultiTeacherClassifier, HPMKDClassifier, _search
+from skhpmkd import (
+    AttentionMultiTeacherClassifier,
+    HPMKDClassifier,
+    TemperatureScheduledDistiller,
+    _search,
+)
 from skhpmkd._search import default_families, fit_config
 from skhpmkd._soft_targets import fit_soft_student
 from skhpmkd.metrics import model_size
@@ -532,6 +537,60 @@ def test_a_scoring_that_needs_a_class_too_rare_to_split_names_it(three_class):
     assert _light(budget=2).fit(X, y).best_score_ > 0.5
     with pytest.raises(ValueError, match=r"hold no row of the classes \['dog'\]"):
         _light(budget=2, scoring="neg_log_loss").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "scoring, said",
+    [
+        ("roc_auc", "multi_class must be in"),
+        ("f1", "Target is multiclass but average='binary'"),
+    ],
+)
+def test_a_binary_scoring_of_a_multiclass_task_is_named(three_class, scoring, said):
+    # scikit-learn's error named neither the parameter nor the way out.
+    message = (
+        rf"scoring='{scoring}' failed on the held-out rows of this 3-class task; a "
+        r"metric of binary tasks needs its multiclass form, such as 'roc_auc_ovr' "
+        rf"or 'f1_macro'. The scorer said: {said}"
+    )
+    with pytest.raises(ValueError, match=message):
+        _light(budget=2, scoring=scoring).fit(*three_class)
+    _light(budget=2, scoring="f1_macro").fit(*three_class)
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [(np.array([0.5, 0.6]), r"array\(\[0.5, 0.6\]\)"), ({"a": 1}, "{'a': 1}")],
+    ids=["array", "dict"],
+)
+def test_a_scoring_that_returns_no_single_number_is_named(three_class, value, shown):
+    def scoring(estimator, X, y):
+        return value
+
+    message = r"scoring=<function .*scoring.*> must return a single number, as a "
+    message += rf"scikit-learn scorer does; it returned {shown}\."
+    with pytest.raises(ValueError, match=message):
+        _light(budget=2, scoring=scoring).fit(*three_class)
+
+
+def test_a_splitter_by_groups_is_named_with_the_way_out(three_class):
+    from sklearn.model_selection import GroupKFold
+
+    X, y = three_class
+    groups = np.arange(len(y)) % 4
+    message = (
+        r"cv=GroupKFold\(n_splits=3.*\) splits by groups, which fit does not take; "
+        r"pass its splits instead: cv=list\(cv.split\(X, y, groups\)\)."
+    )
+    # A bagged forest is not cross-fitted: it never splits.
+    teacher = LogisticRegression(max_iter=1000)
+    with pytest.raises(ValueError, match=message):
+        _light(teachers=teacher, budget=2, cv=GroupKFold(3)).fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        TemperatureScheduledDistiller(teacher, cv=GroupKFold(3)).fit(X, y)
+    splits = list(GroupKFold(3).split(X, y, groups))
+    _light(teachers=teacher, budget=2, cv=splits).fit(X, y)
+    _light(budget=2, cv=GroupKFold(3)).fit(X, y)
 
 
 def test_a_memory_that_cannot_be_written_is_refused_first(three_class, monkeypatch):

@@ -112,8 +112,10 @@ def test_the_search_fits_and_scores_with_the_weights():
         seen.append(sample_weight)
         return accuracy_score(y_true, y_pred, sample_weight=sample_weight)
 
+    scorer = make_scorer(weighted_accuracy)
     settings = {
-        "scorer": make_scorer(weighted_accuracy),
+        "scorer": scorer,
+        "scoring": scorer,
         "schedule": False,
         "size_of": None,
         "max_size": None,
