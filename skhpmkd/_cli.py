@@ -20,7 +20,12 @@ from ._sample_weight import MAX_BOOSTER_WEIGHT, weightless_fold
 from ._search import FAMILIES, family_student, installed_families
 from ._size import model_size
 from ._frames import take_rows
-from ._soft_targets import aligned_proba, is_round_based, student_labels
+from ._soft_targets import (
+    _REFUSED_IN_NAMES,
+    aligned_proba,
+    is_round_based,
+    student_labels,
+)
 from ._teachers import _uses_oob
 
 DATASETS = ("breast_cancer", "wine", "digits")
@@ -417,13 +422,19 @@ def _has_skops():
     return True
 
 
+def _is_skops(path):
+    """Whether ``path`` ends in ``.skops``, in any case (``.SKOPS`` too)."""
+    return path.lower().endswith(".skops")
+
+
 def saved_paths(path):
     """The files ``save_student`` writes for ``path``, in order.
 
-    A ``.skops`` path gets the skops format only; any other path gets joblib,
-    with a skops copy next to it when skops is installed.
+    A ``.skops`` path (in any case, ``.SKOPS`` too) gets the skops format
+    only; any other path gets joblib, with a skops copy next to it when skops
+    is installed.
     """
-    if path.endswith(".skops"):
+    if _is_skops(path):
         return [path]
     if _has_skops():
         return [path, os.path.splitext(path)[0] + ".skops"]
@@ -440,9 +451,9 @@ def check_output(path, inputs=()):
         else that is not a regular file (a device such as ``/dev/null``, a
         named pipe or a socket), a file that cannot be written, or one of
         ``inputs``; its nearest existing folder is not a writable directory;
-        or it ends in ``.skops`` without skops installed.
+        or it ends in ``.skops`` (in any case) without skops installed.
     """
-    if path.endswith(".skops") and not _has_skops():
+    if _is_skops(path) and not _has_skops():
         raise CLIError(
             f"--output {path!r} asks for the skops format, but skops is not "
             "installed; install it with: pip install skops"
@@ -517,7 +528,7 @@ def save_student(student, path, encoder=None):
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         for target in saved_paths(path):
-            if target.endswith(".skops"):
+            if _is_skops(target):
                 import skops.io
 
                 skops.io.dump(model, target)
@@ -547,13 +558,15 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
         the rest, or to fit a boosted student on the rest; the rows the
         teacher or the students are fitted on, or those the students are
         scored on, all have weight 0; or no student is within
-        ``--max-student-size``.
+        ``--max-student-size``; or an XGBoost or LightGBM teacher refuses a
+        column name of the DataFrame it would be fitted on.
     """
     out = sys.stdout if out is None else out
     if feature_names is not None and encoder is None:
         import pandas as pd
 
         X = pd.DataFrame(X, columns=feature_names)
+    _check_teacher_names(args.teacher, X)
     n_classes, n_test = len(np.unique(y)), int(np.ceil(args.test_size * len(y)))
     n_train = len(y) - n_test
     split = (
@@ -630,7 +643,12 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
     teacher_proba = aligned_proba(plain_teacher, X_test, np.arange(len(classes)))
     teacher_pred = np.argmax(teacher_proba, axis=1)
     student = hpmkd.student_
-    student_proba = aligned_proba(student, X_test, student_labels(student, classes))
+    # A boosted student is fitted on a bare array when the booster refuses a
+    # column name; give it the test rows likewise, as sklearn warns otherwise.
+    X_student = X_test
+    if hasattr(X_test, "columns") and not hasattr(student, "feature_names_in_"):
+        X_student = X_test.to_numpy()
+    student_proba = aligned_proba(student, X_student, student_labels(student, classes))
     rows = [
         {
             "model": f"teacher ({type(teacher).__name__})",
@@ -644,7 +662,7 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
             "model": f"student ({type(student).__name__})",
             **_measure(student_proba, codes_test, teacher_pred, len(classes), w_test),
             "size": _size(student),
-            "latency_ms_per_1k": _latency(student, X_test),
+            "latency_ms_per_1k": _latency(student, X_student),
             "fit_time_s": student_time,
             "models_fitted": hpmkd.n_models_fitted_,
         },
@@ -683,6 +701,49 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
         )
     print("Saved the student to " + " and ".join(saved), file=out)
     return hpmkd
+
+
+def _check_teacher_names(teacher, X):
+    """Raise if the booster ``teacher`` refuses a column name of ``X``.
+
+    The CLI fits its teacher on ``X`` as it is: a DataFrame of the CSV's
+    columns when it has no text column (with one, the encoded array, without
+    names). XGBoost and LightGBM refuse some characters in a column name
+    (LightGBM with an error that is no ValueError); HPMKDClassifier gives
+    its boosted students a bare array then, but not the teacher.
+
+    Parameters
+    ----------
+    teacher : str
+        The ``--teacher`` name.
+    X : ndarray or DataFrame
+        The features the teacher would be fitted on.
+
+    Raises
+    ------
+    CLIError
+        ``teacher`` is ``"xgboost"`` or ``"lightgbm"`` and a column name of
+        ``X`` holds a character it refuses, naming those columns (the first
+        four and a count of the others, if more than five).
+    """
+    refused = _REFUSED_IN_NAMES.get(teacher, set())
+    bad = [name for name in getattr(X, "columns", ()) if refused & set(str(name))]
+    if not bad:
+        return
+    named = [repr(str(name)) for name in bad]
+    if len(named) > 5:
+        named = named[:4] + [f"{len(named) - 4} more"]
+    if len(bad) == 1:
+        columns, s = f"feature column {named[0]}", ""
+    else:
+        columns, s = f"{len(bad)} feature columns {_listed(named)}", "s"
+    library = {"xgboost": "XGBoost", "lightgbm": "LightGBM"}[teacher]
+    raise CLIError(
+        f"--teacher {teacher} cannot be fitted on the {columns}: {library} "
+        "refuses a column name holding any of the characters "
+        f"{' '.join(sorted(refused))}. Rename the column{s}, or use --teacher hgb "
+        "or --teacher rf."
+    )
 
 
 def _teacher_folds(teacher, y_train):

@@ -934,3 +934,170 @@ def test_an_output_that_is_not_a_regular_file_is_refused(tmp_path, capsys, monke
         assert main(["demo", *LIGHT, "--output", str(tmp_path / "model.joblib")]) == 2
         assert "model.skops' is a named pipe, not a file" in capsys.readouterr().err
     assert fitted == []
+
+
+def _odd_names_csv(path, names, n=40, text=False):
+    """A two-class CSV with numeric feature columns ``names`` (and a text
+    column ``kind`` with ``text``) and a target column ``label``."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n, len(names)))
+    labels = (X[:, 0] + X[:, -1] > 0).astype(int)
+    header = ",".join('"' + name.replace('"', '""') + '"' for name in names)
+    rows = [
+        ",".join(f"{v:.4f}" for v in row) + (f",{'ab'[i % 2]}" if text else "")
+        for i, row in enumerate(X)
+    ]
+    path.write_text(
+        header
+        + (",kind" if text else "")
+        + ",label\n"
+        + "\n".join(f"{row},{label}" for row, label in zip(rows, labels))
+        + "\n"
+    )
+
+
+def _fewer_rounds(monkeypatch):
+    """Make the CLI's teachers with 20 rounds or trees, not 300: faster."""
+    import skhpmkd._cli as cli
+
+    make = cli.make_teacher
+
+    def make_teacher(name):
+        teacher = make(name)
+        rounds = "max_iter" if name == "hgb" else "n_estimators"
+        return teacher.set_params(**{rounds: 20})
+
+    monkeypatch.setattr(cli, "make_teacher", make_teacher)
+
+
+@pytest.mark.parametrize(
+    "teacher, message",
+    [
+        (
+            "xgboost",
+            "--teacher xgboost cannot be fitted on the feature column 'b[0]': "
+            "XGBoost refuses a column name holding any of the characters < [ ]. "
+            "Rename the column, or use --teacher hgb or --teacher rf.",
+        ),
+        (
+            "lightgbm",
+            "--teacher lightgbm cannot be fitted on the 2 feature columns 'x:1' and "
+            "'b[0]': LightGBM refuses a column name holding any of the characters "
+            '" , : [ ] { }. Rename the columns, or use --teacher hgb or --teacher '
+            "rf.",
+        ),
+    ],
+)
+def test_a_booster_teacher_refuses_column_names_it_cannot_take_before_the_fit(
+    tmp_path, capsys, monkeypatch, teacher, message
+):
+    # The CLI fits its teacher on a DataFrame of the CSV's columns: LightGBM
+    # crashed with a traceback (a LightGBMError is no ValueError), and XGBoost's
+    # message named neither the column nor the option.
+    pytest.importorskip("pandas")
+    pytest.importorskip(teacher)
+    fitted = _record_fits(monkeypatch)
+    path = tmp_path / "data.csv"
+    _odd_names_csv(path, ["x:1", "b[0]", "c"])
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    output = tmp_path / "student.joblib"
+    assert main([*arguments, "--teacher", teacher, "--output", str(output)]) == 2
+    assert capsys.readouterr().err == f"skhpmkd: error: {message}\n"
+    assert fitted == []
+    assert not output.exists()
+
+
+def test_many_column_names_a_booster_teacher_refuses_are_counted(
+    tmp_path, capsys, monkeypatch
+):
+    pytest.importorskip("pandas")
+    pytest.importorskip("lightgbm")
+    fitted = _record_fits(monkeypatch)
+    path = tmp_path / "data.csv"
+    _odd_names_csv(path, ["ok", *(f"a:{i}" for i in range(7)), "{b}"])
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    assert main([*arguments, "--teacher", "lightgbm"]) == 2
+    assert (
+        "--teacher lightgbm cannot be fitted on the 8 feature columns 'a:0', 'a:1', "
+        "'a:2', 'a:3' and 4 more: LightGBM refuses"
+    ) in capsys.readouterr().err
+    assert fitted == []
+
+
+@pytest.mark.parametrize("student", ["dt", "lightgbm"])
+@pytest.mark.parametrize("teacher", ["hgb", "rf"])
+def test_other_teachers_take_column_names_the_boosters_refuse(
+    tmp_path, capsys, monkeypatch, recwarn, teacher, student
+):
+    pd = pytest.importorskip("pandas")
+    if student == "lightgbm":
+        pytest.importorskip("lightgbm")
+    _fewer_rounds(monkeypatch)
+    names = ["x:1", "b[0]", 'q"{z}', "c<d"]
+    path, output = tmp_path / "data.csv", tmp_path / "student.joblib"
+    _odd_names_csv(path, names)
+    arguments = ["distill", str(path), "--target", "label", "--teacher", teacher]
+    arguments += ["--students", student, "--budget", "2", "--quiet"]
+    assert main([*arguments, "--output", str(output)]) == 0
+    assert "Saved the student to" in capsys.readouterr().out
+    rows = pd.read_csv(path).drop(columns="label")
+    model = joblib.load(output)
+    if student == "lightgbm":
+        # A boosted student is fitted on a bare array for such names, and the
+        # CLI scores it on one: sklearn warned of the test rows' names.
+        assert not hasattr(model, "feature_names_in_")
+        rows = rows.to_numpy()
+    else:
+        assert list(model.feature_names_in_) == names
+    assert model.predict(rows).shape == (len(rows),)
+    assert not [w for w in recwarn if "feature names" in str(w.message)]
+
+
+@pytest.mark.parametrize("teacher", ["xgboost", "lightgbm"])
+def test_a_booster_teacher_takes_such_names_beside_a_text_column(
+    tmp_path, capsys, monkeypatch, teacher
+):
+    # With a text column, the teacher is fitted on the encoded array, which
+    # has no column names: the CSV's names do not reach it.
+    pytest.importorskip("pandas")
+    pytest.importorskip(teacher)
+    _fewer_rounds(monkeypatch)
+    path, output = tmp_path / "data.csv", tmp_path / "student.joblib"
+    _odd_names_csv(path, ["x:1", "b[0]"], text=True)
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    assert main([*arguments, "--teacher", teacher, "--output", str(output)]) == 0
+    assert "Saved the student to" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["student.SKOPS", "student.Skops"])
+def test_the_skops_extension_is_case_insensitive(tmp_path, capsys, monkeypatch, name):
+    # --output model.SKOPS was saved with joblib, with a skops copy model.skops.
+    sio = pytest.importorskip("skops.io")
+    output = tmp_path / name
+    assert main(["demo", "--dataset", "wine", *LIGHT, "--output", str(output)]) == 0
+    assert f"Saved the student to {output}\n" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    student = sio.load(output, trusted=sio.get_untrusted_types(file=output))
+    assert hasattr(student, "predict_proba")
+    # It asks for skops, which must be installed.
+    fitted = []
+    monkeypatch.setattr("skhpmkd._cli.run", lambda *args, **kwargs: fitted.append(1))
+    monkeypatch.setattr("skhpmkd._cli._has_skops", lambda: False)
+    assert main(["demo", *LIGHT, "--output", str(tmp_path / "new.SKOPS")]) == 2
+    assert "asks for the skops format, but skops is not installed" in (
+        capsys.readouterr().err
+    )
+    assert fitted == []
+
+
+def test_an_upper_case_joblib_output_gets_joblib_and_a_skops_copy(tmp_path, capsys):
+    pytest.importorskip("skops.io")
+    output = tmp_path / "student.JOBLIB"
+    assert main(["demo", "--dataset", "wine", *LIGHT, "--output", str(output)]) == 0
+    copy = tmp_path / "student.skops"
+    assert f"Saved the student to {output} and {copy}\n" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "student.JOBLIB",
+        "student.skops",
+    ]
+    assert hasattr(joblib.load(output), "predict_proba")
