@@ -123,15 +123,26 @@ def _fit_specialist(specialist, X, local_y, train, test, n_local, sample_weight)
     With no ``test``, fit on all of ``train`` and return the model. Rows of
     weight zero are left out. A fold whose group rows hold a single class
     gets that class's prior instead; one whose rows all weigh zero, the
-    uniform distribution over their classes.
+    uniform distribution over their classes. A fold whose group rows lack
+    some of the group's classes is fitted on the others renumbered without
+    gaps (XGBoost takes no gap), and gives the missing ones probability 0.
     """
     if sample_weight is not None and not sample_weight.any():
         specialist, sample_weight = DummyClassifier(strategy="uniform"), None
     elif sample_weight is not None:
         kept = sample_weight > 0
         train, local_y, sample_weight = train[kept], local_y[kept], sample_weight[kept]
-    if len(np.unique(local_y)) < 2:
+    present = np.unique(local_y)
+    if len(present) < 2:
         specialist = DummyClassifier(strategy="prior")
+    elif test is not None and len(present) < n_local:
+        codes = np.searchsorted(present, local_y)
+        fit_weighted(specialist, take_rows(X, train), codes, sample_weight)
+        proba = np.zeros((len(test), n_local))
+        proba[:, present] = aligned_proba(
+            specialist, take_rows(X, test), np.arange(len(present))
+        )
+        return proba
     fit_weighted(specialist, take_rows(X, train), local_y, sample_weight)
     if test is None:
         return specialist

@@ -276,3 +276,32 @@ def test_distiller_and_ensemble_of_students(digits):
     assert member.fidelity_["agreement"] > 0.6
     assert_allclose(students.predict_proba(X_test).sum(axis=1), 1.0)
     assert students.score(X_test, y_test) > 0.6
+
+
+def test_a_specialist_fold_without_some_of_its_classes_is_fitted_on_the_rest():
+    # XGBoost takes codes 0..k-1 without a gap: on rows sorted by class,
+    # unshuffled folds leave classes out and it refused the fold's codes.
+    from skhpmkd._pyramid import _fit_specialist
+
+    xgboost = pytest.importorskip("xgboost")
+    X, y = load_digits(return_X_y=True)
+    order = np.argsort(y, kind="stable")
+    X, y = X[order][::3] / 16, y[order][::3]
+    specialist = xgboost.XGBClassifier(n_estimators=5, n_jobs=1)
+    with pytest.warns(UserWarning, match="lack a class"):
+        pyramid = PyramidTeacherClassifier(
+            LogisticRegression(max_iter=300), specialist, cv=KFold(3), random_state=0
+        ).fit(X, y)
+    assert_allclose(pyramid.transform(X).sum(axis=1), 1.0)
+
+    # The missing class gets probability 0; the others are the fit's own.
+    train, test = np.arange(0, 60), np.arange(60, 90)
+    local_y = np.repeat([0, 2], 30)
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0)
+    proba = _fit_specialist(tree, X, local_y, train, test, 3, None)
+    direct = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X[train], local_y)
+    assert_array_equal(proba[:, [0, 2]], direct.predict_proba(X[test]))
+    assert_array_equal(proba[:, 1], 0.0)
+    proba = _fit_specialist(specialist, X, local_y, train, test, 3, None)
+    assert_array_equal(proba[:, 1], 0.0)
+    assert_allclose(proba.sum(axis=1), 1.0)
