@@ -35,10 +35,14 @@ from ._parallel import parallel_map
 from ._sample_weight import check_fold_weights, weights_of
 from ._size import capacity, model_size
 from ._soft_targets import (
+    _LIGHTGBM_ROUND_ALIASES,
     aligned_proba,
+    boosting_rounds_parameter,
     check_weighted_student,
     fit_soft_student,
+    is_round_based,
     keeps_tempered_output,
+    n_boosting_rounds,
     student_labels,
     untempered,
 )
@@ -103,11 +107,32 @@ def _knobs(estimator):
     names = _GEOMETRIC_KNOBS + _ARITHMETIC_KNOBS
     if isinstance(estimator, HistGradientBoostingClassifier):
         names += ("max_iter",)
-    return {
+    knobs = {
         name: int(params[name])
         for name in names
         if isinstance(params.get(name), Integral) and params[name] > 0
     }
+    rounds = boosting_rounds_parameter(estimator)
+    if is_round_based(estimator) and rounds != "n_estimators":
+        # A LightGBM alias such as num_iterations replaces n_estimators.
+        knobs.pop("n_estimators", None)
+        if n_boosting_rounds(estimator) > 0:
+            knobs[rounds] = n_boosting_rounds(estimator)
+    return knobs
+
+
+def _teacher_knob(name, teacher_knobs):
+    """The teacher's value of the student's knob ``name``, or None; the number
+    of rounds matches whichever of LightGBM's names each of them sets."""
+    if name in _LIGHTGBM_ROUND_ALIASES:
+        rounds = [
+            teacher_knobs[key]
+            for key in _LIGHTGBM_ROUND_ALIASES
+            if key in teacher_knobs
+        ]
+        if rounds:
+            return rounds[0]
+    return teacher_knobs.get(name)
 
 
 def _capacity_model(estimator):
@@ -138,8 +163,8 @@ def _ladder_bounds(student, teacher):
     high_teacher = _knobs(teacher) if same_family else {}
     bounds = {}
     for name, value in low.items():
-        if name in high_teacher:
-            high = max(value, high_teacher[name])
+        if _teacher_knob(name, high_teacher) is not None:
+            high = max(value, _teacher_knob(name, high_teacher))
         elif name in _ARITHMETIC_KNOBS:
             high = value + _DEPTH_GROWTH
         else:
@@ -160,7 +185,8 @@ def _no_ladder_reason(student, teacher):
         # every one of them at or below the student's value.
         high = _knobs(teacher)
         sizes = ", ".join(
-            f"{knob}={value} (teacher: {high[knob]})" for knob, value in low.items()
+            f"{knob}={value} (teacher: {_teacher_knob(knob, high)})"
+            for knob, value in low.items()
         )
         return (
             f"auto_student {name} is already as large as the teacher "

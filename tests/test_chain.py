@@ -538,3 +538,26 @@ def test_tree_steps_do_not_compound_the_temperature():
         for stage in chain.stages_
     ]
     assert confidence[-1] > 0.9 * confidence[0]
+
+
+def test_the_ladder_grows_the_rounds_lightgbm_obeys():
+    # An alias such as num_iterations replaces n_estimators in LightGBM: the
+    # ladder grew n_estimators, which LightGBM ignored, and compared it with
+    # the teacher's, saying the student was as large as the teacher already.
+    lightgbm = pytest.importorskip("lightgbm")
+    student = lightgbm.LGBMClassifier(num_iterations=5, num_leaves=4, verbose=-1)
+    teacher = lightgbm.LGBMClassifier(num_iterations=200, verbose=-1)
+    assert _ladder_bounds(student, teacher) == {
+        "num_leaves": (4, 31),
+        "num_iterations": (5, 200),
+    }
+    other_family = _ladder_bounds(student, RandomForestClassifier())
+    assert other_family["num_iterations"] == (5, 40)
+    assert "n_estimators" not in other_family
+    # Spelled differently on the two sides, the rounds still compare.
+    teacher = lightgbm.LGBMClassifier(n_estimators=50, verbose=-1)
+    assert _ladder_bounds(student, teacher)["num_iterations"] == (5, 50)
+    assert _ladder_bounds(
+        lightgbm.LGBMClassifier(n_estimators=5, verbose=-1),
+        lightgbm.LGBMClassifier(num_trees=80, verbose=-1),
+    ) == {"n_estimators": (5, 80)}
