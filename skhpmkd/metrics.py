@@ -145,12 +145,12 @@ def _check_teacher_names(teacher_names, n_teachers):
 
 def _check_teachers(teacher_probas):
     """Teacher probabilities as one (n_teachers, n_samples, n_classes) array."""
-    if _is_one_array(teacher_probas):
+    shape = _one_array_shape(teacher_probas)
+    if shape is not None:
         raise ValueError(
             "teacher_probas must be a list of the teachers' probability arrays, "
-            "one per teacher; got one array of shape "
-            f"{tuple(teacher_probas.shape)}. Wrap it in a list for a single "
-            "teacher: [proba]."
+            f"one per teacher; got one array of shape {shape}. Wrap it in a "
+            "list for a single teacher: [proba]."
         )
     if isinstance(teacher_probas, dict):
         teacher_probas = list(teacher_probas.values())
@@ -168,14 +168,21 @@ def _check_teachers(teacher_probas):
     return np.asarray(probas)
 
 
-def _is_one_array(teacher_probas):
-    """Whether ``teacher_probas`` is one 2-D array (a numeric ndarray, or a
-    DataFrame) rather than a sequence of the teachers' 2-D arrays."""
-    if isinstance(teacher_probas, np.ndarray):
-        return teacher_probas.ndim == 2 and teacher_probas.dtype.kind in "biuf"
-    return (
-        hasattr(teacher_probas, "columns") and getattr(teacher_probas, "ndim", 0) == 2
-    )
+def _one_array_shape(teacher_probas):
+    """The shape of ``teacher_probas`` if it is one 2-D array of numbers (an
+    ndarray, a DataFrame or nested lists) rather than a sequence of the
+    teachers' 2-D arrays; None otherwise."""
+    if isinstance(teacher_probas, dict):
+        return None
+    if hasattr(teacher_probas, "columns"):
+        return tuple(teacher_probas.shape) if teacher_probas.ndim == 2 else None
+    try:
+        values = np.asarray(teacher_probas)
+    except ValueError:  # teachers of different shapes
+        return None
+    if values.ndim == 2 and values.dtype.kind in "biuf":
+        return values.shape
+    return None
 
 
 def _row_kl(p, q):

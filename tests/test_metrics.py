@@ -210,6 +210,10 @@ def test_one_teachers_array_is_refused_where_a_list_is_expected(metric):
         metric(T1)
     with pytest.raises(ValueError, match=message):
         metric(np.array([[1, 0, 0], [0, 1, 0]]))
+    # Nested lists, the form of the examples, got scikit-learn's advice to
+    # reshape a 1-D array.
+    with pytest.raises(ValueError, match=message):
+        metric(T1.tolist())
     # A single teacher in a list, and a (n_teachers, n_samples, n_classes)
     # array, are fine.
     assert_allclose(metric([T1]), metric([T1.tolist()]))
