@@ -110,7 +110,8 @@ class TemperatureScheduledDistiller(
     alpha : float, default=0.5
         Weight of the teacher's soft targets against the hard labels.
     schedule : {"constant", "linear", "cosine", "adaptive"}, default="constant"
-        Temperature per boosting round for XGBoost and LightGBM students:
+        Temperature per boosting round for XGBoost and LightGBM students (bare
+        or ending a pipeline):
         constant, annealed linearly or along a cosine from ``temperature`` to
         ``final_temperature``, or adaptive (annealed as the student's KL to the
         teacher falls, raised when it grows). Students without rounds use

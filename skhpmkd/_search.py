@@ -39,6 +39,7 @@ from ._soft_targets import (
     aligned_proba,
     boosting_rounds_parameter,
     fit_soft_student,
+    is_boosted,
     is_round_based,
     learning_rate,
     n_boosting_rounds,
@@ -316,7 +317,7 @@ def fit_config(
 ):
     """Fit one configuration's student on soft targets; return it fitted."""
     temperature = config["temperature"]
-    scheduled = schedule and is_round_based(student) and temperature != 1.0
+    scheduled = schedule and is_boosted(student) and temperature != 1.0
     fitted, _ = fit_soft_student(
         student,
         X,

@@ -228,6 +228,12 @@ def is_round_based(student):
     return _is_xgboost(student) or _is_lightgbm(student)
 
 
+def is_boosted(student):
+    """Whether :func:`fit_soft_student` trains ``student``, bare or ending a
+    pipeline, through the per-round KD objective."""
+    return is_round_based(_final_step(student))
+
+
 # Characters that XGBoost and LightGBM refuse in a column name.
 _REFUSED_IN_NAMES = {"xgboost": set("[]<"), "lightgbm": set('",:[]{}')}
 
@@ -317,6 +323,21 @@ _LIGHTGBM_MIN_LEAF_ALIASES = (
 )
 
 
+def _fit_boosted_pipeline(
+    pipeline, X, teacher_proba, y, classes, settings, sample_weight
+):
+    """Fit a pipeline's transformers on ``X``, then its booster on what they
+    output, through the KD objective; the pipeline gets the fitted booster
+    (LightGBM's in its :class:`MarginClassifier`) as its last step."""
+    *head, (name, booster) = pipeline.steps
+    Xt = Pipeline(head).fit_transform(X) if head else X
+    fitted, temperatures = _fit_boosted(
+        booster, Xt, teacher_proba, y, classes, settings, sample_weight
+    )
+    pipeline.steps[-1] = (name, fitted)
+    return pipeline, temperatures
+
+
 def _used_temperatures(objective, settings):
     """The temperature of each round the objective ran, or the starting one
     when it ran none (no rounds, or LightGBM's built-in fallback)."""
@@ -394,7 +415,31 @@ def _fit_duplicated(student, X, soft_targets, classes, sample_weight):
         return _fit_hgb_with_validation(
             student, X, soft_targets, classes, sample_weight
         )
+    if _stops_early_on_copies(_final_step(student), len(labels)):
+        warnings.warn(
+            f"The student {type(student).__name__} stops early on a random "
+            "share of the rows it is fitted on, which are copies of each row, "
+            "one per class: copies of a row fall on both sides, so its "
+            "validation score is optimistic and it stops late. Give it a fixed "
+            "number of iterations (or use a bare HistGradientBoostingClassifier, "
+            "which is given a split of whole rows).",
+            UserWarning,
+        )
     return fit_weighted(student, X_dup, labels, weights)
+
+
+def _stops_early_on_copies(model, n_rows):
+    """Whether ``model`` holds out a random share of its ``n_rows`` rows to
+    stop early (perceptrons and linear models with ``early_stopping``,
+    gradient boosting with ``n_iter_no_change``, histogram gradient boosting)."""
+    params = model.get_params()
+    if isinstance(model, HistGradientBoostingClassifier):
+        return _hgb_early_stops(model, n_rows)
+    if "early_stopping" in params:
+        return params["early_stopping"] is True
+    return (
+        params.get("n_iter_no_change") is not None and "validation_fraction" in params
+    )
 
 
 def _hgb_early_stops(student, n_rows):
@@ -484,7 +529,7 @@ def _route(student):
     targets), ``"duplicated"`` (rows weighted per class) or ``"most_likely"``
     (no ``sample_weight``: the most likely class only).
     """
-    if is_round_based(student):
+    if is_boosted(student):
         return "boosted"
     if type(student) in _REGRESSOR_OF:
         return "tree"
@@ -572,9 +617,14 @@ def fit_soft_student(
     if sample_weight is not None:
         check_weighted_student(student)
     if route == "boosted":
+        booster = _final_step(student)
         if sample_weight is not None:
-            library = "XGBoost" if _is_xgboost(student) else "LightGBM"
-            check_booster_weights(np.asarray(sample_weight), student, library)
+            library = "XGBoost" if _is_xgboost(booster) else "LightGBM"
+            check_booster_weights(np.asarray(sample_weight), booster, library)
+        if isinstance(student, Pipeline):
+            return _fit_boosted_pipeline(
+                student, X, teacher_proba, y, classes, settings, sample_weight
+            )
         return _fit_boosted(
             student, X, teacher_proba, y, classes, settings, sample_weight
         )

@@ -834,3 +834,25 @@ def test_a_boosted_student_with_fewer_fit_rows_than_classes_is_named(family):
     # Students without boosting learn from it.
     model = HPMKDClassifier(teacher, students=["lr", "dt"], random_state=0)
     assert_array_equal(model.fit(X, y).classes_, [0, 1])
+
+
+def test_a_booster_ending_a_pipeline_is_searched_as_a_booster(three_class):
+    # Its temperature is annealed along the cosine as a bare booster's is;
+    # it was fitted on duplicated rows, with tempered (flat) probabilities.
+    xgboost = pytest.importorskip("xgboost")
+    X, y = three_class
+    X, y = X[:200] * 30 + 5, np.searchsorted(np.unique(y), y[:200])
+    targets = softmax(np.random.RandomState(0).normal(size=(200, 3)) * 2, axis=1)
+    config = {"temperature": 3.0, "alpha": 0.7}
+
+    def booster():
+        return xgboost.XGBClassifier(n_estimators=10, max_depth=2, n_jobs=1)
+
+    pipeline = make_pipeline(StandardScaler(), booster())
+    fitted = fit_config(pipeline, X, targets, y, np.arange(3), config, True)
+    Xt = StandardScaler().fit_transform(X)
+    bare = fit_config(booster(), Xt, targets, y, np.arange(3), config, True)
+    assert_allclose(fitted.predict_proba(X), bare.predict_proba(Xt))
+    model = _light(students=[make_pipeline(StandardScaler(), booster())], budget=2)
+    labels = model.fit(*three_class).predict(three_class[0])
+    assert set(labels) <= {"ant", "bee", "cat"}

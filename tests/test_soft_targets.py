@@ -780,3 +780,67 @@ def test_which_students_predict_tempered_targets(student, tempered):
 def test_untempered_inverts_the_temperature():
     q = softmax(np.random.RandomState(0).normal(size=(5, 4)), axis=1)
     assert_allclose(untempered(softmax(np.log(q) / 3.0, axis=1), 3.0), q)
+
+
+@pytest.mark.parametrize(
+    "student, warned",
+    [
+        (MLPClassifier(early_stopping=True, max_iter=20), True),
+        (make_pipeline(StandardScaler(), MLPClassifier(early_stopping=True)), True),
+        (GradientBoostingClassifier(n_estimators=5, n_iter_no_change=2), True),
+        (
+            make_pipeline(
+                StandardScaler(), HistGradientBoostingClassifier(early_stopping=True)
+            ),
+            True,
+        ),
+        (MLPClassifier(max_iter=20), False),
+        (GradientBoostingClassifier(n_estimators=5), False),
+        # A bare one is given a validation split of whole rows.
+        (HistGradientBoostingClassifier(max_iter=5, early_stopping=True), False),
+    ],
+    ids=["mlp", "pipeline_mlp", "gbm", "pipeline_hgb", "mlp_no", "gbm_no", "hgb"],
+)
+def test_early_stopping_on_copies_of_rows_is_warned_of(student, warned):
+    # Its validation share holds copies of its training rows: it stops late.
+    X, y = make_classification(n_samples=120, n_classes=3, n_informative=4)
+    proba = softmax(np.random.RandomState(0).normal(size=(120, 3)), axis=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit_soft_student(clone(student), X, proba, y, np.arange(3))
+    messages = [str(w.message) for w in caught if "stops early" in str(w.message)]
+    assert len(messages) == warned
+    if warned:
+        assert "validation score is optimistic and it stops late" in messages[0]
+
+
+@pytest.mark.parametrize("library", ["xgboost", "lightgbm"])
+def test_a_booster_ending_a_pipeline_learns_through_the_kd_objective(library):
+    # It was fitted on duplicated rows: no schedule, and tempered (flat)
+    # probabilities at T != 1.
+    module = pytest.importorskip(library)
+    if library == "xgboost":
+        make = lambda: module.XGBClassifier(n_estimators=20, max_depth=2, n_jobs=1)
+    else:
+        make = lambda: module.LGBMClassifier(
+            n_estimators=20, num_leaves=4, n_jobs=1, verbose=-1
+        )
+    X, y = make_classification(n_samples=150, n_classes=3, n_informative=4)
+    X = X * 50 + 7
+    proba = softmax(np.random.RandomState(0).normal(size=(150, 3)) * 2, axis=1)
+    settings = dict(alpha=0.7, temperature=4.0, schedule="linear")
+    pipeline, temperatures = fit_soft_student(
+        make_pipeline(StandardScaler(), make()), X, proba, y, np.arange(3), **settings
+    )
+    Xt = StandardScaler().fit_transform(X)
+    bare, bare_temperatures = fit_soft_student(
+        make(), Xt, proba, y, np.arange(3), **settings
+    )
+    assert temperatures == bare_temperatures
+    assert temperatures[0] == 4.0 and temperatures[-1] == 1.0
+    labels = student_labels(pipeline, np.arange(3))
+    assert_allclose(
+        aligned_proba(pipeline, X, labels),
+        aligned_proba(bare, Xt, student_labels(bare, np.arange(3))),
+    )
+    assert not keeps_tempered_output(pipeline)
