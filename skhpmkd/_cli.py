@@ -623,11 +623,7 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
     try:
         hpmkd.fit(X_train, y_train, sample_weight=w_train)
     except ValueError as error:
-        message = (
-            _search_split_message(str(error), len(y_train), args)
-            or _boosting_rows_message(str(error), args)
-            or _size_bound_message(str(error), args)
-        )
+        message = _reworded(str(error), len(y_train), args)
         if message is None:
             raise
         raise CLIError(message) from error
@@ -796,12 +792,12 @@ _SEARCH_SPLIT_WITHOUT_WEIGHT = re.compile(
 )
 
 
-def _search_split_message(message, n_train, args):
+def _reworded(message, n_train, args):
     """The CLI's words for HPMKDClassifier's ``message``, or None.
 
-    Only the refusal of a split of the search (into rows it fits the students
-    on and rows it scores them on) whose rows all have weight 0 is reworded,
-    with the options the CLI has; the split is drawn with ``--random-state``.
+    Three refusals name library parameters the CLI does not have; they are
+    reworded with its options, each matched narrowly, and any other message
+    is left as it is.
 
     Parameters
     ----------
@@ -817,6 +813,17 @@ def _search_split_message(message, n_train, args):
     message : str or None
         The reworded message, or None for any other message.
     """
+    return (
+        _search_split_message(message, n_train, args)
+        or _boosting_rows_message(message, args)
+        or _size_bound_message(message, args)
+    )
+
+
+def _search_split_message(message, n_train, args):
+    """The refusal of a split of the search (into rows it fits the students on
+    and rows it scores them on) whose rows all have weight 0, reworded (see
+    :func:`_reworded`); the split is drawn with ``--random-state``."""
     match = _SEARCH_SPLIT_WITHOUT_WEIGHT.match(message)
     if match is None:
         return None
@@ -858,23 +865,8 @@ def _listed(names):
 
 
 def _boosting_rows_message(message, args):
-    """The CLI's words for HPMKDClassifier's ``message``, or None.
-
-    Only the refusal of a search that would fit a boosted student on fewer
-    rows than classes is reworded, with the options the CLI has.
-
-    Parameters
-    ----------
-    message : str
-        The message of the ValueError HPMKDClassifier raised.
-    args : argparse.Namespace
-        The parsed command line.
-
-    Returns
-    -------
-    message : str or None
-        The reworded message, or None for any other message.
-    """
+    """The refusal of a search that would fit a boosted student on fewer rows
+    than classes, reworded (see :func:`_reworded`)."""
     match = _BOOSTING_WITH_TOO_FEW_ROWS.match(message)
     if match is None:
         return None
@@ -911,23 +903,9 @@ _NO_STUDENT_WITHIN_SIZE = re.compile(
 
 
 def _size_bound_message(message, args):
-    """The CLI's words for HPMKDClassifier's ``message``, or None.
-
-    Only the refusal when no student is within the size bound is reworded:
-    the bound is named ``--max-student-size``, with its number of nodes.
-
-    Parameters
-    ----------
-    message : str
-        The message of the ValueError HPMKDClassifier raised.
-    args : argparse.Namespace
-        The parsed command line.
-
-    Returns
-    -------
-    message : str or None
-        The reworded message, or None for any other message.
-    """
+    """The refusal when no student is within the size bound, reworded (see
+    :func:`_reworded`): the bound is named ``--max-student-size``, with its
+    number of nodes."""
     match = _NO_STUDENT_WITHIN_SIZE.fullmatch(message)
     if match is None:
         return None
