@@ -160,19 +160,20 @@ def _is_lightgbm(student):
     return _top_module(student) == "lightgbm" and is_classifier(student)
 
 
-# LightGBM's names for its number of rounds: an alias set among its
-# parameters replaces n_estimators, which comes last.
+# LightGBM's names for its number of rounds, in the order it obeys them when
+# several are set: an alias set among its parameters replaces n_estimators,
+# which comes last.
 _LIGHTGBM_ROUND_ALIASES = (
     "num_iterations",
-    "num_iteration",
     "n_iter",
-    "num_tree",
-    "num_trees",
-    "num_round",
-    "num_rounds",
     "nrounds",
-    "num_boost_round",
     "max_iter",
+    "num_tree",
+    "num_round",
+    "num_trees",
+    "num_rounds",
+    "num_iteration",
+    "num_boost_round",
     "n_estimators",
 )
 
@@ -318,8 +319,8 @@ _LIGHTGBM_MIN_LEAF_ALIASES = (
     "min_data_in_leaf",
     "min_data",
     "min_samples_leaf",
-    "min_data_per_leaf",
     "min_child_samples",
+    "min_data_per_leaf",
 )
 
 

@@ -57,8 +57,14 @@ def test_space_skips_nothing_and_accepts_nearest_values():
         {"student": "dt", "size": 2, "temperature": 2.2, "alpha": 0.66}
     )
     assert mapped == {"student": "dt", "size": 2, "temperature": 2.0, "alpha": 0.7}
-    assert space.accept({"student": "rf", "size": 0, "temperature": 1, "alpha": 0.5}) is None
-    assert space.accept({"student": "dt", "size": 9, "temperature": 1, "alpha": 0.5}) is None
+    assert (
+        space.accept({"student": "rf", "size": 0, "temperature": 1, "alpha": 0.5})
+        is None
+    )
+    assert (
+        space.accept({"student": "dt", "size": 9, "temperature": 1, "alpha": 0.5})
+        is None
+    )
     # json.load reads "Infinity" from a memory file; it maps to nothing.
     for temperature in (float("inf"), float("nan"), 0):
         config = {"student": "dt", "size": 1, "temperature": temperature, "alpha": 0.5}
@@ -121,6 +127,38 @@ def test_low_fidelity_boosters_scale_the_parameters_the_booster_obeys():
     default = scale_rounds(xgboost.XGBClassifier(n_estimators=90), 1 / 4)
     assert default.n_estimators == 45
     assert default.learning_rate == pytest.approx(0.5)  # 0.6, capped
+
+
+@pytest.mark.filterwarnings("ignore:Found conflicting values:UserWarning")
+def test_of_several_lightgbm_aliases_the_one_it_obeys_is_read():
+    """The schedule's number of rounds, and the fewest rows in a leaf, are
+    read from the alias LightGBM obeys when several are set (with nrounds=4
+    and num_rounds=5, a linear schedule assumed 5 rounds of the 4 trained)."""
+    import itertools
+
+    from skhpmkd._soft_targets import (
+        _LIGHTGBM_MIN_LEAF_ALIASES,
+        _LIGHTGBM_ROUND_ALIASES,
+        _first_set,
+        n_boosting_rounds,
+    )
+
+    lightgbm = pytest.importorskip("lightgbm")
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for first, second in itertools.combinations(_LIGHTGBM_ROUND_ALIASES, 2):
+        model = lightgbm.LGBMClassifier(verbose=-1, **{first: 3, second: 5})
+        assert n_boosting_rounds(model) == model.fit(X, y).booster_.current_iteration()
+    for first, second in itertools.combinations(_LIGHTGBM_MIN_LEAF_ALIASES, 2):
+        # A leaf of at least 90 of the 200 rows allows one split at most.
+        model = lightgbm.LGBMClassifier(
+            n_estimators=1, verbose=-1, **{first: 90, second: 2}
+        )
+        tree = model.fit(X, y).booster_.dump_model()["tree_info"][0]
+        assert (tree["num_leaves"] <= 2) == (
+            _first_set(model, _LIGHTGBM_MIN_LEAF_ALIASES, 20) == 90
+        )
 
 
 def test_search_matches_grid_with_an_eighth_of_its_fits():
