@@ -305,10 +305,11 @@ def capacity(estimator):
     """Number of fitted output parameters: leaf values plus coefficients.
 
     A leaf of a classification tree, or of a multi-output regression tree on
-    soft targets, stores one value per class, so it counts ``n_classes``; a
-    leaf of a booster stores one value, but a multiclass booster grows one
-    tree per class and round. Either way the capacity is leaves x classes per
-    round, measured on the fitted model.
+    soft targets, stores one value per class, so it counts ``n_classes`` (a
+    binary soft-target tree fitted with ``monotonic_cst`` stores the positive
+    class alone: one); a leaf of a booster stores one value, and a multiclass
+    booster grows one tree per class and round (a binary one, one tree per
+    round). The stored values are counted on the fitted model.
 
     Parameters
     ----------
