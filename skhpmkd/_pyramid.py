@@ -34,6 +34,7 @@ from ._sample_weight import (
 from ._soft_targets import aligned_proba
 from ._teachers import (
     count_teacher_fits,
+    fit_present_classes,
     fit_teacher,
     seed_estimator,
     shared_splits,
@@ -136,13 +137,14 @@ def _fit_specialist(specialist, X, local_y, train, test, n_local, sample_weight)
     if len(present) < 2:
         specialist = DummyClassifier(strategy="prior")
     elif test is not None and len(present) < n_local:
-        codes = np.searchsorted(present, local_y)
-        fit_weighted(specialist, take_rows(X, train), codes, sample_weight)
-        proba = np.zeros((len(test), n_local))
-        proba[:, present] = aligned_proba(
-            specialist, take_rows(X, test), np.arange(len(present))
+        return fit_present_classes(
+            specialist,
+            take_rows(X, train),
+            local_y,
+            take_rows(X, test),
+            n_local,
+            sample_weight,
         )
-        return proba
     fit_weighted(specialist, take_rows(X, train), local_y, sample_weight)
     if test is None:
         return specialist

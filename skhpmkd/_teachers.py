@@ -152,11 +152,10 @@ def _uses_oob(teacher):
 def _fit_fold(estimator, X, y, train, test, n_classes, sample_weight=None):
     """Fit on ``train`` and predict ``test``; with no split, fit on all rows.
 
-    Training rows that lack classes are fitted with their codes renumbered
-    ``0..k-1`` (XGBoost takes no gap), and the missing classes get probability
-    0 on ``test``. Rows of one class are not fitted: any model of them gives
-    that class probability 1, and some (XGBoost, logistic regression) refuse
-    them.
+    Training rows that lack classes are fitted by
+    :func:`fit_present_classes`. Rows of one class are not fitted: any model
+    of them gives that class probability 1, and some (XGBoost, logistic
+    regression) refuse them.
     """
     if train is None:
         return fit_weighted(estimator, X, y, sample_weight)
@@ -165,17 +164,29 @@ def _fit_fold(estimator, X, y, train, test, n_classes, sample_weight=None):
         weight = weights_of(sample_weight, train)
         fit_weighted(estimator, take_rows(X, train), y[train], weight)
         return aligned_proba(estimator, take_rows(X, test), np.arange(n_classes))
-    proba = np.zeros((len(test), n_classes))
     if len(present) == 1:
+        proba = np.zeros((len(test), n_classes))
         proba[:, present[0]] = 1.0
         return proba
-    codes = np.searchsorted(present, y[train])
-    fit_weighted(
-        estimator, take_rows(X, train), codes, weights_of(sample_weight, train)
+    return fit_present_classes(
+        estimator,
+        take_rows(X, train),
+        y[train],
+        take_rows(X, test),
+        n_classes,
+        weights_of(sample_weight, train),
     )
-    proba[:, present] = aligned_proba(
-        estimator, take_rows(X, test), np.arange(len(present))
-    )
+
+
+def fit_present_classes(estimator, X_train, y_train, X_test, n_classes, weight):
+    """Probabilities of ``X_test`` from ``estimator`` fitted on rows that lack
+    some of the codes ``0..n_classes-1``: it is fitted on the codes present,
+    renumbered without gaps (XGBoost takes no gap), and the missing codes get
+    probability 0."""
+    present = np.unique(y_train)
+    fit_weighted(estimator, X_train, np.searchsorted(present, y_train), weight)
+    proba = np.zeros((len(X_test), n_classes))
+    proba[:, present] = aligned_proba(estimator, X_test, np.arange(len(present)))
     return proba
 
 
