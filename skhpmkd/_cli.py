@@ -24,6 +24,7 @@ from ._soft_targets import (
     _REFUSED_IN_NAMES,
     aligned_proba,
     is_round_based,
+    refused_column_names,
     student_labels,
 )
 from ._teachers import _uses_oob
@@ -722,8 +723,7 @@ def _check_teacher_names(teacher, X):
         ``X`` holds a character it refuses, naming those columns (the first
         four and a count of the others, if more than five).
     """
-    refused = _REFUSED_IN_NAMES.get(teacher, set())
-    bad = [name for name in getattr(X, "columns", ()) if refused & set(str(name))]
+    bad = refused_column_names(teacher, X) if teacher in _REFUSED_IN_NAMES else []
     if not bad:
         return
     named = [repr(str(name)) for name in bad]
@@ -737,8 +737,8 @@ def _check_teacher_names(teacher, X):
     raise CLIError(
         f"--teacher {teacher} cannot be fitted on the {columns}: {library} "
         "refuses a column name holding any of the characters "
-        f"{' '.join(sorted(refused))}. Rename the column{s}, or use --teacher hgb "
-        "or --teacher rf."
+        f"{' '.join(sorted(_REFUSED_IN_NAMES[teacher]))}. Rename the column{s}, "
+        "or use --teacher hgb or --teacher rf."
     )
 
 

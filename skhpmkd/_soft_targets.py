@@ -239,13 +239,19 @@ def is_boosted(student):
 _REFUSED_IN_NAMES = {"xgboost": set("[]<"), "lightgbm": set('",:[]{}')}
 
 
+def refused_column_names(library, X):
+    """The column names of ``X`` that ``library`` ("xgboost" or "lightgbm")
+    refuses; none for an array."""
+    refused = _REFUSED_IN_NAMES[library]
+    return [name for name in getattr(X, "columns", ()) if refused & set(str(name))]
+
+
 def _booster_rows(student, X):
     """``X``, as a bare array if the booster refuses one of its column names.
 
     The student then has no ``feature_names_in_`` and is given arrays.
     """
-    refused = _REFUSED_IN_NAMES[_top_module(student)]
-    if any(refused & set(str(name)) for name in getattr(X, "columns", ())):
+    if refused_column_names(_top_module(student), X):
         return X.to_numpy()
     return X
 
