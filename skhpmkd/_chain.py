@@ -112,12 +112,14 @@ def _knobs(estimator):
         for name in names
         if isinstance(params.get(name), Integral) and params[name] > 0
     }
-    rounds = boosting_rounds_parameter(estimator)
-    if is_round_based(estimator) and rounds != "n_estimators":
-        # A LightGBM alias such as num_iterations replaces n_estimators.
-        knobs.pop("n_estimators", None)
-        if n_boosting_rounds(estimator) > 0:
-            knobs[rounds] = n_boosting_rounds(estimator)
+    if is_round_based(estimator):
+        name = boosting_rounds_parameter(estimator)
+        if name != "n_estimators":
+            # A LightGBM alias such as num_iterations replaces n_estimators.
+            knobs.pop("n_estimators", None)
+            rounds = n_boosting_rounds(estimator)
+            if rounds > 0:
+                knobs[name] = rounds
     return knobs
 
 
