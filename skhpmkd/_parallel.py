@@ -1,14 +1,43 @@
 """Independent fits through sklearn's Parallel, one inner thread per worker."""
 
+import sys
+
 from joblib import effective_n_jobs
 from sklearn.utils.parallel import Parallel, delayed
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
+
+# threadpoolctl looks the loaded BLAS and OpenMP libraries up afresh in every
+# ``threadpool_limits`` (about 3 ms, as long as a small student's fit); the
+# lookup is kept, keyed by the number of imported modules.
+_controller = {"n_modules": None, "controller": None}
+
+
+def _thread_controller():
+    """A :class:`~threadpoolctl.ThreadpoolController` of the libraries loaded now.
+
+    It is made again only after a module has been imported, which is how a
+    new native library (XGBoost's, LightGBM's OpenMP) is loaded.
+    """
+    if _controller["n_modules"] != len(sys.modules):
+        _controller["controller"] = ThreadpoolController()
+        # Counted after the lookup, which can import modules of its own.
+        _controller["n_modules"] = len(sys.modules)
+    return _controller["controller"]
+
+
+def one_thread():
+    """Context manager limiting every BLAS and OpenMP pool to one thread.
+
+    The same limits as ``threadpoolctl.threadpool_limits(limits=1)``, without
+    its library lookup at each call.
+    """
+    return _thread_controller().limit(limits=1)
 
 
 def _call_with_thread_limit(limit, func, args):
     if limit is None:
         return func(*args)
-    with threadpool_limits(limits=limit):
+    with one_thread():
         return func(*args)
 
 

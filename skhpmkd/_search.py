@@ -29,11 +29,10 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 from sklearn.metrics import log_loss
 from sklearn.tree import DecisionTreeClassifier
-from threadpoolctl import threadpool_limits
 
 from ._base import imputed_logistic, imputed_mlp
 from ._frames import with_feature_names
-from ._parallel import parallel_map
+from ._parallel import one_thread, parallel_map
 from ._sample_weight import weights_of
 from ._soft_targets import (
     aligned_proba,
@@ -463,7 +462,7 @@ def student_latency(student, X_val, settings):
     """
     if settings["max_latency"] is None:
         return np.nan
-    with threadpool_limits(limits=1):
+    with one_thread():
         return predict_latency(student, X_val)
 
 
@@ -530,7 +529,7 @@ def unmet_bounds(sizes, latencies, settings):
 def _evaluate_job(student, data, rows, config, resource, settings):
     # Students are small and fitted many times: one thread each avoids the
     # OpenMP oversubscription that makes HGB many times slower on busy cores.
-    with warnings.catch_warnings(), threadpool_limits(limits=1):
+    with warnings.catch_warnings(), one_thread():
         # Tiny low-fidelity subsets make lbfgs stop early; the score says so.
         warnings.simplefilter("ignore", ConvergenceWarning)
         return evaluate_config(student, data, rows, config, resource, settings)
