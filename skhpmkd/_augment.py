@@ -8,6 +8,7 @@ students were more accurate with interpolated rows than with MUNGE rows (see
 ``benchmarks/RESULTS.md``).
 """
 
+import os
 import warnings
 
 import numpy as np
@@ -69,6 +70,33 @@ def _discrete_columns(X):
 def _n_new(X, factor):
     n_new = int(round(factor * X.shape[0]))
     return 0 if X.shape[0] < 2 else n_new
+
+
+def _physical_memory():
+    """Bytes of memory on this machine, or ``None`` where the system won't say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_transfer_size(n_rows, n_features, n_classes, factor):
+    """Refuse a transfer set that cannot fit in this machine's memory.
+
+    Called before the teacher's fit, so that an ``augment`` of, say, ``1e12``
+    is refused at once rather than by NumPy after the fit. The transfer rows
+    and their targets are counted as float64, once; the fit needs more.
+    """
+    n_new = round(factor * n_rows) if n_rows >= 2 else 0
+    n_bytes = n_new * (n_features + n_classes) * 8
+    memory = _physical_memory()
+    if memory is not None and n_bytes > memory:
+        raise ValueError(
+            f"augment={factor:g} asks for {n_new:.3g} transfer rows, "
+            f"{n_bytes / 2**30:.3g} GiB for their features and targets alone, "
+            f"more than this machine's {memory / 2**30:.3g} GiB of memory. "
+            "Use a smaller augment."
+        )
 
 
 def _weighted_rows(X, sample_weight):

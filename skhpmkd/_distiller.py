@@ -28,7 +28,7 @@ from sklearn.utils.validation import (
 )
 
 from ._base import SoftTargetOutputMixin, refuse_nan
-from ._augment import AUGMENT_METHODS, transfer_rows
+from ._augment import AUGMENT_METHODS, check_transfer_size, transfer_rows
 from ._frames import same_columns
 from ._sample_weight import with_transfer_weights
 from ._schedule import SCHEDULES
@@ -279,6 +279,8 @@ class TemperatureScheduledDistiller(
         if sample_weight is not None:
             # Before the teacher's fit; fit_teacher checks the teacher itself.
             check_weighted_student(student)
+        if self.augment:
+            check_transfer_size(len(X), X.shape[1], len(self.classes_), self.augment)
         teacher = seed_estimator(clone(teacher), rng)
         student = seed_estimator(clone(student), rng)
         # Resolved once, so that the folds counted below are the ones fitted.

@@ -31,9 +31,8 @@ from sklearn.utils.validation import (
     check_memory,
     validate_data,
 )
-from threadpoolctl import threadpool_limits
 
-from ._augment import AUGMENT_METHODS, transfer_rows
+from ._augment import AUGMENT_METHODS, check_transfer_size, transfer_rows
 from ._base import SoftTargetOutputMixin, refuse_nan
 from ._distiller import default_teacher, encode_target
 from ._frames import with_feature_names
@@ -51,6 +50,7 @@ from ._multi_teacher import (
     active_pairs,
     check_named_estimators,
 )
+from ._parallel import one_thread
 from ._sample_weight import with_transfer_weights
 from ._search import (
     ALPHAS,
@@ -901,11 +901,14 @@ class HPMKDClassifier(
         w_fit = w_val = None
         if sample_weight is not None:
             w_fit, w_val = self._split_weights(sample_weight, fit_rows, val_rows)
+        # The refit's transfer set, drawn around every training row, is the
+        # larger one; refused before the teacher's fit when it cannot fit.
+        factor = self._augment_factor(len(fit_rows))
+        check_transfer_size(len(X), X.shape[1], len(self.classes_), factor)
         targets = self._fit_teacher(chosen, teacher, X, codes, cv, sample_weight)
         self.max_student_size_ = self._size_bound()
         self.meta_features_ = meta_features(X, codes, targets)
 
-        factor = self._augment_factor(len(fit_rows))
         X_transfer, transfer_targets = self._transfer(X[fit_rows], factor, rng, w_fit)
         self._check_rows_for_boosting(space, len(fit_rows), len(X_transfer), len(codes))
         if w_fit is not None:
@@ -1064,7 +1067,7 @@ class HPMKDClassifier(
                 chain,
                 chain.n_models_fitted_,
             )
-        with threadpool_limits(limits=1):
+        with one_thread():
             student = fit_config(
                 student,
                 np.vstack([X, X_transfer]),

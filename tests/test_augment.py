@@ -5,7 +5,11 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
 
+from skhpmkd import HPMKDClassifier, TemperatureScheduledDistiller, _augment
 from skhpmkd._augment import interpolate, munge, transfer_rows
 
 
@@ -177,3 +181,40 @@ def test_an_all_missing_column_warns_nothing():
         rng = np.random.RandomState(0)
         rows = transfer_rows(X, 1.0, "interpolate", random_state=rng)
     assert rows.shape == (60, 3)
+
+
+class _UnfittableTeacher(ClassifierMixin, BaseEstimator):
+    """A teacher whose fit must never be reached."""
+
+    def fit(self, X, y):
+        raise AssertionError("the teacher was fitted before augment was refused")
+
+    def predict_proba(self, X):  # pragma: no cover - never fitted
+        raise AssertionError
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda augment: HPMKDClassifier(_UnfittableTeacher(), augment=augment),
+        lambda augment: TemperatureScheduledDistiller(
+            _UnfittableTeacher(), LogisticRegression(), augment=augment
+        ),
+    ],
+    ids=["hpmkd", "distiller"],
+)
+def test_a_transfer_set_larger_than_memory_is_refused_before_the_teacher(make):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=r"augment=1e\+12 asks for 1\.5e\+14 transfer"):
+        make(1e12).fit(X, y)
+
+
+def test_transfer_size_is_measured_against_the_machine(monkeypatch):
+    monkeypatch.setattr(_augment, "_physical_memory", lambda: 2**30)
+    # 1,000 rows x (4 features + 3 classes) x 8 bytes = 56,000 bytes per unit.
+    _augment.check_transfer_size(1_000, 4, 3, 19_000.0)
+    with pytest.raises(ValueError, match=r"more than this machine's 1 GiB"):
+        _augment.check_transfer_size(1_000, 4, 3, 20_000.0)
+    # Where the system does not say, nothing is refused.
+    monkeypatch.setattr(_augment, "_physical_memory", lambda: None)
+    _augment.check_transfer_size(1_000, 4, 3, 1e12)
