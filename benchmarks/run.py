@@ -218,6 +218,24 @@ FAMILIES = {
 }
 
 
+# The matched baselines (``hard_tuned@hpmkd``, ``hard_tuned@shared``) search
+# every size HPMKDClassifier's built-in student of the family can take: up to
+# 150 rounds of depth 5 for XGBoost, 150 rounds of 31 leaves for HGB and
+# LightGBM, depth 16 for a forest. With the families' own spaces above the
+# comparison at equal fits would also be one of capacity.
+MATCHED_SPACE = {
+    "xgb": {"n_estimators": randint(20, 151), "max_depth": randint(2, 6)},
+    "hgb": {"max_iter": randint(20, 151), "max_leaf_nodes": randint(4, 32)},
+    "lgbm": {"n_estimators": randint(20, 151), "num_leaves": randint(4, 32)},
+    "forest": {"max_depth": randint(3, 17)},
+}
+
+
+def matched_space(name):
+    """The size space of the matched baseline of family ``name``."""
+    return {**FAMILIES[name].space, **MATCHED_SPACE.get(name, {})}
+
+
 def family_of(model):
     """The benchmark family of a deployed student, unwrapping the student wrappers."""
     while True:
@@ -561,10 +579,10 @@ def hard_default(split, name):
     split.add("hard_default", name, proba, fitted, fit_s, 1, peak)
 
 
-def hard_tuned(split, name, budget, method="hard_tuned"):
+def hard_tuned(split, name, budget, method="hard_tuned", space=None):
     search = RandomizedSearchCV(
         _student(name, split.seed),
-        FAMILIES[name].space,
+        FAMILIES[name].space if space is None else space,
         n_iter=budget - 1,
         scoring="accuracy",
         cv=[(split.inner_train, split.inner_val)],
@@ -760,7 +778,9 @@ def hpmkd_row(split, variant, memory_path, matched_budget_cap, fresh_memory=Fals
     }
     if variant in matched and name in FAMILIES and n_fits >= 2:
         budget = min(n_fits, matched_budget_cap)
-        hard_tuned(split, name, budget, method=matched[variant])
+        hard_tuned(
+            split, name, budget, method=matched[variant], space=matched_space(name)
+        )
 
 
 def fresh_peak_mb(dataset_name, seed):

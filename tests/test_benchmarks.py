@@ -315,3 +315,27 @@ def test_unknown_dataset_name_is_rejected():
     datasets = _module("_datasets")
     with pytest.raises(ValueError, match="Unknown data set 'nope'"):
         datasets.load("nope")
+
+
+@pytest.mark.parametrize(
+    "family, name, knobs",
+    [
+        ("xgboost", "xgb", ("n_estimators", "max_depth")),
+        ("hgb", "hgb", ("max_iter", "max_leaf_nodes")),
+        ("lightgbm", "lgbm", ("n_estimators", "num_leaves")),
+        ("rf", "forest", ("n_estimators", "max_depth")),
+        ("dt", "tree", ("max_depth",)),
+    ],
+)
+def test_matched_baseline_reaches_every_size_of_the_search(family, name, knobs):
+    # The hard-label baseline at equal fits must be able to be as large as
+    # any student HPMKDClassifier's search can pick of the same family.
+    from skhpmkd._search import N_SIZES, family_student
+
+    run = _module("run")
+    space = run.matched_space(name)
+    for size in range(N_SIZES):
+        params = family_student(family, size).get_params()
+        for knob in knobs:
+            low, high = space[knob].support()
+            assert low <= params[knob] <= high, (family, size, knob)
