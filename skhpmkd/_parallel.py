@@ -51,6 +51,18 @@ def parallel_map(func, arg_tuples, n_jobs=None):
     """
     arg_tuples = list(arg_tuples)
     limit = 1 if effective_n_jobs(n_jobs) > 1 and len(arg_tuples) > 1 else None
-    return Parallel(n_jobs=n_jobs)(
-        delayed(_call_with_thread_limit)(limit, func, args) for args in arg_tuples
-    )
+    if limit is None:
+        return Parallel(n_jobs=n_jobs)(
+            delayed(_call_with_thread_limit)(None, func, args) for args in arg_tuples
+        )
+    # Workers of a thread-based backend (joblib's "threading") set the
+    # process-wide limit at once, and restore what they found in an order
+    # OpenBLAS need not follow: the counts this thread sees now are set again
+    # when they are done.
+    counts = _thread_controller().limit(limits=None)
+    try:
+        return Parallel(n_jobs=n_jobs)(
+            delayed(_call_with_thread_limit)(limit, func, args) for args in arg_tuples
+        )
+    finally:
+        counts.restore_original_limits()

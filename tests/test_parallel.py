@@ -40,3 +40,29 @@ def test_one_thread_looks_libraries_up_again_after_an_import(monkeypatch):
 def test_parallel_map_keeps_order_with_two_workers():
     squares = parallel_map(np.square, [(i,) for i in range(5)], n_jobs=2)
     assert squares == [0, 1, 4, 9, 16]
+
+
+def test_thread_backend_leaves_the_thread_counts_as_they_were():
+    # Worker threads set the process-wide one-thread limit at once and
+    # restore it in turn; OpenBLAS could be left at one thread afterwards.
+    from joblib import parallel_config
+    from sklearn.datasets import load_wine
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skhpmkd import TemperatureScheduledDistiller
+
+    X, y = load_wine(return_X_y=True)
+    before = _threads()
+    for seed in range(6):
+        with parallel_config(backend="threading"):
+            TemperatureScheduledDistiller(
+                make_pipeline(StandardScaler(), LogisticRegression()),
+                HistGradientBoostingClassifier(max_iter=5),
+                cv=5,
+                n_jobs=2,
+                random_state=seed,
+            ).fit(X, y)
+        assert _threads() == before, seed
