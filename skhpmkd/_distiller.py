@@ -395,8 +395,8 @@ class TemperatureScheduledDistiller(
             Non-negative row weights, given to every fit of the teacher and
             multiplying each row's loss in the student. Transfer rows start
             from training rows drawn in proportion to them; each transfer row
-            and each row of ``X_unlabeled`` weighs the mean weight. The
-            teacher's folds and ``fidelity_`` do not use them.
+            and each row of ``X_unlabeled`` weighs the mean positive weight.
+            The teacher's folds and ``fidelity_`` do not use them.
 
         Returns
         -------

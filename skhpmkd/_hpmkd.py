@@ -1157,11 +1157,12 @@ class HPMKDClassifier(
             Row weights, given to every fit of the teachers (the folds and
             the held-out rows are split without them), the students of the
             search and the refit; transfer rows start from rows drawn in
-            proportion to them and each weighs the mean weight. The held-out
-            rows are scored with them (accuracy, log-loss and ``scoring``,
-            whose metric must take them), and the warm-start memory keeps
-            those scores apart from unweighted ones; ``fidelity_`` and the
-            agreement and KL columns of ``search_results_`` stay unweighted.
+            proportion to them and each weighs the mean positive weight. The
+            held-out rows are scored with them (accuracy, log-loss and
+            ``scoring``, whose metric must take them), and the warm-start
+            memory keeps those scores apart from unweighted ones;
+            ``fidelity_`` and the agreement and KL columns of
+            ``search_results_`` stay unweighted.
 
         Returns
         -------

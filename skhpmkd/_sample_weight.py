@@ -1,10 +1,14 @@
 """Row weights given to the models skhpmkd fits: teachers and students."""
 
+import copy
+
 import numpy as np
 import sklearn
 from sklearn import get_config
 from sklearn.ensemble import BaggingClassifier, StackingClassifier, VotingClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import get_scorer
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils.fixes import parse_version
 from sklearn.utils.validation import has_fit_parameter
@@ -43,13 +47,25 @@ def unweighted_learner(estimator):
     when its ``estimator`` cannot take them), so each must take them too,
     except a frozen one, which is not fitted, and the estimator of a bagging
     ensemble, which draws its rows by weight instead. A pipeline or a search
-    among them gets them only under metadata routing.
+    among them gets them only under metadata routing; a search given the
+    weights itself (or as a pipeline's final step) hands them on either way.
     """
     if isinstance(estimator, Pipeline):
-        return _unweighted(estimator.steps[-1][1])
+        final = estimator.steps[-1][1]
+        # A pipeline gives its final step ``sample_weight`` itself.
+        return _unweighted_inside(final) if _is_search(final) else _unweighted(final)
+    if _is_search(estimator):
+        # Given ``sample_weight`` directly, a search hands it on to its
+        # estimator, with or without metadata routing.
+        return _unweighted_inside(estimator)
     if not _fit_takes_sample_weight(estimator):
         return estimator
     return _unweighted_inside(estimator)
+
+
+def _is_search(estimator):
+    """Whether ``estimator`` is a hyper-parameter search (``GridSearchCV``...)."""
+    return isinstance(estimator, BaseSearchCV)
 
 
 def _fit_takes_sample_weight(estimator):
@@ -173,8 +189,11 @@ def check_fold_weights(sample_weight, splits, fitted):
 
 def with_transfer_weights(sample_weight, n_transfer):
     """Row weights, then ``n_transfer`` new rows' weights: each new row stands
-    for one row of the weighted data, so it weighs the mean weight."""
-    return np.concatenate([sample_weight, np.full(n_transfer, sample_weight.mean())])
+    for one row of the weighted data, so it weighs the mean weight of the rows
+    of positive weight (a row of weight 0 counts as no row)."""
+    positive = sample_weight[sample_weight > 0]
+    mean = positive.mean() if positive.size else 0.0
+    return np.concatenate([sample_weight, np.full(n_transfer, mean)])
 
 
 def fit_weighted(estimator, X, y, sample_weight=None):
@@ -215,10 +234,48 @@ def request_sample_weight(estimator):
         return
     for sub in _sub_estimators(estimator):
         request_sample_weight(sub)
+    if _is_search(estimator):
+        _request_scoring_weights(estimator)
     if hasattr(estimator, "set_fit_request") and has_fit_parameter(
         estimator, "sample_weight"
     ):
         estimator.set_fit_request(sample_weight=True)
+
+
+def _request_scoring_weights(search):
+    """Let a search's scorer take the weights it is routed.
+
+    A search routes ``sample_weight`` to its scorer as well as to its
+    estimator; a scorer that has not requested it fails, and every candidate
+    would score NaN. The search scores with the weights, as its estimator
+    learns with them. A plain function as a scorer cannot request them: it
+    is left as it is, and scores without them.
+    """
+    scoring = search.get_params(deep=False)["scoring"]
+    if scoring is None:
+        # The estimator's own score; a pipeline's is its final step's.
+        scored = search.estimator
+        while isinstance(scored, Pipeline):
+            scored = scored.steps[-1][1]
+        if hasattr(scored, "set_score_request"):
+            scored.set_score_request(sample_weight=True)
+        return
+    if isinstance(scoring, (list, tuple, set)):
+        scoring = {name: name for name in scoring}
+    if isinstance(scoring, dict):
+        weighted = {name: _weighted_scorer(value) for name, value in scoring.items()}
+    else:
+        weighted = _weighted_scorer(scoring)
+    search.set_params(scoring=weighted)
+
+
+def _weighted_scorer(scoring):
+    """A copy of the scorer ``scoring`` (a name or a scorer) that requests
+    ``sample_weight``; ``scoring`` itself when it cannot."""
+    scorer = get_scorer(scoring) if isinstance(scoring, str) else copy.deepcopy(scoring)
+    if hasattr(scorer, "set_score_request"):
+        return scorer.set_score_request(sample_weight=True)
+    return scoring
 
 
 def _decline_sample_weight(estimator):

@@ -1,5 +1,7 @@
 """Row weights in TemperatureScheduledDistiller: teacher, transfer set, student."""
 
+import warnings
+
 import numpy as np
 import pytest
 from lightgbm import LGBMClassifier
@@ -386,3 +388,94 @@ def test_weights_equal_repeated_rows_under_scikit_learns_check():
     check_sample_weight_equivalence_on_dense_data(
         "TemperatureScheduledDistiller", distiller
     )
+
+
+def test_rows_of_weight_zero_do_not_lower_the_weight_of_unlabelled_rows():
+    # Each row of X_unlabeled weighs the mean weight of the rows of positive
+    # weight; rows of weight 0, appended or not, change nothing.
+    X, y = load_breast_cancer(return_X_y=True)
+    X_lab, y_lab, X_unlabeled = X[:80], y[:80], X[80:200]
+    teacher = FrozenEstimator(
+        make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    )
+    student = make_pipeline(StandardScaler(), LogisticRegression())
+    weights = np.ones(len(y_lab))
+    alone = TemperatureScheduledDistiller(teacher, student, alpha=0.2).fit(
+        X_lab, y_lab, X_unlabeled=X_unlabeled, sample_weight=weights
+    )
+    padded = TemperatureScheduledDistiller(teacher, student, alpha=0.2).fit(
+        np.vstack([X_lab, X_lab[:40]]),
+        np.concatenate([y_lab, y_lab[:40]]),
+        X_unlabeled=X_unlabeled,
+        sample_weight=np.concatenate([weights, np.zeros(40)]),
+    )
+    assert_allclose(padded.predict_proba(X), alone.predict_proba(X), atol=1e-12)
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_a_search_as_student_learns_the_soft_targets(routing):
+    # A search hands sample_weight on to its estimator, so it learns the
+    # duplicated rows' weights as its estimator would, routed or not.
+    X, y = scaled_wine()
+    grid = {"C": [0.01, 1.0]}
+    with config_context(enable_metadata_routing=routing), warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        searched = TemperatureScheduledDistiller(
+            _frozen_teacher(X, y),
+            GridSearchCV(LogisticRegression(max_iter=5000), grid, cv=3),
+            random_state=0,
+        ).fit(X, y)
+        best = searched.student_.best_params_["C"]
+        direct = TemperatureScheduledDistiller(
+            _frozen_teacher(X, y),
+            LogisticRegression(C=best, max_iter=5000),
+            random_state=0,
+        ).fit(X, y)
+    assert_allclose(searched.predict_proba(X), direct.predict_proba(X), atol=1e-8)
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_a_search_as_teacher_takes_the_weights(routing):
+    X, y = scaled_wine()
+    weights = np.random.RandomState(0).uniform(0.1, 3, len(y))
+    search = GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [2, 4]})
+    with config_context(enable_metadata_routing=routing):
+        fitted = TemperatureScheduledDistiller(
+            search, DecisionTreeClassifier(max_depth=2), cv=3, random_state=0
+        ).fit(X, y, sample_weight=weights)
+        unweighted = TemperatureScheduledDistiller(
+            search, DecisionTreeClassifier(max_depth=2), cv=3, random_state=0
+        ).fit(X, y)
+    assert not np.allclose(
+        fitted.teacher_.predict_proba(X), unweighted.teacher_.predict_proba(X)
+    )
+
+
+@pytest.mark.parametrize(
+    "scoring", [None, "accuracy", ["accuracy", "neg_log_loss"]], ids=str
+)
+def test_a_search_inside_a_student_scores_its_candidates_under_routing(scoring):
+    # The search routes the duplicated rows' weights to its scorer too; a
+    # scorer that had not requested them failed, and every candidate
+    # scored NaN.
+    X, y = scaled_wine()
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), LogisticRegression()),
+        {"logisticregression__C": [1e-4, 1.0]},
+        scoring=scoring,
+        refit="accuracy" if isinstance(scoring, list) else True,
+        cv=3,
+    )
+    with config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        distiller = TemperatureScheduledDistiller(
+            _frozen_teacher(X, y),
+            CalibratedClassifierCV(search, cv=2),
+            random_state=0,
+        ).fit(X, y)
+    fitted = distiller.student_.calibrated_classifiers_[0].estimator
+    key = "mean_test_accuracy" if isinstance(scoring, list) else "mean_test_score"
+    assert np.isfinite(fitted.cv_results_[key]).all()
+    assert fitted.best_params_ == {"logisticregression__C": 1.0}
+    # The user's search is left as it was.
+    assert search.get_params()["scoring"] == scoring
