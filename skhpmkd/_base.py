@@ -135,7 +135,12 @@ def refuse_nan(estimator, X, refusers, input_name="X"):
     """
     if not refusers or hasattr(X, "iloc"):
         return
-    if not np.isnan(X.data if issparse(X) else X).any():
+    values = X.data if issparse(X) else X
+    if values.dtype.kind == "O":
+        # Validation lets an object array through (a pandas Categorical of
+        # strings); converting it raises the error the models would raise.
+        values = np.asarray(values, dtype=float)
+    if not np.isnan(values).any():
         return
     listed = ", ".join(refusers[:-1]) + " and " if len(refusers) > 1 else ""
     it, does = ("them", "do") if len(refusers) > 1 else ("it", "does")

@@ -11,6 +11,7 @@ import copy
 import joblib
 import numpy as np
 import pytest
+from sklearn.datasets import make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -283,3 +284,31 @@ def test_nan_error_names_the_model_that_refuses_it(case):
     fitted.set_params(**_replace_teacher(fitted, _TREE, _TREE))
     with pytest.raises(ValueError, match=named):
         fitted.predict_proba(with_nan)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TemperatureScheduledDistiller(
+            DecisionTreeClassifier(max_depth=2), LogisticRegression()
+        ),
+        lambda: HPMKDClassifier(
+            DecisionTreeClassifier(max_depth=2),
+            students=[LogisticRegression()],
+            budget=2,
+        ),
+        lambda: ProgressiveChainClassifier(
+            [("lr", LogisticRegression())], teacher=DecisionTreeClassifier()
+        ),
+    ],
+    ids=["distiller", "hpmkd", "chain"],
+)
+def test_a_column_of_text_categories_gets_the_conversion_error(make):
+    # Validation lets a pandas Categorical of strings through as an object
+    # array; NumPy's isnan refused it with a TypeError about ufuncs.
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(100, 3, n_informative=3, n_redundant=0, random_state=0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    frame["colour"] = pd.Categorical(np.where(y == 1, "red", "blue"))
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        make().fit(frame, y)
