@@ -356,7 +356,9 @@ class HPMKDClassifier(
         student: the winner, or the best that stays within ``max_student_size``
         when refitted.
     best_score_ : float
-        Its score on the held-out rows.
+        Its score on the held-out rows. They are kept from the students'
+        fits, not from the teachers' (see the user guide), so it is
+        optimistic: judge the student on rows the fit never saw.
     search_results_ : dict of ndarray
         One entry per fit of the search, like ``cv_results_``: ``params``,
         ``param_student``, ``param_size``, ``param_temperature``,
