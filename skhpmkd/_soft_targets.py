@@ -275,6 +275,7 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings, sample_weight)
     )
     student.set_params(objective=objective)
     if _is_xgboost(student):
+        _check_float32_features(X, student)
         student.fit(X, fit_codes, sample_weight=sample_weight)
         student.set_params(
             objective="binary:logistic" if n_classes == 2 else "multi:softprob"
@@ -317,6 +318,34 @@ def _fit_boosted(student, X, teacher_proba, y, classes, settings, sample_weight)
     student._objective = builtin
     deployed = MarginClassifier(student, classes, log_prior).fit(X)
     return deployed, _used_temperatures(objective, settings)
+
+
+def _check_float32_features(X, student):
+    """Raise if a feature is beyond float32's range, which XGBoost reads as
+    infinite and refuses in a C++ error.
+
+    The extremes are found by reductions, without a copy of ``X``.
+    """
+    values = np.asarray(X)
+    limit = np.finfo(np.float32).max
+    if values.dtype.kind != "f" or not values.size:
+        return
+    highest = np.fmax.reduce(values, axis=None)
+    lowest = np.fmin.reduce(values, axis=None)
+    if not (highest > limit or lowest < -limit):  # NaN-only columns pass
+        return
+    large = np.abs(values) > limit
+    names = getattr(X, "columns", None)
+    named = [
+        names[c] if names is not None else int(c)
+        for c in np.flatnonzero(large.any(axis=0))
+    ]
+    raise ValueError(
+        f"The XGBoost student {type(student).__name__} holds features as "
+        f"float32, whose largest value is {float(limit)!r}; column(s) {named} "
+        f"hold larger values (the largest: {float(np.abs(values[large]).max())!r}). "
+        "Scale those columns down."
+    )
 
 
 # LightGBM's names for the fewest rows in a leaf: an alias set among its

@@ -844,3 +844,19 @@ def test_a_booster_ending_a_pipeline_learns_through_the_kd_objective(library):
         aligned_proba(bare, Xt, student_labels(bare, np.arange(3))),
     )
     assert not keeps_tempered_output(pipeline)
+
+
+def test_features_beyond_float32_are_named_for_an_xgboost_student():
+    # XGBoost reads them as infinite and refused them in a C++ error.
+    xgboost = pytest.importorskip("xgboost")
+    X, y = make_classification(120, 3, n_informative=3, n_redundant=0, random_state=0)
+    X[:, 1] *= 1e300
+    teacher = FrozenEstimator(HistGradientBoostingClassifier(max_iter=5).fit(X, y))
+    distiller = TemperatureScheduledDistiller(
+        teacher, xgboost.XGBClassifier(n_estimators=3, n_jobs=1)
+    )
+    with pytest.raises(ValueError, match=r"float32.*column\(s\) \[1\] hold larger"):
+        distiller.fit(X, y)
+    # A column with only missing values is no reason to refuse.
+    X[:, 1] = np.nan
+    distiller.fit(X, y)
