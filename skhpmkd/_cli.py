@@ -70,8 +70,9 @@ def read_csv(path, target, weight=None):
     Text columns with at most ``MAX_CATEGORIES`` distinct values are
     ordinal-encoded. In the target column only an empty cell is missing (a
     label such as ``NA`` or ``None`` is a class); rows without a target are
-    dropped, and float labels that pandas read for such a cell in a column of
-    integers are integers again.
+    dropped, and the labels of the others keep the type they have in a column
+    without such a cell (see :func:`_labels_without_gaps`): the file's exact
+    integers, or bools.
 
     Parameters
     ----------
@@ -101,11 +102,13 @@ def read_csv(path, target, weight=None):
     Raises
     ------
     CLIError
-        Missing pandas, missing or empty file, missing target column, a
-        text column with too many distinct values to encode, an infinite
-        value in a numeric feature column (a missing value is allowed), or a
-        weight column that is missing, the target, not numeric, or holds a
-        missing, infinite, negative or too large value, or only zeros.
+        Missing pandas, missing or empty file, a column name repeated in the
+        header, missing target column, an integer label beyond 64 bits, a
+        feature column holding only missing values, a text column with too
+        many distinct values to encode, an infinite value in a numeric
+        feature column (a missing value is allowed), or a weight column that
+        is missing, the target, not numeric, or holds a missing, infinite,
+        negative or too large value, or only zeros.
     """
     try:
         import pandas as pd
@@ -128,6 +131,7 @@ def read_csv(path, target, weight=None):
         raise CLIError(f"{path!r} cannot be read as a CSV file: {error}") from error
     if frame.empty:
         raise CLIError(f"The file {path!r} has a header but no rows.")
+    _check_header(_header(path), path)
     if target not in frame.columns:
         raise CLIError(
             f"The target column {target!r} is not in {path!r}; its columns are "
@@ -147,6 +151,10 @@ def read_csv(path, target, weight=None):
     labels = pd.read_csv(
         path, usecols=[target], keep_default_na=False, na_values=[""], low_memory=False
     )[target]
+    if not pd.api.types.is_numeric_dtype(labels):
+        # pandas keeps an empty cell as "" where it reads integers too large
+        # for an int64 and a uint64 as text.
+        labels = labels.mask(labels == "")
     frame[target] = labels
     n_rows = len(frame)
     # The 1-based row numbers (the header not counted) of the rows kept.
@@ -156,13 +164,14 @@ def read_csv(path, target, weight=None):
         raise CLIError(f"The target column {target!r} of {path!r} has no values.")
     y = frame.pop(target).to_numpy()
     if len(frame) < n_rows:
-        y = _integer_labels(y)
+        y = _labels_without_gaps(y, path, target, row_numbers)
     sample_weight = None
     if weight is not None:
         sample_weight = _weights(frame.pop(weight), weight, path, row_numbers)
     if frame.shape[1] == 0:
         others = repr(target) if weight is None else f"{target!r} and {weight!r}"
         raise CLIError(f"{path!r} has no feature columns besides {others}.")
+    _check_not_empty(frame, path, n_rows - len(frame))
     text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     for column in text:
         n_values = frame[column].nunique()
@@ -221,12 +230,162 @@ def _separator_hint(columns):
     )
 
 
+def _header(path):
+    """The column names of the CSV file ``path``, exactly as its header
+    writes them.
+
+    pandas renames a repeated name (a second ``label`` becomes ``label.1``);
+    the header row is read here as a row of text with pandas' own parser, so
+    that the names are those of the same row, read in the same way (a UTF-8
+    byte order mark and blank lines before it skipped, quotes removed).
+    """
+    import pandas as pd
+
+    row = pd.read_csv(
+        path, header=None, nrows=1, dtype=str, na_filter=False, low_memory=False
+    )
+    return [str(name) for name in row.iloc[0].tolist()]
+
+
+def _check_header(names, path):
+    """Raise if the header ``names`` of ``path`` repeats a column name.
+
+    pandas would read the repeats as other columns under new names
+    (``label.1``, say), and the CLI as features: a copy of the target among
+    them would leak it. Empty names, which pandas names by their position,
+    are not compared.
+
+    Raises
+    ------
+    CLIError
+        A repeated name, naming each with its 1-based column numbers (the
+        first four names and a count of the others, if more than five).
+    """
+    columns = {}
+    for number, name in enumerate(names, start=1):
+        if name:
+            columns.setdefault(name, []).append(number)
+    repeated = [(name, numbers) for name, numbers in columns.items() if numbers[1:]]
+    if not repeated:
+        return
+    named = [
+        f"{name!r} (columns {_listed([str(n) for n in numbers])})"
+        for name, numbers in repeated
+    ]
+    if len(named) > 5:
+        named = named[:4] + [f"{len(named) - 4} more"]
+    s = "s" if len(repeated) != 1 else ""
+    raise CLIError(
+        f"The header of {path!r} repeats the column name{s} {_listed(named)}; "
+        "give every column its own name, or drop the repeated columns: each "
+        "repeat would be read as another feature under a new name, and a copy "
+        "of the target would leak it."
+    )
+
+
+def _labels_without_gaps(y, path, target, row_numbers):
+    """The labels ``y`` of the rows with a target, typed as pandas types a
+    column without an empty cell.
+
+    An empty cell makes pandas read a column of integers as floats (or, for
+    integers beyond int64 and uint64, as text or Python ints), and one of
+    True and False as objects; once the rows of the empty cells are dropped,
+    the labels are the file's integers, read exactly from its text (a float64
+    rounds an integer beyond 2**53, which could merge two labels), or bools.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_rows,)
+        The labels of the rows kept.
+    path : str
+        The CSV file.
+    target : str
+        The name of the label column.
+    row_numbers : ndarray of shape (n_rows,)
+        The 1-based row number in the file (the header not counted) of each
+        label.
+
+    Returns
+    -------
+    y : ndarray of shape (n_rows,)
+        The labels: int64 (uint64 beyond it, as pandas reads them) if each
+        cell is an integer, bools if each is True or False, else ``y`` (with
+        float labels that are whole numbers as int64, see
+        :func:`_integer_labels`).
+
+    Raises
+    ------
+    CLIError
+        Integer labels that no 64-bit integer type holds.
+    """
+    if y.dtype.kind == "f":
+        cells = _target_cells(path, target, row_numbers)
+    elif y.dtype == object:
+        if all(isinstance(value, (bool, np.bool_)) for value in y):
+            return y.astype(bool)
+        cells = y
+    else:
+        return y
+    integers = _exact_integers(cells, target, path)
+    return _integer_labels(y) if integers is None else integers
+
+
+def _target_cells(path, target, row_numbers):
+    """The text of the target cells of the rows ``row_numbers`` (1-based, the
+    header not counted) of ``path``."""
+    import pandas as pd
+
+    cells = pd.read_csv(
+        path,
+        usecols=[target],
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        low_memory=False,
+    )[target]
+    return cells.to_numpy(dtype=object)[row_numbers - 1]
+
+
+# An integer as pandas reads one: digits, with a sign and spaces around.
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+def _exact_integers(cells, target, path):
+    """The labels ``cells`` (text or Python ints) as an int64 array (uint64
+    beyond it), or None unless each is an integer.
+
+    Raises
+    ------
+    CLIError
+        Integers that neither int64 nor uint64 holds.
+    """
+    values = []
+    for cell in cells:
+        if isinstance(cell, str) and _INTEGER.fullmatch(cell):
+            values.append(int(cell))
+        elif isinstance(cell, (int, np.integer)) and not isinstance(cell, bool):
+            values.append(int(cell))
+        else:
+            return None
+    low, high = min(values), max(values)
+    for dtype in (np.int64, np.uint64):
+        if np.iinfo(dtype).min <= low and high <= np.iinfo(dtype).max:
+            return np.array(values, dtype=dtype)
+    raise CLIError(
+        f"The target column {target!r} of {path!r} holds integer labels from "
+        f"{low} to {high}, which no 64-bit integer type holds; write them as "
+        f"text (e.g. 'id{high}'), or number the classes with smaller integers."
+    )
+
+
 def _integer_labels(y):
     """``y`` as int64 if its labels are floats that are all whole numbers.
 
     An empty cell makes pandas read a column of integers as floats; once the
     rows of the empty cells are dropped, the labels are the file's integers.
-    Floats beyond 2**53, which need not be the file's integers, are kept.
+    :func:`_labels_without_gaps` reads a column of integer cells exactly;
+    this is for labels written otherwise (``1.0``, ``2e3``). Floats beyond
+    2**53, which need not be the file's integers, are kept.
     """
     if y.dtype.kind != "f" or not np.all(np.abs(y) <= 2**53):
         return y
@@ -307,6 +466,47 @@ def _weights(column, name, path, row_numbers):
     if not values.any():
         raise CLIError(f"{where} holds only zeros; give some row a positive weight.")
     return values
+
+
+def _check_not_empty(features, path, n_dropped):
+    """Raise if a feature column holds only missing values.
+
+    No model learns anything from such a column, and
+    HistGradientBoostingClassifier, the default teacher, fails on it with a
+    message that names neither the column nor the missing values.
+
+    Parameters
+    ----------
+    features : DataFrame
+        The feature columns (numeric and text) of the rows with a target.
+    path : str
+        The CSV file, to name it.
+    n_dropped : int
+        The number of rows dropped for an empty target cell, which the
+        columns are not checked in.
+
+    Raises
+    ------
+    CLIError
+        A column of empty cells or NaN only, naming the columns (the first
+        four and a count of the others, if more than five).
+    """
+    empty = [name for name in features.columns if features[name].isna().all()]
+    if not empty:
+        return
+    named = [repr(str(name)) for name in empty]
+    if len(named) > 5:
+        named = named[:4] + [f"{len(named) - 4} more"]
+    if len(empty) == 1:
+        where, them = f"The feature column {named[0]} of {path!r} holds", "it"
+    else:
+        where = f"The {len(empty)} feature columns {_listed(named)} of {path!r} hold"
+        them = "them"
+    rows = " in the rows with a target" if n_dropped else ""
+    raise CLIError(
+        f"{where} only missing values (empty cells or NaN){rows}; drop {them}: "
+        "a column without a value tells the models nothing."
+    )
 
 
 def _check_finite(features, row_numbers, path):
@@ -596,6 +796,7 @@ def run(X, y, args, *, encoder=None, feature_names=None, out=None, sample_weight
         *arrays, test_size=args.test_size, random_state=args.random_state, stratify=y
     )
     w_train, w_test = weights if weights else (None, None)
+    _check_split_classes(y, y_train, y_test, args)
     if sample_weight is not None:
         for part, part_weights in (("training", w_train), ("test", w_test)):
             if not np.sum(part_weights) > 0:
@@ -740,6 +941,52 @@ def _check_teacher_names(teacher, X):
         f"{' '.join(sorted(_REFUSED_IN_NAMES[teacher]))}. Rename the column{s}, "
         "or use --teacher hgb or --teacher rf."
     )
+
+
+def _check_split_classes(y, y_train, y_test, args):
+    """Raise unless both parts of the split hold a row of every class.
+
+    The split is stratified, but it rounds each class's share of the test
+    rows, so a class of few rows can fall wholly in one part: the models,
+    fitted on the training part, would not learn it (and its test rows would
+    be scored as another class), or the test metrics would not score it.
+
+    Raises
+    ------
+    CLIError
+        The training or the test part lacks a class, naming the classes and
+        their numbers of rows (the first four and a count of the others, if
+        more than five).
+    """
+    labels, counts = np.unique(y, return_counts=True)
+    parts = (
+        ("training", y_train, "the models cannot learn", "smaller"),
+        ("test", y_test, "the test metrics cannot score", "larger"),
+    )
+    for part, part_labels, consequence, change in parts:
+        present = set(np.unique(part_labels).tolist())
+        missing = [
+            (label, int(n))
+            for label, n in zip(labels.tolist(), counts)
+            if label not in present
+        ]
+        if not missing:
+            continue
+        named = [f"{label!r} ({n} row{'s' if n != 1 else ''})" for label, n in missing]
+        if len(named) > 5:
+            named = named[:4] + [f"{len(named) - 4} more"]
+        if len(missing) == 1:
+            classes, them = f"class {named[0]}", "it"
+            rows = "that class"
+        else:
+            classes, them = f"{len(missing)} classes {_listed(named)}", "them"
+            rows = "those classes"
+        raise CLIError(
+            f"The {part} rows of the split (--test-size {args.test_size}, "
+            f"--random-state {args.random_state}) hold no row of the {classes}, "
+            f"so {consequence} {them}; give a {change} --test-size, or more rows "
+            f"of {rows}."
+        )
 
 
 def _teacher_folds(teacher, y_train):

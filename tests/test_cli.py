@@ -1101,3 +1101,196 @@ def test_an_upper_case_joblib_output_gets_joblib_and_a_skops_copy(tmp_path, caps
         "student.skops",
     ]
     assert hasattr(joblib.load(output), "predict_proba")
+
+
+@pytest.mark.parametrize(
+    "rare, test_size, message",
+    [
+        (
+            "a",
+            "0.9",
+            "The training rows of the split (--test-size 0.9, --random-state 0) "
+            "hold no row of the class 'a' (2 rows), so the models cannot learn it; "
+            "give a smaller --test-size, or more rows of that class.",
+        ),
+        (
+            "ad",
+            "0.9",
+            "The training rows of the split (--test-size 0.9, --random-state 0) "
+            "hold no row of the 2 classes 'a' (2 rows) and 'd' (2 rows), so the "
+            "models cannot learn them; give a smaller --test-size, or more rows of "
+            "those classes.",
+        ),
+        (
+            "ad",
+            "0.1",
+            "The test rows of the split (--test-size 0.1, --random-state 0) hold no "
+            "row of the 2 classes 'a' (2 rows) and 'd' (2 rows), so the test "
+            "metrics cannot score them; give a larger --test-size, or more rows of "
+            "those classes.",
+        ),
+    ],
+)
+def test_a_class_missing_from_a_part_of_the_split_is_refused_before_the_fit(
+    tmp_path, capsys, monkeypatch, rare, test_size, message
+):
+    # The stratified split rounds each class's share of the test rows, so the
+    # two rows of a rare class fell wholly in one part. The CLI went on: the
+    # test labels were coded with np.searchsorted on the training part's
+    # classes, which scored the rows of a class missing there as another's.
+    pytest.importorskip("pandas")
+    fitted = _record_fits(monkeypatch)
+    labels = [c for c in rare for _ in range(2)]
+    labels += ["b", "c"] * ((60 - len(labels)) // 2)
+    path = tmp_path / "data.csv"
+    path.write_text(
+        "x,label\n" + "".join(f"{i % 7},{c}\n" for i, c in enumerate(labels))
+    )
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    output = tmp_path / "student.joblib"
+    assert main([*arguments, "--test-size", test_size, "--output", str(output)]) == 2
+    assert capsys.readouterr().err == f"skhpmkd: error: {message}\n"
+    assert fitted == []
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    "header, repeated",
+    [
+        ("a,label,b,label", "the column name 'label' (columns 2 and 4)"),
+        # pandas renames the second 'label' 'label.2', as 'label.1' is taken.
+        ("label,b,label,label.1", "the column name 'label' (columns 1 and 3)"),
+        # A byte order mark, or blank lines before the header, are no part of it.
+        ("\ufeffa,label,a,a", "the column name 'a' (columns 1, 3 and 4)"),
+        (
+            '\n\n"a",label,a,"label"',
+            "the column names 'a' (columns 1 and 3) and 'label' (columns 2 and 4)",
+        ),
+    ],
+)
+def test_a_column_name_repeated_in_the_header_is_refused(
+    tmp_path, capsys, monkeypatch, header, repeated
+):
+    # pandas read a repeated name as another column, renamed 'label.1', and
+    # the CLI took it as a feature: a copy of the target leaked into them.
+    pytest.importorskip("pandas")
+    fitted = []
+    monkeypatch.setattr("skhpmkd._cli.run", lambda *args, **kwargs: fitted.append(1))
+    path = tmp_path / "data.csv"
+    # Whichever column the target is, it holds two classes.
+    rows = [f"{i % 2},{i % 2},{i * 3 % 7},{i % 2}" for i in range(40)]
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["distill", str(path), "--target", "label", *LIGHT]) == 2
+    assert capsys.readouterr().err == (
+        f"skhpmkd: error: The header of {str(path)!r} repeats {repeated}; give "
+        "every column its own name, or drop the repeated columns: each repeat "
+        "would be read as another feature under a new name, and a copy of the "
+        "target would leak it.\n"
+    )
+    assert fitted == []
+    # Empty names, which pandas names by their position, are no repeats.
+    path.write_text(",label,,b\n" + "\n".join(rows) + "\n")
+    assert main(["distill", str(path), "--target", "label", *LIGHT]) == 0
+    assert fitted == [1]
+
+
+def test_integer_labels_beyond_2_53_stay_exact_after_an_empty_target_cell(tmp_path):
+    # The empty cell made pandas read the labels as float64, which merged
+    # 2**53 and 2**53 + 1 into one class; beyond int64 it read them as text,
+    # and the empty cell as a class ''.
+    pytest.importorskip("pandas")
+    from skhpmkd._cli import CLIError, read_csv
+
+    path = tmp_path / "data.csv"
+
+    def write(labels, empty=True):
+        rows = [f"{i},{labels[i % 3]}" for i in range(30)]
+        path.write_text(
+            "a,label\n" + "\n".join(rows) + ("\n9," if empty else "") + "\n"
+        )
+        return [labels[i % 3] for i in range(30)]
+
+    for labels, dtype in [
+        ([2**53, 2**53 + 1, -7], np.int64),
+        # As pandas reads them without the empty cell.
+        ([2**63, 2**63 + 1, 7], np.uint64),
+    ]:
+        for empty in (True, False):
+            expected = write(labels, empty)
+            _, y, _, _, n_dropped, _ = read_csv(str(path), "label")
+            assert n_dropped == int(empty)
+            assert y.dtype == dtype
+            assert y.tolist() == expected
+    # Labels written as floats are whole numbers as before, and int64.
+    write(["1.0", "2", "3e1"])
+    _, y, *_ = read_csv(str(path), "label")
+    assert y.dtype == np.int64
+    assert sorted(set(y.tolist())) == [1, 2, 30]
+    write([2**64, 1, -1])
+    with pytest.raises(CLIError) as error:
+        read_csv(str(path), "label")
+    assert str(error.value) == (
+        f"The target column 'label' of {str(path)!r} holds integer labels from -1 "
+        "to 18446744073709551616, which no 64-bit integer type holds; write them "
+        "as text (e.g. 'id18446744073709551616'), or number the classes with "
+        "smaller integers."
+    )
+
+
+def test_a_true_false_target_with_empty_cells_gives_bool_labels(tmp_path, capsys):
+    # pandas read the labels as Python bools among NaN; once the rows of the
+    # empty cells were dropped, sklearn refused an object array of bools with
+    # "Unknown label type: unknown".
+    pytest.importorskip("pandas")
+    from skhpmkd._cli import read_csv
+
+    path, output = tmp_path / "data.csv", tmp_path / "student.joblib"
+    rows = [f"{i},{i * 3 % 7},{i % 3 == 0}" for i in range(40)]
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    X_full, y_full, *_ = read_csv(str(path), "label")
+    assert y_full.dtype == bool
+    gaps = np.arange(0, 40, 10)
+    for i in gaps:
+        rows[i] = rows[i].rsplit(",", 1)[0] + ","
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    X, y, _, _, n_dropped, _ = read_csv(str(path), "label")
+    assert n_dropped == len(gaps)
+    assert y.dtype == bool
+    assert y.tolist() == np.delete(y_full, gaps).tolist()
+    assert_allclose(X, np.delete(X_full, gaps, axis=0))
+    arguments = ["distill", str(path), "--target", "label", "--teacher", "rf"]
+    arguments += ["--students", "dt", "--budget", "1", "--quiet"]
+    assert main([*arguments, "--output", str(output)]) == 0
+    assert "dropped 4 rows with an empty 'label' cell" in capsys.readouterr().err
+    assert joblib.load(output).classes_.tolist() == [False, True]
+
+
+def test_a_feature_column_without_values_is_named_before_the_fit(
+    tmp_path, capsys, monkeypatch
+):
+    # HistGradientBoostingClassifier, the default teacher, failed on such a
+    # column with "window shape cannot be larger than input array shape".
+    pytest.importorskip("pandas")
+    fitted = []
+    monkeypatch.setattr("skhpmkd._cli.run", lambda *args, **kwargs: fitted.append(1))
+    path = tmp_path / "data.csv"
+    arguments = ["distill", str(path), "--target", "label", *LIGHT]
+    path.write_text("a,notes,label\n" + "".join(f"{i},,{i % 2}\n" for i in range(40)))
+    assert main(arguments) == 2
+    assert capsys.readouterr().err == (
+        f"skhpmkd: error: The feature column 'notes' of {str(path)!r} holds only "
+        "missing values (empty cells or NaN); drop it: a column without a value "
+        "tells the models nothing.\n"
+    )
+    # NaN is missing too, and a value in a row without a target is dropped
+    # with it, also in a text column.
+    rows = [f"{i},,nan,,{i % 2}" for i in range(40)] + ["1,2,3,red,"]
+    path.write_text("a,b,c,colour,label\n" + "\n".join(rows) + "\n")
+    assert main(arguments) == 2
+    assert capsys.readouterr().err == (
+        f"skhpmkd: error: The 3 feature columns 'b', 'c' and 'colour' of "
+        f"{str(path)!r} hold only missing values (empty cells or NaN) in the rows "
+        "with a target; drop them: a column without a value tells the models "
+        "nothing.\n"
+    )
+    assert fitted == []
