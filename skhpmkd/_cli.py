@@ -272,8 +272,7 @@ def _check_header(names, path):
         f"{name!r} (columns {_listed([str(n) for n in numbers])})"
         for name, numbers in repeated
     ]
-    if len(named) > 5:
-        named = named[:4] + [f"{len(named) - 4} more"]
+    named = _shortened(named)
     s = "s" if len(repeated) != 1 else ""
     raise CLIError(
         f"The header of {path!r} repeats the column name{s} {_listed(named)}; "
@@ -495,8 +494,7 @@ def _check_not_empty(features, path, n_dropped):
     if not empty:
         return
     named = [repr(str(name)) for name in empty]
-    if len(named) > 5:
-        named = named[:4] + [f"{len(named) - 4} more"]
+    named = _shortened(named)
     if len(empty) == 1:
         where, them = f"The feature column {named[0]} of {path!r} holds", "it"
     else:
@@ -545,8 +543,7 @@ def _check_finite(features, row_numbers, path):
         first = ""
     else:
         named = [f"{name!r} ({n} value{'s' if n != 1 else ''})" for name, n in columns]
-        if len(named) > 5:
-            named = named[:4] + [f"{len(named) - 4} more"]
+        named = _shortened(named)
         where = (
             f"The feature columns {', '.join(named[:-1])} and {named[-1]} of "
             f"{path!r} have"
@@ -928,8 +925,7 @@ def _check_teacher_names(teacher, X):
     if not bad:
         return
     named = [repr(str(name)) for name in bad]
-    if len(named) > 5:
-        named = named[:4] + [f"{len(named) - 4} more"]
+    named = _shortened(named)
     if len(bad) == 1:
         columns, s = f"feature column {named[0]}", ""
     else:
@@ -973,8 +969,7 @@ def _check_split_classes(y, y_train, y_test, args):
         if not missing:
             continue
         named = [f"{label!r} ({n} row{'s' if n != 1 else ''})" for label, n in missing]
-        if len(named) > 5:
-            named = named[:4] + [f"{len(named) - 4} more"]
+        named = _shortened(named)
         if len(missing) == 1:
             classes, them = f"class {named[0]}", "it"
             rows = "that class"
@@ -1104,6 +1099,11 @@ _BOOSTING_WITH_TOO_FEW_ROWS = re.compile(
     r"(?P<classes>\d+) classes; the boosted students \[(?P<boosted>[^\]]+)\] need "
     r"a row of every class\. "
 )
+
+
+def _shortened(named):
+    """``named``, or its first four and a count of the others if more than five."""
+    return named if len(named) <= 5 else named[:4] + [f"{len(named) - 4} more"]
 
 
 def _listed(names):
