@@ -290,6 +290,11 @@ def shared_splits(cv, X, y):
             f"cv={cv!r} splits by groups, which fit does not take; pass its "
             "splits instead: cv=list(cv.split(X, y, groups))."
         ) from error
+    if not len(splits):
+        raise ValueError(
+            "cv gave no splits. A generator of splits is spent after "
+            "one fit; pass a list of them, cv=list(...), or a splitter."
+        )
     covered = np.zeros(len(y), dtype=int)
     for _, test in splits:
         covered[test] += 1

@@ -312,3 +312,27 @@ def test_a_column_of_text_categories_gets_the_conversion_error(make):
     frame["colour"] = pd.Categorical(np.where(y == 1, "red", "blue"))
     with pytest.raises(ValueError, match="could not convert string to float"):
         make().fit(frame, y)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda cv: TemperatureScheduledDistiller(
+            DecisionTreeClassifier(max_depth=3), DecisionTreeClassifier(), cv=cv
+        ),
+        lambda cv: HPMKDClassifier(
+            DecisionTreeClassifier(max_depth=3), students=["dt"], budget=2, cv=cv
+        ),
+    ],
+    ids=["distiller", "hpmkd"],
+)
+def test_a_spent_generator_of_splits_is_named(make):
+    # A generator gives its splits to the first fit only; the second fit was
+    # told that rows were not in exactly one test fold.
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = _data()
+    model = make(StratifiedKFold(3).split(X, y))
+    model.fit(X, y)
+    with pytest.raises(ValueError, match=r"gave no splits\. A generator"):
+        model.fit(X, y)
