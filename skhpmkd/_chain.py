@@ -214,6 +214,12 @@ def _rung_params(bounds, fraction):
     return params
 
 
+def _is_drop(step):
+    """Whether a step is ``"drop"``: an assistant left out, as in
+    :class:`~sklearn.ensemble.VotingClassifier`."""
+    return isinstance(step, str) and step == "drop"
+
+
 def _is_pair(step):
     return isinstance(step, tuple) and len(step) == 2
 
@@ -298,7 +304,9 @@ class ProgressiveChainClassifier(
         ``fit`` and ``predict_proba``, and is trained (a
         :class:`~sklearn.frozen.FrozenEstimator` is refused); steps are
         reachable through ``get_params`` and ``set_params`` by name, as in a
-        ``Pipeline``. Any order is allowed, including the seeds' cross-family
+        ``Pipeline``. An assistant given as ``"drop"`` is left out (its
+        listed temperature is not used), so a search can try the chain with
+        and without it; the student cannot be dropped. Any order is allowed, including the seeds' cross-family
         order (logistic regression, decision tree, random forest, gradient
         boosting, then XGBoost); ``stages_`` reports the measured capacity of
         each step.
@@ -531,7 +539,14 @@ class ProgressiveChainClassifier(
         names, estimators = zip(*steps)
         self._validate_names(names)
         self._check_estimators_are_instances(estimators)
+        if _is_drop(steps[-1][1]):
+            raise ValueError(
+                f"The last step, {steps[-1][0]!r}, is the student and cannot be "
+                "'drop'; only assistants can."
+            )
         for name, estimator in steps:
+            if _is_drop(estimator):
+                continue
             if not (hasattr(estimator, "fit") and has_predict_proba(estimator)):
                 raise ValueError(
                     f"Step {name!r} must have fit and predict_proba, got {estimator!r}."
@@ -543,6 +558,11 @@ class ProgressiveChainClassifier(
                     "got a FrozenEstimator (a pre-fitted model can be the teacher)."
                 )
         return list(steps)
+
+    def _kept(self, steps, temperatures):
+        """The steps that are not ``"drop"``, and their temperatures."""
+        kept = [i for i, (_, step) in enumerate(steps) if not _is_drop(step)]
+        return [steps[i] for i in kept], [temperatures[i] for i in kept]
 
     def _temperatures(self, n_steps):
         if isinstance(self.temperature, list):
@@ -574,7 +594,7 @@ class ProgressiveChainClassifier(
             named += [
                 (f"step {step[0]!r}", step[1])
                 for step in self.steps
-                if _is_pair(step) and hasattr(step[1], "fit")
+                if _is_pair(step) and hasattr(step[1], "fit") and not _is_drop(step[1])
             ]
         return named
 
@@ -768,7 +788,8 @@ class ProgressiveChainClassifier(
 
     def _fit(self, X, y, sample_weight):
         steps = self._resolved_steps()
-        temperatures = self._temperatures(len(steps))
+        # A listed temperature holds one value per step, dropped ones too.
+        steps, temperatures = self._kept(steps, self._temperatures(len(steps)))
         # What predict uses, whatever set_params changes before a refit.
         self._nan_refused_by = self._nan_refusers()
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan")

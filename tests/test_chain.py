@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 from sklearn.base import clone
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_wine, make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -561,3 +562,36 @@ def test_the_ladder_grows_the_rounds_lightgbm_obeys():
         lightgbm.LGBMClassifier(n_estimators=5, verbose=-1),
         lightgbm.LGBMClassifier(num_trees=80, verbose=-1),
     ) == {"n_estimators": (5, 80)}
+
+
+def test_a_dropped_assistant_is_left_out_and_searchable():
+    X, y = load_wine(return_X_y=True)
+    teacher = DecisionTreeClassifier(max_depth=5, random_state=0)
+    student = DecisionTreeClassifier(max_depth=2)
+    dropped = ProgressiveChainClassifier(
+        [("assistant", "drop"), ("student", student)],
+        teacher=teacher,
+        temperature=[5.0, 2.0],
+        random_state=0,
+    ).fit(X, y)
+    direct = ProgressiveChainClassifier(
+        [("student", student)], teacher=teacher, temperature=[2.0], random_state=0
+    ).fit(X, y)
+    assert len(dropped.stages_) == 1
+    assert_allclose(dropped.predict_proba(X), direct.predict_proba(X))
+    # A search can try the chain with and without the assistant.
+    chain = ProgressiveChainClassifier(
+        [("assistant", DecisionTreeClassifier(max_depth=4)), ("student", student)],
+        teacher=teacher,
+        random_state=0,
+    )
+    search = GridSearchCV(
+        chain, {"assistant": ["drop", DecisionTreeClassifier(max_depth=4)]}, cv=3
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    with pytest.raises(ValueError, match="'student', is the student and cannot be"):
+        ProgressiveChainClassifier(
+            [("assistant", DecisionTreeClassifier()), ("student", "drop")],
+            teacher=teacher,
+        ).fit(X, y)
