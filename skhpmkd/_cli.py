@@ -493,13 +493,8 @@ def _check_not_empty(features, path, n_dropped):
     empty = [name for name in features.columns if features[name].isna().all()]
     if not empty:
         return
-    named = [repr(str(name)) for name in empty]
-    named = _shortened(named)
-    if len(empty) == 1:
-        where, them = f"The feature column {named[0]} of {path!r} holds", "it"
-    else:
-        where = f"The {len(empty)} feature columns {_listed(named)} of {path!r} hold"
-        them = "them"
+    holds, them = ("holds", "it") if len(empty) == 1 else ("hold", "them")
+    where = f"The {_feature_columns(empty)} of {path!r} {holds}"
     rows = " in the rows with a target" if n_dropped else ""
     raise CLIError(
         f"{where} only missing values (empty cells or NaN){rows}; drop {them}: "
@@ -924,12 +919,7 @@ def _check_teacher_names(teacher, X):
     bad = refused_column_names(teacher, X) if teacher in _REFUSED_IN_NAMES else []
     if not bad:
         return
-    named = [repr(str(name)) for name in bad]
-    named = _shortened(named)
-    if len(bad) == 1:
-        columns, s = f"feature column {named[0]}", ""
-    else:
-        columns, s = f"{len(bad)} feature columns {_listed(named)}", "s"
+    columns, s = _feature_columns(bad), "s" if len(bad) != 1 else ""
     library = {"xgboost": "XGBoost", "lightgbm": "LightGBM"}[teacher]
     raise CLIError(
         f"--teacher {teacher} cannot be fitted on the {columns}: {library} "
@@ -1099,6 +1089,15 @@ _BOOSTING_WITH_TOO_FEW_ROWS = re.compile(
     r"(?P<classes>\d+) classes; the boosted students \[(?P<boosted>[^\]]+)\] need "
     r"a row of every class\. "
 )
+
+
+def _feature_columns(names):
+    """``feature column 'a'``, or ``3 feature columns 'a', 'b' and 'c'`` (the
+    first four and a count of the others, if more than five)."""
+    named = _shortened([repr(str(name)) for name in names])
+    if len(names) == 1:
+        return f"feature column {named[0]}"
+    return f"{len(names)} feature columns {_listed(named)}"
 
 
 def _shortened(named):
