@@ -306,10 +306,10 @@ class ProgressiveChainClassifier(
         reachable through ``get_params`` and ``set_params`` by name, as in a
         ``Pipeline``. An assistant given as ``"drop"`` is left out (its
         listed temperature is not used), so a search can try the chain with
-        and without it; the student cannot be dropped. Any order is allowed, including the seeds' cross-family
-        order (logistic regression, decision tree, random forest, gradient
-        boosting, then XGBoost); ``stages_`` reports the measured capacity of
-        each step.
+        and without it; the student cannot be dropped. Any order is allowed,
+        including the seeds' cross-family order (logistic regression,
+        decision tree, random forest, gradient boosting, then XGBoost);
+        ``stages_`` reports the measured capacity of each step.
         ``"auto"`` builds the chain from ``auto_student`` by measurement,
         and ``None`` means ``"auto"``: on the tasks we measured, fixed
         assistants did not beat direct distillation, so by default an
@@ -328,10 +328,9 @@ class ProgressiveChainClassifier(
         a teacher of its family, is distilled directly.
     temperature : float or list of float, default=1.0
         Distillation temperature of every step, or, with explicit ``steps``,
-        one per step. XGBoost and
-        LightGBM steps match tempered distributions on both sides; other
-        families learn the tempered targets (logistic regression margins are
-        rescaled back).
+        one per step. XGBoost and LightGBM steps match tempered distributions
+        on both sides; other families learn the tempered targets (logistic
+        regression margins are rescaled back).
     alpha : float, default=0.5
         Weight of the soft targets against the hard labels in every step.
     teacher_weight : float, default=0.0
