@@ -339,3 +339,49 @@ def test_matched_baseline_reaches_every_size_of_the_search(family, name, knobs):
         for knob in knobs:
             low, high = space[knob].support()
             assert low <= params[knob] <= high, (family, size, knob)
+
+
+def test_selection_leak_measurement_writes_both_tables(tmp_path):
+    out = tmp_path / "leak.csv"
+    arguments = [*TINY_SPLIT, "--alphas", "0", "0.5", "--out", str(out)]
+    _run_script("selection_leak.py", arguments, timeout=300)
+    results = pd.read_csv(out)
+    assert len(results) == 2 * 2
+    assert set(results["targets"]) == {"seen", "held_out"}
+    # alpha=0 ignores the targets: both sources give the same hard-label student.
+    hard = results[results["alpha"] == 0].set_index("targets")
+    assert hard.loc["seen", "test_accuracy"] == hard.loc["held_out", "test_accuracy"]
+    assert results["val_accuracy"].between(0, 1).all()
+    report = out.with_suffix(".md").read_text()
+    assert report.startswith("| data set | alpha picked, seen |")
+    assert "| mean |" in report
+
+
+def test_selection_leak_picks_the_first_best_alpha():
+    leak = _module("selection_leak")
+    rows = [
+        ("seen", 0.0, 0.80, 0.90),
+        ("seen", 0.5, 0.85, 0.70),
+        ("held_out", 0.0, 0.80, 0.90),
+        ("held_out", 0.5, 0.80, 0.60),
+    ]
+    results = pd.DataFrame(
+        [
+            {
+                "dataset": "d",
+                "seed": 0,
+                "targets": targets,
+                "alpha": alpha,
+                "val_accuracy": val,
+                "test_accuracy": test,
+            }
+            for targets, alpha, val, test in rows
+        ]
+    )
+    picked = leak.picks(results).iloc[0]
+    assert picked["seen_alpha"] == 0.5 and picked["seen_test"] == 0.70
+    # A tie on the held-out rows goes to the smaller alpha.
+    assert picked["held_out_alpha"] == 0.0 and picked["held_out_test"] == 0.90
+    assert picked["hard_test"] == 0.90
+    assert picked["seen_val_gain"] == pytest.approx(0.05)
+    assert picked["held_out_val_gain"] == pytest.approx(0.0)
