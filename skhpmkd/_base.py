@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import sklearn
 from scipy.sparse import issparse
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.frozen import FrozenEstimator
@@ -85,14 +86,39 @@ def _allows_nan(estimator):
 
 
 class SkhpmkdVersionWarning(InconsistentVersionWarning):
-    """A saved skhpmkd object is loaded under another skhpmkd version."""
+    """A saved skhpmkd object is loaded under another skhpmkd version.
+
+    A subclass of scikit-learn's warning, so that filters of it apply. Its
+    ``original_sklearn_version`` and ``current_sklearn_version`` are
+    scikit-learn's versions, as in the parent; skhpmkd's are
+    ``original_skhpmkd_version`` and ``current_skhpmkd_version``. The saved
+    versions are ``None`` when the object was saved before skhpmkd recorded
+    them.
+    """
+
+    def __init__(
+        self,
+        *,
+        estimator_name,
+        current_skhpmkd_version,
+        original_skhpmkd_version,
+        current_sklearn_version,
+        original_sklearn_version,
+    ):
+        super().__init__(
+            estimator_name=estimator_name,
+            current_sklearn_version=current_sklearn_version,
+            original_sklearn_version=original_sklearn_version,
+        )
+        self.current_skhpmkd_version = current_skhpmkd_version
+        self.original_skhpmkd_version = original_skhpmkd_version
 
     def __str__(self):
-        saved = self.original_sklearn_version
+        saved = self.original_skhpmkd_version
         saved = "an earlier skhpmkd" if saved is None else f"skhpmkd {saved}"
         return (
             f"Trying to load {self.estimator_name} saved with {saved} when using "
-            f"skhpmkd {self.current_sklearn_version}. This might lead to breaking "
+            f"skhpmkd {self.current_skhpmkd_version}. This might lead to breaking "
             "code or invalid results: load it with the version it was saved "
             "with, or refit it."
         )
@@ -108,18 +134,22 @@ class VersionedStateMixin:
     def __getstate__(self):
         state = super().__getstate__()
         state["_skhpmkd_version"] = __version__
+        state["_skhpmkd_sklearn_version"] = sklearn.__version__
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         # None: saved before skhpmkd recorded its version.
         saved = state.pop("_skhpmkd_version", None)
+        saved_sklearn = state.pop("_skhpmkd_sklearn_version", None)
         if saved != __version__:
             warnings.warn(
                 SkhpmkdVersionWarning(
                     estimator_name=type(self).__name__,
-                    current_sklearn_version=__version__,
-                    original_sklearn_version=saved,
+                    current_skhpmkd_version=__version__,
+                    original_skhpmkd_version=saved,
+                    current_sklearn_version=sklearn.__version__,
+                    original_sklearn_version=saved_sklearn,
                 )
             )
         super().__setstate__(state)

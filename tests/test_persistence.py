@@ -13,6 +13,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+import sklearn
 from sklearn.datasets import make_classification
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.ensemble import (
@@ -322,6 +323,13 @@ def test_loading_under_another_skhpmkd_version_warns(method, tmp_path, monkeypat
         "saved with skhpmkd 0.1.0 when using skhpmkd 99.0" in str(w.message)
         for w in record
     )
+    # scikit-learn's fields keep scikit-learn's versions, as its persistence
+    # guide tells users to read them; skhpmkd's have their own.
+    for w in record:
+        assert w.message.original_sklearn_version == sklearn.__version__
+        assert w.message.current_sklearn_version == sklearn.__version__
+        assert w.message.original_skhpmkd_version == "0.1.0"
+        assert w.message.current_skhpmkd_version == "99.0"
 
 
 def test_state_saved_before_versions_were_recorded_warns():
