@@ -16,6 +16,7 @@ a depth-8 tree that stopped at 12 leaves is small, a 2-round booster with
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
@@ -142,9 +143,11 @@ def _calibrated(estimator):
 
 
 def _linear(estimator):
-    coef = np.asarray(estimator.coef_)
+    coef = estimator.coef_
+    # A sparsified model (``sparsify()``) stores only its non-zero weights.
+    n_coef = coef.nnz if issparse(coef) else np.asarray(coef).size
     intercept = np.atleast_1d(np.asarray(getattr(estimator, "intercept_", [])))
-    return _Counts(coefficients=int(coef.size + intercept.size))
+    return _Counts(coefficients=int(n_coef + intercept.size))
 
 
 def _counts(estimator):
@@ -229,7 +232,8 @@ def model_size(estimator):
     LightGBM, HistGradientBoosting, GradientBoosting), including the trees
     inside :class:`~skhpmkd._students.SoftTargetClassifier` and
     :class:`~skhpmkd._students.MarginClassifier` wrappers; linear models count
-    ``coef_.size + intercept_.size`` and multi-layer perceptrons every weight
+    ``coef_.size + intercept_.size`` (the stored non-zero weights of a
+    sparsified ``coef_``) and multi-layer perceptrons every weight
     and bias; a pipeline counts its final step, a fitted hyper-parameter
     search (:class:`~sklearn.model_selection.GridSearchCV` and the like) its
     ``best_estimator_``, a :class:`~sklearn.calibration.CalibratedClassifierCV`

@@ -132,6 +132,19 @@ def test_linear_models_count_coefficients(data):
     assert count_leaves(binary) == 0
 
 
+def test_sparsified_linear_models_count_their_stored_weights(data):
+    X, y = data
+    dense = LogisticRegression(l1_ratio=1, C=0.05, solver="saga", max_iter=2000).fit(
+        X, y
+    )
+    n_nonzero = int(np.count_nonzero(dense.coef_))
+    assert 0 < n_nonzero < dense.coef_.size
+    sparse = LogisticRegression(l1_ratio=1, C=0.05, solver="saga", max_iter=2000)
+    sparse = sparse.fit(X, y).sparsify()
+    assert model_size(dense) == dense.coef_.size + 3
+    assert model_size(sparse) == n_nonzero + 3
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_perceptrons_count_weights_and_biases(data):
     X, y = data
