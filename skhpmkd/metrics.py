@@ -29,17 +29,29 @@ _EPS = 1e-12
 
 
 def _check_pair(p, q):
-    p = check_array(p, dtype=float, ensure_2d=True)
-    q = check_array(q, dtype=float, ensure_2d=True)
+    names = ("p_true", "p_pred")
+    p = _probability_array(p, names[0])
+    q = _probability_array(q, names[1])
     check_consistent_length(p, q)
     if p.shape[1] != q.shape[1]:
         raise ValueError(
             f"Both distributions need the same number of classes; got {p.shape[1]} "
             f"and {q.shape[1]}."
         )
-    for name, values in (("first", p), ("second", q)):
-        _check_probability_rows(values, f"The {name} argument")
+    for name, values in zip(names, (p, q)):
+        _check_probability_rows(values, name)
     return p, q
+
+
+def _probability_array(values, name):
+    """``values`` as a 2-D float array; errors name ``name``."""
+    values = check_array(values, dtype=float, ensure_2d=False, input_name=name)
+    if values.ndim != 2:
+        raise ValueError(
+            f"{name} must be probability rows of shape (n_samples, n_classes), "
+            f"such as predict_proba's output; got an array of shape {values.shape}."
+        )
+    return values
 
 
 def _check_probability_rows(values, what):
@@ -154,7 +166,9 @@ def _check_teachers(teacher_probas):
         )
     if isinstance(teacher_probas, dict):
         teacher_probas = list(teacher_probas.values())
-    probas = [check_array(p, dtype=float, ensure_2d=True) for p in teacher_probas]
+    probas = [
+        _probability_array(p, f"Teacher {i}") for i, p in enumerate(teacher_probas)
+    ]
     if not probas:
         raise ValueError("teacher_probas must hold at least one teacher; got none.")
     shapes = {p.shape for p in probas}
@@ -200,7 +214,8 @@ def centroid(teacher_probas, *, weights=None):
         Probability rows of each teacher, one array per teacher (a single
         2-D array is refused: wrap one teacher's array in a list).
     weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
-        Teacher weights, per teacher or per sample; uniform when ``None``.
+        Teacher weights, per teacher or per sample: non-negative and summing
+        to 1 over the teachers (on each row); uniform when ``None``.
 
     Returns
     -------
@@ -225,8 +240,17 @@ def centroid(teacher_probas, *, weights=None):
             f"shape {weights.shape}."
         )
     weights = np.broadcast_to(weights, (n_samples, n_teachers))
-    if np.any(weights < 0) or not np.allclose(weights.sum(axis=1), 1.0, atol=1e-6):
-        raise ValueError("weights must be non-negative and sum to 1 over the teachers.")
+    if np.any(weights < 0):
+        raise ValueError(
+            f"weights must be non-negative; got {float(weights[weights < 0][0])}."
+        )
+    sums = weights.sum(axis=1)
+    off = ~np.isclose(sums, 1.0, rtol=0.0, atol=1e-6)
+    if off.any():
+        raise ValueError(
+            "weights must sum to 1 over the teachers; got a sum of "
+            f"{float(sums[off][0])}. Divide them by their sum."
+        )
     return np.einsum("mnk,nm->nk", probas, weights)
 
 
@@ -274,7 +298,8 @@ def centroid_fidelity(
     student_proba : array-like of shape (n_samples, n_classes)
         Probability rows of the student.
     weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
-        Teacher weights of the centroid; uniform when ``None``.
+        Teacher weights of the centroid, non-negative and summing to 1 over
+        the teachers (on each row); uniform when ``None``.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights.
 
@@ -302,7 +327,8 @@ def teacher_diversity(teacher_probas, *, weights=None, sample_weight=None):
         Probability rows of each teacher, one array per teacher (a single
         2-D array is refused: wrap one teacher's array in a list).
     weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
-        Teacher weights of the centroid; uniform when ``None``.
+        Teacher weights of the centroid, non-negative and summing to 1 over
+        the teachers (on each row); uniform when ``None``.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights.
 
@@ -376,7 +402,8 @@ def fidelity_report(
         Names of the teachers, one per teacher (a single string or bytes
         object is refused); the dict keys, or ``teacher_0``, ... when ``None``.
     weights : array-like of shape (n_teachers,) or (n_samples, n_teachers), default=None
-        Teacher weights of the centroid; uniform when ``None``.
+        Teacher weights of the centroid, non-negative and summing to 1 over
+        the teachers (on each row); uniform when ``None``.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights.
 

@@ -130,6 +130,31 @@ def test_metrics_reject_bad_input(teachers, student, message):
         individual_fidelity(teachers, student)
 
 
+def test_a_one_dimensional_probability_vector_is_named_and_explained():
+    # Not check_array's advice to reshape(-1, 1), which gives a second error.
+    message = r"p_true must be probability rows of shape \(n_samples, n_classes\)"
+    with pytest.raises(ValueError, match=message):
+        kl_divergence([0.9, 0.2, 0.6], [[0.8, 0.2]] * 3)
+    with pytest.raises(ValueError, match="p_pred must be probability rows"):
+        top1_agreement(S, S[:, 0])
+    with pytest.raises(ValueError, match="Teacher 1 must be probability rows"):
+        centroid([T1, T1[:, 0]])
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        ([2.0, 1.0, 1.0], "weights must sum to 1 over the teachers; got a sum of 4.0"),
+        ([1.5, -0.5, 0.0], "weights must be non-negative; got -0.5"),
+    ],
+)
+def test_centroid_weights_errors_name_the_value(weights, message):
+    with pytest.raises(ValueError, match=message):
+        centroid(TEACHERS, weights=weights)
+    with pytest.raises(ValueError, match=message):
+        teacher_diversity(TEACHERS, weights=weights)
+
+
 def test_fidelity_report_rejects_wrong_number_of_names():
     with pytest.raises(ValueError, match="2 teacher names for 3 teachers"):
         fidelity_report(TEACHERS, S, teacher_names=["a", "b"])
