@@ -3,6 +3,7 @@
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -117,7 +118,9 @@ class MarginClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator):
 
     A LightGBM model trained with a callable objective predicts raw margins
     without the initial scores it started from; this wrapper adds that constant
-    log-prior back and applies the softmax.
+    log-prior back and applies the softmax. It wraps a fitted booster and does
+    not train one: a clone of it cannot be fitted (cross-validate the
+    distiller that trained it instead).
 
     Parameters
     ----------
@@ -158,7 +161,17 @@ class MarginClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator):
         self : object
             The wrapper.
         """
-        check_is_fitted(self.estimator)
+        try:
+            check_is_fitted(self.estimator)
+        except NotFittedError:
+            raise NotFittedError(
+                f"MarginClassifier wraps a fitted booster and cannot train "
+                f"{type(self.estimator).__name__} itself; a clone of it (as in "
+                "cross_val_score or GridSearchCV) holds an unfitted copy. To "
+                "cross-validate a distilled LightGBM student, cross-validate the "
+                "distiller that trains it (TemperatureScheduledDistiller or "
+                "HPMKDClassifier)."
+            ) from None
         self.classes_ = np.asarray(self.classes)
         self.offset_ = np.asarray(self.offset, dtype=float)
         if X is not None:

@@ -59,6 +59,20 @@ def test_margin_classifier_adds_the_prior_back():
     assert wrapped.n_features_in_ == 3
 
 
+def test_a_clone_of_the_margin_classifier_says_why_it_cannot_be_fitted():
+    lightgbm = pytest.importorskip("lightgbm")
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3))
+    y = (X[:, 0] > 0).astype(int)
+    booster = lightgbm.LGBMClassifier(n_estimators=5, verbose=-1, n_jobs=1).fit(X, y)
+    wrapped = MarginClassifier(booster, [0, 1], [0.0, 0.0]).fit()
+    with pytest.raises(NotFittedError, match="cross-validate the distiller"):
+        clone(wrapped).fit(X, y)
+
+
 def test_margin_classifier_keeps_the_column_names_lightgbm_rewrites():
     # LightGBM reports "a b" as "a_b"; the deployed student must accept the
     # DataFrame it was fitted on, as the booster itself does.
