@@ -296,10 +296,11 @@ class AttentionMultiTeacherClassifier(
     Attributes
     ----------
     teachers_ : list of classifiers
-        The teachers fitted on all rows (frozen teachers as given). The
-        others were fitted on the class codes ``0..n_classes-1``, not the
-        labels: their ``predict`` returns codes (``classes_[code]`` is the
-        label).
+        The teachers fitted on all rows (frozen teachers as given). Frozen
+        teachers and skhpmkd estimators (which encode the labels themselves)
+        were fitted on the labels; the others on the class codes
+        ``0..n_classes-1``: their ``predict`` returns codes (``classes_[code]``
+        is the label).
     named_teachers_ : :class:`~sklearn.utils.Bunch`
         The fitted teachers by name.
     teacher_names_ : list of str

@@ -127,17 +127,20 @@ def _fit_specialist(specialist, X, local_y, train, test, n_local, sample_weight)
     uniform distribution over their classes. A fold whose group rows lack
     some of the group's classes is fitted on the others renumbered without
     gaps (XGBoost takes no gap), and gives the missing ones probability 0.
+    Also returns the number of models fitted: none for a prior standing in,
+    an skhpmkd specialist's own ``n_models_fitted_``, one for any other.
     """
-    if sample_weight is not None and not sample_weight.any():
+    stand_in = sample_weight is not None and not sample_weight.any()
+    if stand_in:
         specialist, sample_weight = DummyClassifier(strategy="uniform"), None
     elif sample_weight is not None:
         kept = sample_weight > 0
         train, local_y, sample_weight = train[kept], local_y[kept], sample_weight[kept]
     present = np.unique(local_y)
     if len(present) < 2:
-        specialist = DummyClassifier(strategy="prior")
+        specialist, stand_in = DummyClassifier(strategy="prior"), True
     elif test is not None and len(present) < n_local:
-        return fit_present_classes(
+        proba = fit_present_classes(
             specialist,
             take_rows(X, train),
             local_y,
@@ -145,10 +148,17 @@ def _fit_specialist(specialist, X, local_y, train, test, n_local, sample_weight)
             n_local,
             sample_weight,
         )
+        return proba, _n_fits(specialist)
     fit_weighted(specialist, take_rows(X, train), local_y, sample_weight)
+    n_fits = 0 if stand_in else _n_fits(specialist)
     if test is None:
-        return specialist
-    return aligned_proba(specialist, take_rows(X, test), np.arange(n_local))
+        return specialist, n_fits
+    return aligned_proba(specialist, take_rows(X, test), np.arange(n_local)), n_fits
+
+
+def _n_fits(specialist):
+    """Models fitting ``specialist`` trained: one, or an skhpmkd estimator's count."""
+    return int(getattr(specialist, "n_models_fitted_", 1))
 
 
 def fuse_pyramid(top_proba, groups, specialist_probas):
@@ -232,7 +242,9 @@ class PyramidTeacherClassifier(
         (with three classes or more).
     cv : int, cross-validation generator or iterable, default=5
         Splitter for the out-of-fold probabilities of every level, split once
-        per fit so that the teacher and the specialists share the folds.
+        per fit so that the teacher and the specialists share the folds. A
+        group without training rows in a fold shares its probability evenly
+        among its classes on the fold's test rows.
     random_state : int, RandomState instance or None, default=None
         Seeds the teacher and the specialists.
     n_jobs : int, default=None
@@ -241,9 +253,11 @@ class PyramidTeacherClassifier(
     Attributes
     ----------
     teacher_ : classifier
-        The level-0 teacher fitted on all rows. Unless frozen, it was fitted
-        on the class codes ``0..n_classes-1``, not the labels: its
-        ``predict`` returns codes (``classes_[code]`` is the label).
+        The level-0 teacher fitted on all rows (a frozen one as given). A
+        frozen teacher and an skhpmkd estimator (which encodes the labels
+        itself) were fitted on the labels; any other on the class codes
+        ``0..n_classes-1``: its ``predict`` returns codes (``classes_[code]``
+        is the label).
     groups_ : list of list of ndarray
         Class labels of each group, level by level (``groups_[0]`` is the
         first level below the teacher).
@@ -258,7 +272,9 @@ class PyramidTeacherClassifier(
         ``sample_weight`` when given.
     n_models_fitted_ : int
         Models fitted: the level-0 teacher's (none when frozen) and every
-        specialist's, on each fold and on all rows of its group.
+        specialist's, on all rows of its group and on each fold whose rows
+        of the group hold more than one class of positive weight (an skhpmkd
+        specialist counts its own ``n_models_fitted_``).
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -371,6 +387,7 @@ class PyramidTeacherClassifier(
 
         named_X = with_feature_names(X, names)
         jobs, owners = [], []
+        oof = [[None] * len(level_groups) for level_groups in groups]
         for level, level_groups in enumerate(groups):
             for index, group in enumerate(level_groups):
                 if not _needs_specialist(group, parents[level][index]):
@@ -378,9 +395,15 @@ class PyramidTeacherClassifier(
                 rows = np.flatnonzero(np.isin(codes, group))
                 local_y = np.searchsorted(group, codes)
                 size = len(group)
+                oof[level][index] = np.zeros((len(codes), size))
                 model = seed_estimator(clone(specialist), rng)
                 for train, test in splits:
                     fold_rows = np.intersect1d(train, rows)
+                    if not len(fold_rows):
+                        # No rows to fit on: the uniform prior without a fit,
+                        # as for rows that all weigh zero.
+                        oof[level][index][test] = 1 / size
+                        continue
                     local = local_y[fold_rows]
                     weight = weights_of(sample_weight, fold_rows)
                     jobs.append(
@@ -391,18 +414,16 @@ class PyramidTeacherClassifier(
                 jobs.append((model, named_X, local_y[rows], rows, None, size, weight))
                 owners.append((level, index, None))
         results = parallel_map(_fit_specialist, jobs, self.n_jobs)
-        self.n_models_fitted_ = len(jobs) + count_teacher_fits(
+        specialist_fits = sum(n_fits for _, n_fits in results)
+        self.n_models_fitted_ = specialist_fits + count_teacher_fits(
             teacher, self.teacher_, splits, X, codes
         )
 
-        oof = [[None] * len(level_groups) for level_groups in groups]
         self.specialists_ = [[None] * len(level_groups) for level_groups in groups]
-        for (level, index, test), result in zip(owners, results):
+        for (level, index, test), (result, _) in zip(owners, results):
             if test is None:
                 self.specialists_[level][index] = result
                 continue
-            if oof[level][index] is None:
-                oof[level][index] = np.zeros((len(codes), len(groups[level][index])))
             oof[level][index][test] = result
         self._group_codes = groups
         self.groups_ = [[self.classes_[group] for group in level] for level in groups]

@@ -86,6 +86,9 @@ ESTIMATORS = {
     "pyramid_frozen": lambda: PyramidTeacherClassifier(
         _frozen_tree(), specialist=_logistic(), cv=3
     ),
+    "pyramid_of_distillers": lambda: PyramidTeacherClassifier(
+        _tree(), specialist=_distiller(cv=3), cv=3
+    ),
     "fused": lambda: AttentionMultiTeacherClassifier(
         [
             ("tree", _tree()),
@@ -171,3 +174,19 @@ def test_a_teacher_fold_of_one_class_is_not_counted():
         distiller.fit(X, y)
     assert FITS.count("CountedLogistic") == 3  # two folds and the final fit
     assert distiller.n_models_fitted_ == len(FITS) == 4
+
+
+def test_a_specialist_fold_of_one_class_is_not_counted():
+    # On rows sorted by class, two folds' training rows of the group [1, 2]
+    # hold one class, whose prior stands in without a fit.
+    from sklearn.model_selection import KFold
+
+    X, y = load_iris(return_X_y=True)
+    pyramid = PyramidTeacherClassifier(_logistic(), cv=KFold(3))
+    FITS.clear()
+    with pytest.warns(UserWarning, match="lack a class"):
+        pyramid.fit(X, y)
+    assert [group.tolist() for group in pyramid.groups_[0]] == [[0], [1, 2]]
+    # The teacher's three folds and final fit, the specialist's fold of the
+    # two classes and final fit.
+    assert pyramid.n_models_fitted_ == len(FITS) == 6

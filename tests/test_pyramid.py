@@ -11,6 +11,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import KFold, train_test_split
+from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
@@ -298,10 +299,35 @@ def test_a_specialist_fold_without_some_of_its_classes_is_fitted_on_the_rest():
     train, test = np.arange(0, 60), np.arange(60, 90)
     local_y = np.repeat([0, 2], 30)
     tree = DecisionTreeClassifier(max_depth=2, random_state=0)
-    proba = _fit_specialist(tree, X, local_y, train, test, 3, None)
+    proba, n_fits = _fit_specialist(tree, X, local_y, train, test, 3, None)
     direct = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X[train], local_y)
     assert_array_equal(proba[:, [0, 2]], direct.predict_proba(X[test]))
     assert_array_equal(proba[:, 1], 0.0)
-    proba = _fit_specialist(specialist, X, local_y, train, test, 3, None)
+    assert n_fits == 1
+    proba, _ = _fit_specialist(specialist, X, local_y, train, test, 3, None)
     assert_array_equal(proba[:, 1], 0.0)
     assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_a_group_without_training_rows_in_a_fold_gets_the_uniform_prior():
+    # Rows sorted by class and unshuffled folds: each fold's training rows
+    # hold only the other group's classes. No specialist is fitted there; the
+    # group's mass is shared evenly, as for group rows that all weigh zero.
+    X, y = make_blobs(200, centers=[[0, 0], [1, 0], [8, 0], [9, 0]], random_state=0)
+    X, y = X[np.argsort(y, kind="stable")], np.sort(y)
+    teacher = FrozenEstimator(LogisticRegression(C=0.1).fit(X, y))
+    pyramid = PyramidTeacherClassifier(teacher, GaussianNB(), cv=KFold(2))
+    with pytest.warns(UserWarning, match="lack a class"):
+        targets = pyramid.fit_transform(X, y)
+    assert [g.tolist() for g in pyramid.groups_[0]] == [[0, 1], [2, 3]]
+    # Each group: one fold and the final fit.
+    assert pyramid.n_models_fitted_ == 4
+
+    top = teacher.predict_proba(X)
+    for empty, fitted, test in [([0, 1], [2, 3], y < 2), ([2, 3], [0, 1], y >= 2)]:
+        mass = top[test][:, empty].sum(axis=1)
+        assert_allclose(targets[test][:, empty], np.outer(mass, [0.5, 0.5]))
+        specialist = GaussianNB().fit(X[~test], y[~test] % 2)
+        mass = top[test][:, fitted].sum(axis=1, keepdims=True)
+        expected = mass * specialist.predict_proba(X[test])
+        assert_allclose(targets[test][:, fitted], expected)

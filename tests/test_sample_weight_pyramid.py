@@ -176,9 +176,10 @@ def test_fold_specialists_of_rows_without_weight():
     local_y, test = y[rows], np.arange(5)
 
     def fold_proba(weight, n_local=2):
-        return _fit_specialist(
+        proba, _ = _fit_specialist(
             LogisticRegression(), X, local_y, rows, test, n_local, weight
         )
+        return proba
 
     weight = np.where(local_y == 1, 0.0, 2.0)
     assert_array_equal(fold_proba(weight), np.tile([1.0, 0.0], (5, 1)))
@@ -215,6 +216,9 @@ def test_a_fold_whose_group_rows_weigh_zero(zero_classes):
     shares = [0.5, 0.5] if zero_classes == "both" else [1.0, 0.0]
     assert_allclose(targets[test][:, group], np.outer(mass, shares))
     assert_allclose(targets[test][:, 2], top[:, 2])
+    # The first fold's stand-in is no fit: the two other folds and the final
+    # fit of [0, 1] are (the frozen teacher is not refitted).
+    assert pyramid.n_models_fitted_ == 3
 
 
 @pytest.mark.parametrize(

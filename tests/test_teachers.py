@@ -461,3 +461,24 @@ def test_a_teacher_fold_of_one_class_gives_it_probability_one():
         _, targets = fit_teacher(LogisticRegression(), X, y, np.arange(2), cv=KFold(3))
     assert_array_equal(targets[:20], np.tile([1.0, 0.0], (20, 1)))
     assert targets[20:, 1].max() > 0
+
+
+def test_an_skhpmkd_teacher_is_fitted_on_the_labels_others_on_their_codes(wine):
+    # As the teachers_ and teacher_ docstrings say: an skhpmkd teacher encodes
+    # the labels itself, so it predicts labels; the others predict codes.
+    X, y = wine
+    labels = np.array(["a", "b", "c"])[y]
+    pyramid = PyramidTeacherClassifier(GaussianNB(), cv=3)
+    fused = AttentionMultiTeacherClassifier(
+        [("nb", GaussianNB()), ("pyramid", pyramid)], cv=3
+    ).fit(X, labels)
+    nb, fitted_pyramid = fused.teachers_
+    assert_array_equal(
+        fused.classes_[nb.predict(X)], GaussianNB().fit(X, labels).predict(X)
+    )
+    assert_array_equal(fitted_pyramid.classes_, fused.classes_)
+    assert set(fitted_pyramid.predict(X)) <= set(labels)
+
+    outer = PyramidTeacherClassifier(pyramid, cv=3).fit(X, labels)
+    assert_array_equal(outer.teacher_.classes_, fused.classes_)
+    assert_array_equal(clone(pyramid).fit(X, labels).teacher_.classes_, [0, 1, 2])
