@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.ensemble import RandomForestRegressor
+from sklearn.exceptions import NotFittedError
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -44,12 +46,18 @@ def test_one_class_is_rejected():
         soft.fit([[0.0], [1.0]], ["a", "a"])
 
 
-def test_margin_classifier_adds_the_prior_back():
+def _fitted_lightgbm(n_rows):
+    """Rows, labels and a small LightGBM classifier fitted on them."""
     lightgbm = pytest.importorskip("lightgbm")
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(300, 3))
+    X = rng.normal(size=(n_rows, 3))
     y = (X[:, 0] > 0).astype(int)
     booster = lightgbm.LGBMClassifier(n_estimators=5, verbose=-1, n_jobs=1).fit(X, y)
+    return X, y, booster
+
+
+def test_margin_classifier_adds_the_prior_back():
+    X, _, booster = _fitted_lightgbm(300)
     offset = np.array([0.0, 0.7])
     wrapped = MarginClassifier(booster, np.array(["no", "yes"]), offset).fit()
     raw = booster.predict(X, raw_score=True)
@@ -60,14 +68,7 @@ def test_margin_classifier_adds_the_prior_back():
 
 
 def test_a_clone_of_the_margin_classifier_says_why_it_cannot_be_fitted():
-    lightgbm = pytest.importorskip("lightgbm")
-    from sklearn.base import clone
-    from sklearn.exceptions import NotFittedError
-
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(100, 3))
-    y = (X[:, 0] > 0).astype(int)
-    booster = lightgbm.LGBMClassifier(n_estimators=5, verbose=-1, n_jobs=1).fit(X, y)
+    X, y, booster = _fitted_lightgbm(100)
     wrapped = MarginClassifier(booster, [0, 1], [0.0, 0.0]).fit()
     with pytest.raises(NotFittedError, match="cross-validate the distiller"):
         clone(wrapped).fit(X, y)
