@@ -34,9 +34,7 @@ def one_thread():
     return _thread_controller().limit(limits=1)
 
 
-def _call_with_thread_limit(limit, func, args):
-    if limit is None:
-        return func(*args)
+def _in_one_thread(func, args):
     with one_thread():
         return func(*args)
 
@@ -50,11 +48,8 @@ def parallel_map(func, arg_tuples, n_jobs=None):
     The backend is whatever ``joblib.parallel_config`` selects, dask included.
     """
     arg_tuples = list(arg_tuples)
-    limit = 1 if effective_n_jobs(n_jobs) > 1 and len(arg_tuples) > 1 else None
-    if limit is None:
-        return Parallel(n_jobs=n_jobs)(
-            delayed(_call_with_thread_limit)(None, func, args) for args in arg_tuples
-        )
+    if effective_n_jobs(n_jobs) <= 1 or len(arg_tuples) <= 1:
+        return Parallel(n_jobs=n_jobs)(delayed(func)(*args) for args in arg_tuples)
     # Workers of a thread-based backend (joblib's "threading") set the
     # process-wide limit at once, and restore what they found in an order
     # OpenBLAS need not follow: the counts this thread sees now are set again
@@ -62,7 +57,7 @@ def parallel_map(func, arg_tuples, n_jobs=None):
     counts = _thread_controller().limit(limits=None)
     try:
         return Parallel(n_jobs=n_jobs)(
-            delayed(_call_with_thread_limit)(limit, func, args) for args in arg_tuples
+            delayed(_in_one_thread)(func, args) for args in arg_tuples
         )
     finally:
         counts.restore_original_limits()
