@@ -67,9 +67,9 @@ def _discrete_columns(X):
     return np.array([_is_discrete(column) for column in X.T], dtype=bool)
 
 
-def _n_new(X, factor):
-    n_new = int(round(factor * X.shape[0]))
-    return 0 if X.shape[0] < 2 else n_new
+def _n_new(n_rows, factor):
+    """Number of transfer rows drawn around ``n_rows`` rows."""
+    return 0 if n_rows < 2 else int(round(factor * n_rows))
 
 
 def _physical_memory():
@@ -87,7 +87,7 @@ def check_transfer_size(n_rows, n_features, n_classes, factor):
     is refused at once rather than by NumPy after the fit. The transfer rows
     and their targets are counted as float64, once; the fit needs more.
     """
-    n_new = round(factor * n_rows) if n_rows >= 2 else 0
+    n_new = _n_new(n_rows, factor)
     n_bytes = n_new * (n_features + n_classes) * 8
     memory = _physical_memory()
     if memory is not None and n_bytes > memory:
@@ -152,7 +152,7 @@ def interpolate(X, factor, *, n_neighbors=5, random_state, sample_weight=None):
     True
     """
     X = np.asarray(X, dtype=float)
-    n_new = _n_new(X, factor)
+    n_new = _n_new(X.shape[0], factor)
     X, sample_weight = _weighted_rows(X, sample_weight)
     if n_new == 0 or len(X) < 2:
         return np.empty((0, X.shape[1]))
@@ -203,7 +203,7 @@ def munge(
     X_new : ndarray of shape (round(factor * n_samples), n_features)
     """
     X = np.asarray(X, dtype=float)
-    n_new = _n_new(X, factor)
+    n_new = _n_new(X.shape[0], factor)
     X, sample_weight = _weighted_rows(X, sample_weight)
     if n_new == 0 or len(X) < 2:
         return np.empty((0, X.shape[1]))
