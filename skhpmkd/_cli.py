@@ -539,10 +539,7 @@ def _check_finite(features, row_numbers, path):
     else:
         named = [f"{name!r} ({n} value{'s' if n != 1 else ''})" for name, n in columns]
         named = _shortened(named)
-        where = (
-            f"The feature columns {', '.join(named[:-1])} and {named[-1]} of "
-            f"{path!r} have"
-        )
+        where = f"The feature columns {_listed(named)} of {path!r} have"
         first = f"column {features.columns[column]!r}, "
     raise CLIError(
         f"{where} {count} infinite value{s} (the first: {example!r} in {first}row "
