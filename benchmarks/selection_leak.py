@@ -147,20 +147,13 @@ def markdown(table):
         "held-out gain of the best soft alpha, seen | same, held out |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, row in means.iterrows():
+    for name, row in [*means.iterrows(), ("mean", means.mean())]:
         lines.append(
             f"| {name} | {row.seen_alpha:.2f} | {row.seen_test:.4f} | "
             f"{row.held_out_alpha:.2f} | {row.held_out_test:.4f} | "
             f"{row.hard_test:.4f} | {row.seen_val_gain:+.4f} | "
             f"{row.held_out_val_gain:+.4f} |"
         )
-    total = means.mean()
-    lines.append(
-        f"| mean | {total.seen_alpha:.2f} | {total.seen_test:.4f} | "
-        f"{total.held_out_alpha:.2f} | {total.held_out_test:.4f} | "
-        f"{total.hard_test:.4f} | {total.seen_val_gain:+.4f} | "
-        f"{total.held_out_val_gain:+.4f} |"
-    )
     return "\n".join(lines)
 
 
