@@ -31,6 +31,7 @@ from sklearn.tree import (
     ExtraTreeClassifier,
     ExtraTreeRegressor,
 )
+from sklearn.utils.validation import has_fit_parameter
 
 from ._frames import take_rows, with_feature_names
 from ._objective import KDObjective
@@ -362,11 +363,19 @@ _LIGHTGBM_MIN_LEAF_ALIASES = (
 def _fit_boosted_pipeline(
     pipeline, X, teacher_proba, y, classes, settings, sample_weight
 ):
-    """Fit a pipeline's transformers on ``X``, then its booster on what they
-    output, through the KD objective; the pipeline gets the fitted booster
-    (LightGBM's in its :class:`MarginClassifier`) as its last step."""
-    *head, (name, booster) = pipeline.steps
-    Xt = Pipeline(head).fit_transform(X) if head else X
+    """Fit a pipeline's transformers (see :func:`_fit_head`), then its
+    booster on what they output, through the KD objective; the pipeline gets
+    the fitted booster (LightGBM's in its :class:`MarginClassifier`) as its
+    last step."""
+    name, booster = pipeline.steps[-1]
+    soft_targets = soft_target_matrix(
+        teacher_proba,
+        y,
+        settings["alpha"],
+        settings["temperature"],
+        settings["standardize"],
+    )
+    Xt = _fit_head(pipeline, X, soft_targets, classes, sample_weight)
     fitted, temperatures = _fit_boosted(
         booster, Xt, teacher_proba, y, classes, settings, sample_weight
     )
@@ -442,7 +451,48 @@ def _fit_tree_regression(student, X, soft_targets, classes, sample_weight):
     )
 
 
+def _fit_head(pipeline, X, soft_targets, classes, sample_weight):
+    """Fit the steps of ``pipeline`` before its last on ``X``; return their output.
+
+    They see each row once, not once per class as the last step does, so an
+    imputer or a scaler learns the statistics of the rows themselves. Rows
+    of weight zero are left out, and a step whose ``fit`` takes
+    ``sample_weight`` is given the row weights. A supervised step (a feature
+    selector, a target encoder) is given each row's most likely class under
+    ``soft_targets``.
+    """
+    steps = [
+        step for _, step in pipeline.steps[:-1] if step not in (None, "passthrough")
+    ]
+    Xt, labels = X, classes[np.argmax(soft_targets, axis=1)]
+    weighted = None
+    if sample_weight is not None:
+        weighted = np.flatnonzero(np.asarray(sample_weight) > 0)
+        Xt, labels = take_rows(X, weighted), labels[weighted]
+    for step in steps:
+        params = {}
+        if sample_weight is not None and has_fit_parameter(step, "sample_weight"):
+            params["sample_weight"] = np.asarray(sample_weight)[weighted]
+        if hasattr(step, "fit_transform"):
+            Xt = step.fit_transform(Xt, labels, **params)
+        else:
+            Xt = step.fit(Xt, labels, **params).transform(Xt)
+    if weighted is None or len(weighted) == len(sample_weight):
+        return Xt
+    # The rows of weight zero, which the last step does not learn from, too.
+    Xt = X
+    for step in steps:
+        Xt = step.transform(Xt)
+    return Xt
+
+
 def _fit_duplicated(student, X, soft_targets, classes, sample_weight):
+    if isinstance(student, Pipeline):
+        Xt = _fit_head(student, X, soft_targets, classes, sample_weight)
+        name, final = student.steps[-1]
+        fitted = _fit_duplicated(final, Xt, soft_targets, classes, sample_weight)
+        student.steps[-1] = (name, fitted)
+        return student
     X_dup, codes, weights = duplicate_rows(X, soft_targets, sample_weight=sample_weight)
     labels = codes if _takes_codes_only(student) else classes[codes]
     if isinstance(student, HistGradientBoostingClassifier) and _hgb_early_stops(
@@ -457,7 +507,7 @@ def _fit_duplicated(student, X, soft_targets, classes, sample_weight):
             "share of the rows it is fitted on, which are copies of each row, "
             "one per class: copies of a row fall on both sides, so its "
             "validation score is optimistic and it stops late. Give it a fixed "
-            "number of iterations (or use a bare HistGradientBoostingClassifier, "
+            "number of iterations (or use a HistGradientBoostingClassifier, "
             "which is given a split of whole rows).",
             UserWarning,
         )

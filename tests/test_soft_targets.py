@@ -667,7 +667,10 @@ def test_a_meta_estimator_student_learns_soft_targets_under_metadata_routing(nam
     for learner in learners:
         assert learner.get_metadata_routing().fit.requests["sample_weight"] is True
     for scaler in scalers:
-        assert scaler.get_metadata_routing().fit.requests["sample_weight"] is False
+        # A student pipeline's own transformers are fitted without weights and
+        # left as they are; one inside a meta-estimator is told not to ask.
+        requested = scaler.get_metadata_routing().fit.requests["sample_weight"]
+        assert requested is (False if name == "calibrated_pipeline" else None)
     if name == "calibrated_pipeline":
         with pytest.warns(
             UserWarning, match="fits a Pipeline, which passes sample_weight"
@@ -788,15 +791,16 @@ def test_untempered_inverts_the_temperature():
         (MLPClassifier(early_stopping=True, max_iter=20), True),
         (make_pipeline(StandardScaler(), MLPClassifier(early_stopping=True)), True),
         (GradientBoostingClassifier(n_estimators=5, n_iter_no_change=2), True),
+        # Bare or ending a pipeline, it is given a validation split of whole rows.
         (
             make_pipeline(
-                StandardScaler(), HistGradientBoostingClassifier(early_stopping=True)
+                StandardScaler(),
+                HistGradientBoostingClassifier(max_iter=5, early_stopping=True),
             ),
-            True,
+            False,
         ),
         (MLPClassifier(max_iter=20), False),
         (GradientBoostingClassifier(n_estimators=5), False),
-        # A bare one is given a validation split of whole rows.
         (HistGradientBoostingClassifier(max_iter=5, early_stopping=True), False),
     ],
     ids=["mlp", "pipeline_mlp", "gbm", "pipeline_hgb", "mlp_no", "gbm_no", "hgb"],
@@ -844,6 +848,116 @@ def test_a_booster_ending_a_pipeline_learns_through_the_kd_objective(library):
         aligned_proba(bare, Xt, student_labels(bare, np.arange(3))),
     )
     assert not keeps_tempered_output(pipeline)
+
+
+def test_a_pipeline_students_transformers_see_each_row_once():
+    # Only the last step learns from the duplicated rows; an imputer or a
+    # scaler fitted on them counted rows of uncertain targets K times.
+    X, y, teacher = _task()
+    X = X * 30 + 5
+    soft_targets = soft_target_matrix(teacher, y, 0.5, 1.0)
+    pipeline, _ = fit_soft_student(
+        make_pipeline(StandardScaler(), LogisticRegression()),
+        X,
+        teacher,
+        y,
+        np.arange(3),
+    )
+    scaler, learner = pipeline[0], pipeline[-1]
+    assert_allclose(scaler.mean_, X.mean(axis=0))
+    assert_allclose(scaler.scale_, X.std(axis=0))
+    X_dup, codes, weights = duplicate_rows(scaler.transform(X), soft_targets)
+    direct = LogisticRegression().fit(X_dup, codes, sample_weight=weights)
+    assert_allclose(learner.coef_, direct.coef_)
+    assert_allclose(
+        pipeline.predict_proba(X), direct.predict_proba(scaler.transform(X))
+    )
+
+
+@pytest.mark.parametrize("library", ["sklearn", "xgboost"])
+def test_a_pipeline_students_scaler_weighs_rows_as_repeating_them(library):
+    # Integer weights are repeated rows, and rows of weight zero are absent,
+    # for its transformers as for its last step.
+    if library == "xgboost":
+        xgboost = pytest.importorskip("xgboost")
+        final = xgboost.XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1)
+    else:
+        final = LogisticRegression(tol=1e-10, max_iter=10_000)
+    X, y, teacher = _task()
+    X = X * 30 + 5
+    weights = np.random.RandomState(1).randint(0, 3, len(y))
+    weighted, _ = fit_soft_student(
+        make_pipeline(StandardScaler(), clone(final)),
+        X,
+        teacher,
+        y,
+        np.arange(3),
+        sample_weight=weights.astype(float),
+    )
+    rows = np.repeat(np.arange(len(y)), weights)
+    repeated, _ = fit_soft_student(
+        make_pipeline(StandardScaler(), clone(final)),
+        X[rows],
+        teacher[rows],
+        y[rows],
+        np.arange(3),
+    )
+    assert_allclose(weighted[0].mean_, X[rows].mean(axis=0))
+    assert_allclose(weighted[0].scale_, repeated[0].scale_)
+    assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("library", ["sklearn", "xgboost"])
+def test_a_supervised_step_of_a_pipeline_student_gets_the_most_likely_class(library):
+    # The booster route called the steps without labels: a selector failed.
+    from sklearn.feature_selection import SelectKBest
+
+    if library == "xgboost":
+        xgboost = pytest.importorskip("xgboost")
+        final = xgboost.XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1)
+    else:
+        final = LogisticRegression()
+    X, y, teacher = _task()
+    labels = np.array(["a", "b", "c"])
+    pipeline, _ = fit_soft_student(
+        make_pipeline(SelectKBest(k=3), final), X, teacher, y, labels, alpha=0.9
+    )
+    most_likely = labels[np.argmax(soft_target_matrix(teacher, y, 0.9, 1.0), axis=1)]
+    assert_allclose(pipeline[0].scores_, SelectKBest(k=3).fit(X, most_likely).scores_)
+    assert pipeline.predict_proba(X).shape == (300, 3)
+
+
+def test_a_pipeline_student_with_a_memory_keeps_its_fitted_steps(tmp_path):
+    # With a memory, a pipeline fits clones of its steps.
+    from joblib import Memory
+
+    X, y, teacher = _task()
+    student = make_pipeline(
+        StandardScaler(), LogisticRegression(), memory=Memory(tmp_path, verbose=0)
+    )
+    pipeline, _ = fit_soft_student(student, X, teacher, y, np.arange(3))
+    uncached, _ = fit_soft_student(
+        make_pipeline(StandardScaler(), LogisticRegression()),
+        X,
+        teacher,
+        y,
+        np.arange(3),
+    )
+    assert_allclose(pipeline.predict_proba(X), uncached.predict_proba(X))
+
+
+def test_a_pipeline_ending_in_hgb_stops_early_on_whole_rows():
+    X, y, teacher = _task(n_samples=400)
+    hgb = HistGradientBoostingClassifier(
+        max_iter=50, early_stopping=True, random_state=0
+    )
+    pipeline, _ = fit_soft_student(
+        make_pipeline(StandardScaler(), clone(hgb)), X, teacher, y, np.arange(3)
+    )
+    Xt = StandardScaler().fit_transform(X)
+    bare, _ = fit_soft_student(clone(hgb), Xt, teacher, y, np.arange(3))
+    assert pipeline[-1].n_iter_ == bare.n_iter_
+    assert_allclose(pipeline.predict_proba(X), bare.predict_proba(Xt))
 
 
 def test_features_beyond_float32_are_named_for_an_xgboost_student():
