@@ -471,11 +471,15 @@ def student_size(student, settings):
     size_of = settings["size_of"]
     try:
         size = int(size_of(student)) if size_of is not None else -1
-    except ValueError:
+    except ValueError as error:
         # A student of unknown size (naive Bayes, nearest neighbours) is
         # fine unless a size bound needs its size.
         if settings["max_size"] is not None:
-            raise
+            raise ValueError(
+                f"max_student_size (a bound of {settings['max_size']} nodes) needs "
+                f"the size of every student. {error} Remove the bound, or the "
+                "student."
+            ) from None
         size = -1
     return size
 

@@ -788,7 +788,12 @@ def test_a_student_of_unknown_size_needs_a_size_bound_only_to_be_measured(
 ):
     model = _light(students=["lr", GaussianNB()], budget=2).fit(*three_class)
     assert model.score(*three_class) > 0.7
-    with pytest.raises(ValueError, match="Cannot measure the size of a GaussianNB"):
+    message = (
+        r"max_student_size \(a bound of 50 nodes\) needs the size of every "
+        r"student\. Cannot measure the size of a GaussianNB: .* Remove the bound, "
+        "or the student."
+    )
+    with pytest.raises(ValueError, match=message):
         _light(students=[GaussianNB()], budget=2, max_student_size=50).fit(*three_class)
 
 
