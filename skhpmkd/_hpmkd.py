@@ -5,6 +5,7 @@ import os
 import time
 from numbers import Integral, Real
 
+import joblib
 import numpy as np
 from sklearn.base import (
     ClassifierMixin,
@@ -181,6 +182,12 @@ def _student_models(students):
     ]
 
 
+def _memory_name(estimator):
+    """A student's class name and a digest of its parameters."""
+    digest = joblib.hash((type(estimator), estimator.get_params(deep=True)))
+    return f"{type(estimator).__name__}:{digest}"
+
+
 def _is_named_list(teachers):
     return isinstance(teachers, list) and all(
         isinstance(item, tuple) and len(item) == 2 for item in teachers
@@ -305,10 +312,12 @@ class HPMKDClassifier(
         student neither looked at nor remembered is not recorded as
         searched); the search's full-data
         results are appended, atomically (fits that save at once take turns
-        through ``<file>.lock``). Records made with another ``scoring`` are
-        not used (a callable scorer is known by its name, a lambda or local
-        function by its code and closure too, and a bound method or scorer
-        object by a hash of its object too). It is read with
+        through ``<file>.lock``). Records made with another ``scoring``, or
+        another ``max_student_size`` or ``max_latency``, are not used (a
+        callable scorer is known by its name, a lambda or local function by
+        its code and closure too, and a bound method or scorer object by a
+        hash of its object too; a student that is not a family name, by its
+        class name and a digest of its parameters). It is read with
         :mod:`json`, never unpickled.
     update_memory : bool, default=True
         Whether the search appends its results to ``warm_start_memory``.
@@ -804,6 +813,38 @@ class HPMKDClassifier(
                     )
         return load_records(path)
 
+    def _memory_bounds(self):
+        """The bounds the search's results are remembered under, as given."""
+        return {
+            "max_student_size": self.max_student_size,
+            "max_latency": self.max_latency,
+        }
+
+    def _memory_names(self):
+        """Each student's name in the memory, by its name in the search.
+
+        A family is remembered by its name; another student by its class
+        name and a digest of its parameters, so that two trees of other
+        depths are two students, whatever their order in ``students``.
+        """
+        return {
+            name: name if estimator is None else _memory_name(estimator)
+            for name, estimator in self._students()
+        }
+
+    @staticmethod
+    def _from_memory(record, names):
+        """``record`` with this search's ``names`` (by memory name) for the
+        students it names; students this search does not have are dropped."""
+        renamed = dict(record)
+        config = record["config"]
+        renamed["config"] = {**config, "student": names.get(config["student"], "")}
+        if "students" in record:
+            renamed["students"] = [
+                names[key] for key in record["students"] if key in names
+            ]
+        return renamed
+
     def _memory_scoring(self, weighted):
         """The name the search's scores are remembered under.
 
@@ -821,16 +862,16 @@ class HPMKDClassifier(
         """
         if records is None:
             return [], []
+        names = {key: name for name, key in self._memory_names().items()}
+        records = [self._from_memory(record, names) for record in records]
         similar = dict(
-            max_distance=_WARM_START_DISTANCE, scoring=self._memory_scoring(weighted)
-        )
-        warm = nearest_configs(
-            records,
-            self.meta_features_,
+            max_distance=_WARM_START_DISTANCE,
             n_configs=_WARM_START_CONFIGS,
             accept=space.accept,
-            **similar,
+            scoring=self._memory_scoring(weighted),
+            bounds=self._memory_bounds(),
         )
+        warm = nearest_configs(records, self.meta_features_, **similar)
         if not warm:
             return [], []
         # Students the remembered searches did not have get a look of their
@@ -985,7 +1026,11 @@ class HPMKDClassifier(
             # The students this search fitted or started from a memory of: a
             # small budget can end a warm start before it looks at a student
             # that no remembered search had.
-            seen = {record["config"]["student"] for record in records} | set(covered)
+            # A student counts as searched when one of its results kept to
+            # the bounds: one that broke them all may do better without them.
+            seen = {
+                record["config"]["student"] for record in records if record["feasible"]
+            } | set(covered)
             self._remember(
                 records,
                 [name for name in search.space.names if name in seen],
@@ -1115,13 +1160,18 @@ class HPMKDClassifier(
 
     def _remember(self, records, students, weighted):
         scoring = self._memory_scoring(weighted)
+        keys = self._memory_names()
         new = [
             {
                 "meta_features": self.meta_features_,
-                "config": record["config"],
+                "config": {
+                    **record["config"],
+                    "student": keys[record["config"]["student"]],
+                },
                 "score": float(record["score"]),
                 "scoring": scoring,
-                "students": list(students),
+                "students": [keys[name] for name in students],
+                "bounds": self._memory_bounds(),
             }
             for record in records
             # A NaN score (a failed scorer) says nothing about a configuration.

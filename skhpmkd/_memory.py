@@ -2,10 +2,12 @@
 
 The file holds ``{"format": ..., "version": 1, "records": [...]}``; each record
 is ``{"meta_features": {...}, "config": {...}, "score": float, "scoring": str,
-"students": [str, ...]}``: the task, a configuration, its score, the scoring
-that gave it and the students its search chose from. A record without
+"students": [str, ...], "bounds": {...}}``: the task, a configuration, its
+score, the scoring that gave it, the students its search chose from (a
+family's name, or a student's class name and a digest of its parameters) and
+the search's ``max_student_size`` and ``max_latency``. A record without
 ``"scoring"`` was scored by accuracy; one without ``"students"`` counts as a
-search of its own student only. It is read
+search of its own student only; one without ``"bounds"`` had none. It is read
 with :mod:`json` only (never unpickled, so a shared file cannot run code) and
 rewritten atomically: a temporary file in the same directory, then
 :func:`os.replace`, so a reader never sees half a file. Writers take turns
@@ -33,6 +35,8 @@ VERSION = 1
 MAX_RECORDS = 5_000
 CONFIG_KEYS = ("student", "size", "temperature", "alpha")
 DEFAULT_SCORING = "accuracy"
+# The bounds of a search that records do not name.
+NO_BOUNDS = {"max_student_size": None, "max_latency": None}
 
 
 def _is_number(value):
@@ -53,6 +57,12 @@ def _check_record(record, path):
         and isinstance(record.get("scoring", DEFAULT_SCORING), str)
         and isinstance(record.get("students", []), list)
         and all(isinstance(name, str) for name in record.get("students", []))
+        and isinstance(record.get("bounds", NO_BOUNDS), dict)
+        and set(record.get("bounds", NO_BOUNDS)) == set(NO_BOUNDS)
+        and all(
+            value is None or _is_number(value)
+            for value in record.get("bounds", NO_BOUNDS).values()
+        )
         and all(isinstance(v, Real) for v in record["meta_features"].values())
     )
     if not ok:
@@ -158,6 +168,8 @@ def _new_temporary(directory):
 def save_records(path, new_records):
     """Append records to a memory file, atomically; keep the newest ``MAX_RECORDS``.
 
+    A record the file holds already is not added again.
+
     Concurrent writers take turns (see the module docstring); the file keeps
     its permissions.
 
@@ -181,11 +193,23 @@ def save_records(path, new_records):
         return _append(path, new_records, directory)
 
 
+def _record_key(record):
+    return json.dumps(record, sort_keys=True)
+
+
 def _append(path, new_records, directory):
     # Records with a NaN or infinite score (which JSON cannot hold, and which
     # no search uses) are not carried over.
     old = [r for r in load_records(path) if math.isfinite(r["score"])]
-    records = (old + new_records)[-MAX_RECORDS:]
+    # A refit of the same task gives the same records again: one copy says
+    # all they say, and copies would push other tasks' records out.
+    known = {_record_key(record) for record in old}
+    for record in new_records:
+        key = _record_key(record)
+        if key not in known:
+            known.add(key)
+            old.append(record)
+    records = old[-MAX_RECORDS:]
     handle, temporary = _new_temporary(directory)
     try:
         mode = _file_mode(path)
@@ -332,13 +356,15 @@ def nearest_configs(
     n_configs,
     accept,
     scoring=DEFAULT_SCORING,
+    bounds=NO_BOUNDS,
 ):
     """Best remembered configurations of the most similar earlier tasks.
 
     Records are ranked by meta-feature distance, then by score; configurations
     are deduplicated and filtered by ``accept`` (the current search space).
-    Records scored otherwise than by ``scoring`` are ignored: their scores do
-    not compare.
+    Records scored otherwise than by ``scoring``, or searched under other
+    ``bounds``, are ignored: their scores do not compare, and a search under
+    a bound keeps no configuration that breaks it.
 
     Parameters
     ----------
@@ -355,35 +381,40 @@ def nearest_configs(
         the current search space, or ``None`` when it has no place there.
     scoring : str, default="accuracy"
         Name of the current search's scoring (see :func:`scoring_name`).
+    bounds : dict, default=NO_BOUNDS
+        The current search's ``max_student_size`` and ``max_latency``, as
+        given.
 
     Returns
     -------
     configs : list of dict
     """
-    ranked = [
-        (distance, -record["score"], index, record["config"])
-        for index, (distance, record) in enumerate(
-            _similar(records, meta_features, max_distance, scoring)
+    return [
+        config
+        for config, _ in _nearest(
+            records, meta_features, max_distance, n_configs, accept, scoring, bounds
         )
     ]
-    ranked.sort(key=lambda item: item[:3])
-    configs = []
-    for *_, config in ranked:
-        mapped = accept(config)
-        if mapped is not None and mapped not in configs:
-            configs.append(mapped)
-        if len(configs) == n_configs:
-            break
-    return configs
 
 
 def unsearched_students(
-    records, meta_features, names, *, max_distance, scoring=DEFAULT_SCORING
+    records,
+    meta_features,
+    names,
+    *,
+    max_distance,
+    n_configs,
+    accept,
+    scoring=DEFAULT_SCORING,
+    bounds=NO_BOUNDS,
 ):
-    """The students of ``names`` no search of a similar earlier task chose from.
+    """The students of ``names`` that the searches behind the configurations
+    of :func:`nearest_configs` (same arguments) did not have.
 
     A warm start tries these too: the memory cannot tell how they would do.
-    The records considered are those :func:`nearest_configs` draws from.
+    Only the searches a warm start starts from count: a student that won a
+    farther search must not be taken as tried when its configuration is not
+    among those the warm start tries.
 
     Returns
     -------
@@ -391,16 +422,40 @@ def unsearched_students(
         In the order of ``names``.
     """
     searched = set()
-    for _, record in _similar(records, meta_features, max_distance, scoring):
+    for _, record in _nearest(
+        records, meta_features, max_distance, n_configs, accept, scoring, bounds
+    ):
         searched.update(record.get("students", [record["config"]["student"]]))
     return [name for name in names if name not in searched]
 
 
-def _similar(records, meta_features, max_distance, scoring):
-    """(distance, record) of the records of ``scoring`` within ``max_distance``."""
+def _nearest(records, meta_features, max_distance, n_configs, accept, scoring, bounds):
+    """(configuration, record) of :func:`nearest_configs`."""
+    ranked = [
+        (distance, -record["score"], index, record)
+        for index, (distance, record) in enumerate(
+            _similar(records, meta_features, max_distance, scoring, bounds)
+        )
+    ]
+    ranked.sort(key=lambda item: item[:3])
+    nearest = []
+    for *_, record in ranked:
+        mapped = accept(record["config"])
+        if mapped is not None and mapped not in [config for config, _ in nearest]:
+            nearest.append((mapped, record))
+        if len(nearest) == n_configs:
+            break
+    return nearest
+
+
+def _similar(records, meta_features, max_distance, scoring, bounds):
+    """(distance, record) of the records of ``scoring`` and ``bounds`` within
+    ``max_distance``."""
     similar = []
     for record in records:
         if record.get("scoring", DEFAULT_SCORING) != scoring:
+            continue
+        if record.get("bounds", NO_BOUNDS) != bounds:
             continue
         distance = meta_distance(meta_features, record["meta_features"])
         if distance <= max_distance and math.isfinite(record["score"]):

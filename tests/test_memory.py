@@ -212,13 +212,52 @@ def test_unsearched_students_are_those_no_similar_search_had():
     ]
     target = {name: 0.5 for name in META_FEATURES}
     names = ["xgboost", "lr", "mlp", "rf", "dt"]
-    assert unsearched_students(records, target, names, max_distance=0.1) == [
-        "xgboost",
-        "mlp",
-    ]
+    kwargs = dict(max_distance=0.1, n_configs=5, accept=lambda c: c)
+    assert unsearched_students(records, target, names, **kwargs) == ["xgboost", "mlp"]
     assert unsearched_students(
-        records, target, names, max_distance=0.1, scoring="f1_macro"
+        records, target, names, scoring="f1_macro", **kwargs
     ) == ["xgboost", "lr", "rf", "dt"]
+
+
+def test_only_the_searches_a_warm_start_starts_from_cover_students():
+    # The two configurations come from the nearest search, which had no
+    # xgboost; a farther one where xgboost won does not make it covered.
+    records = [
+        {**_record(0.95, 0.01, student="xgboost"), "students": ["lr", "xgboost"]},
+        {**_record(0.90, student="dt"), "students": ["lr", "dt"]},
+        {**_record(0.70, student="lr"), "students": ["lr", "dt"]},
+    ]
+    target = {name: 0.5 for name in META_FEATURES}
+    kwargs = dict(max_distance=0.1, n_configs=2, accept=lambda c: c)
+    configs = nearest_configs(records, target, **kwargs)
+    assert [config["student"] for config in configs] == ["dt", "lr"]
+    names = ["lr", "dt", "xgboost"]
+    assert unsearched_students(records, target, names, **kwargs) == ["xgboost"]
+    # With room for a third configuration, the farther search counts too.
+    kwargs["n_configs"] = 3
+    assert unsearched_students(records, target, names, **kwargs) == []
+
+
+def test_records_of_other_bounds_are_not_used():
+    bounded = {"max_student_size": 10, "max_latency": None}
+    records = [
+        {**_record(0.9, student="lr"), "bounds": bounded},
+        _record(0.8, student="dt"),  # written before records named their bounds
+    ]
+    target = {name: 0.5 for name in META_FEATURES}
+    kwargs = dict(max_distance=0.1, n_configs=5, accept=lambda c: c)
+    unbounded = nearest_configs(records, target, **kwargs)
+    assert [config["student"] for config in unbounded] == ["dt"]
+    within = nearest_configs(records, target, bounds=bounded, **kwargs)
+    assert [config["student"] for config in within] == ["lr"]
+
+
+def test_a_record_the_file_holds_is_not_added_again(tmp_path):
+    # Refits of one task would otherwise push other tasks' records out.
+    path = tmp_path / "memory.json"
+    assert save_records(path, [_record(0.8), _record(0.9)]) == 2
+    assert save_records(path, [_record(0.9), _record(0.7), _record(0.7)]) == 3
+    assert [r["score"] for r in load_records(path)] == [0.8, 0.9, 0.7]
 
 
 def test_scoring_names():
@@ -393,9 +432,22 @@ def test_second_fit_with_the_same_memory_fits_fewer_models(tmp_path):
     assert set(warm.search_results_["stage"]) == {"warm_start", "surrogate"}
     assert warm.n_student_fits_ < cold.n_student_fits_
     assert warm.best_score_ >= cold.best_score_
-    n_full = int(np.sum(cold.search_results_["resource"] == 1.0))
-    n_warm_full = int(np.sum(warm.search_results_["resource"] == 1.0))
-    assert len(load_records(path)) == n_full + n_warm_full
+    # Each full-data result once: the warm search's refits of remembered
+    # configurations give records the file holds already.
+    full = {
+        (json.dumps(config, sort_keys=True), score)
+        for model in (cold, warm)
+        for config, score, resource in zip(
+            model.search_results_["params"],
+            model.search_results_["score"],
+            model.search_results_["resource"],
+        )
+        if resource == 1.0
+    }
+    assert int(np.sum(warm.search_results_["resource"] == 1.0)) > len(full) - int(
+        np.sum(cold.search_results_["resource"] == 1.0)
+    )
+    assert len(load_records(path)) == len(full)
     assert {record["scoring"] for record in load_records(path)} == {"accuracy"}
     assert all(r["students"] == ["dt", "lr", "rf"] for r in load_records(path))
     other = HPMKDClassifier(**params, scoring="neg_log_loss").fit(X, y)
@@ -537,9 +589,9 @@ def test_nearest_existing_folder(tmp_path):
     assert nearest_existing_folder("/") == "/"
 
 
-def _append_many(path, n):
+def _append_many(path, n, writer):
     for i in range(n):
-        save_records(path, [_record(i / n)])
+        save_records(path, [_record((writer * n + i) / (2 * n))])
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the lock uses fcntl")
@@ -548,7 +600,10 @@ def test_concurrent_writers_keep_every_record(tmp_path):
 
     path = str(tmp_path / "memory.json")
     context = multiprocessing.get_context("spawn")
-    writers = [context.Process(target=_append_many, args=(path, 25)) for _ in range(2)]
+    writers = [
+        context.Process(target=_append_many, args=(path, 25, writer))
+        for writer in range(2)
+    ]
     for writer in writers:
         writer.start()
     for writer in writers:
@@ -597,3 +652,38 @@ def test_a_warm_start_records_only_the_students_it_looked_at(tmp_path):
         assert recorded == fitted | remembered
         remembered = recorded
     assert remembered == {"dt", "lr", "rf", "hgb"}
+
+
+def test_a_memory_made_under_a_size_bound_does_not_hide_students(tmp_path):
+    # Every XGBoost broke the bound: it is not recorded as searched, and a
+    # search without the bound does not start from that memory.
+    X, y, path, params = _warm_start_task(
+        tmp_path, 400, students=["lr", "xgboost"], augment=0, budget=5
+    )
+    HPMKDClassifier(**params, max_student_size=30).fit(X, y)
+    records = load_records(path)
+    assert {tuple(record["students"]) for record in records} == {("lr",)}
+    assert {record["bounds"]["max_student_size"] for record in records} == {30}
+    unbounded = HPMKDClassifier(**params).fit(X, y)
+    assert not unbounded.warm_started_
+    assert "xgboost" in set(unbounded.search_results_["param_student"])
+    again = HPMKDClassifier(**params, max_student_size=30).fit(X, y)
+    assert again.warm_started_
+
+
+def test_students_of_one_class_are_remembered_by_their_parameters(tmp_path):
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y, path, params = _warm_start_task(tmp_path, 400, augment=0, budget=4)
+    stump, deep = DecisionTreeClassifier(max_depth=1), DecisionTreeClassifier()
+    HPMKDClassifier(**params, students=["lr", stump]).fit(X, y)
+    names = {name for record in load_records(path) for name in record["students"]}
+    assert "lr" in names and len(names) == 2
+    assert any(name.startswith("DecisionTreeClassifier:") for name in names)
+    # Another tree has not been searched: it gets a look of its own.
+    other = HPMKDClassifier(**params, students=["lr", deep]).fit(X, y)
+    results = other.search_results_
+    assert other.warm_started_
+    assert "DecisionTreeClassifier" in set(
+        results["param_student"][results["stage"] == "warm_start"]
+    )
