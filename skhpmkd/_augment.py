@@ -72,6 +72,14 @@ def _n_new(n_rows, factor):
     return 0 if n_rows < 2 else int(round(factor * n_rows))
 
 
+def n_weighted(n_rows, sample_weight=None):
+    """How many of ``n_rows`` rows a transfer set is drawn around: those of
+    positive weight, as rows of weight zero take no part."""
+    if sample_weight is None:
+        return n_rows
+    return int(np.count_nonzero(np.asarray(sample_weight, dtype=float) > 0))
+
+
 def _physical_memory():
     """Bytes of memory on this machine, or ``None`` where the system won't say."""
     try:
@@ -113,12 +121,16 @@ def _weighted_rows(X, sample_weight):
 def interpolate(X, factor, *, n_neighbors=5, random_state, sample_weight=None):
     """Make ``round(factor * n_samples)`` rows between neighbouring rows.
 
+    ``n_samples`` counts the rows of positive weight.
+
     Each new row starts from a random training row ``x``, picks one of its
     ``n_neighbors`` nearest neighbours ``x_nn`` and a uniform ``lambda`` in
     [0, 1], and takes ``x + lambda (x_nn - x)``. Columns that look like codes
     (at most ``MAX_DISCRETE_VALUES`` distinct values, all integers:
-    categories, flags, small counts) take the value of ``x`` or of ``x_nn``
-    instead, whichever is nearer, so they keep values the data have. Where
+    categories, flags, small counts) take the value of ``x_nn`` with
+    probability ``lambda`` and that of ``x`` otherwise, each column on its
+    own draw, so they keep values the data have and a row of codes alone is
+    a new combination of its two rows' values, not a copy of one. Where
     the value it would take is missing (in a continuous column, where either
     row misses it), the new row keeps the value of ``x``, missing or not.
 
@@ -151,9 +163,8 @@ def interpolate(X, factor, *, n_neighbors=5, random_state, sample_weight=None):
     >>> bool(np.all((new[:, 0] <= 1.5) | (new[:, 0] >= 10)))
     True
     """
-    X = np.asarray(X, dtype=float)
+    X, sample_weight = _weighted_rows(np.asarray(X, dtype=float), sample_weight)
     n_new = _n_new(X.shape[0], factor)
-    X, sample_weight = _weighted_rows(X, sample_weight)
     if n_new == 0 or len(X) < 2:
         return np.empty((0, X.shape[1]))
     origin, nearest = _origins_and_neighbours(
@@ -165,7 +176,11 @@ def interpolate(X, factor, *, n_neighbors=5, random_state, sample_weight=None):
     weight = random_state.uniform(size=(n_new, 1))
     new = base + weight * (other - base)
     discrete = _discrete_columns(X)
-    new[:, discrete] = np.where(weight < 0.5, base, other)[:, discrete]
+    if discrete.any():
+        # Column by column: with one draw for the row, a row of codes only
+        # would be a copy of x or x_nn, which the teacher saw in its fit.
+        from_other = random_state.uniform(size=(n_new, discrete.sum())) < weight
+        new[:, discrete] = np.where(from_other, other[:, discrete], base[:, discrete])
     return np.where(np.isnan(new), base, new)
 
 
@@ -173,6 +188,8 @@ def munge(
     X, factor, *, swap_probability=0.5, spread=1.0, random_state, sample_weight=None
 ):
     """Make ``round(factor * n_samples)`` MUNGE rows near the data.
+
+    ``n_samples`` counts the rows of positive weight.
 
     Each synthetic row starts from a random training row ``x``; for each
     feature, with probability ``swap_probability``, its value is replaced by a
@@ -202,9 +219,8 @@ def munge(
     -------
     X_new : ndarray of shape (round(factor * n_samples), n_features)
     """
-    X = np.asarray(X, dtype=float)
+    X, sample_weight = _weighted_rows(np.asarray(X, dtype=float), sample_weight)
     n_new = _n_new(X.shape[0], factor)
-    X, sample_weight = _weighted_rows(X, sample_weight)
     if n_new == 0 or len(X) < 2:
         return np.empty((0, X.shape[1]))
     origin, nearest = _origins_and_neighbours(X, n_new, 1, random_state, sample_weight)

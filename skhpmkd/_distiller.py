@@ -28,7 +28,12 @@ from sklearn.utils.validation import (
 )
 
 from ._base import SoftTargetOutputMixin, refuse_nan
-from ._augment import AUGMENT_METHODS, check_transfer_size, transfer_rows
+from ._augment import (
+    AUGMENT_METHODS,
+    check_transfer_size,
+    n_weighted,
+    transfer_rows,
+)
 from ._frames import same_columns
 from ._sample_weight import with_transfer_weights
 from ._schedule import SCHEDULES
@@ -280,7 +285,15 @@ class TemperatureScheduledDistiller(
             # Before the teacher's fit; fit_teacher checks the teacher itself.
             check_weighted_student(student)
         if self.augment:
-            check_transfer_size(len(X), X.shape[1], len(self.classes_), self.augment)
+            check_transfer_size(
+                n_weighted(len(X), sample_weight),
+                X.shape[1],
+                len(self.classes_),
+                self.augment,
+            )
+        if X_unlabeled is not None:
+            # Before the teacher's fit, like every other check.
+            X_unlabeled = self._checked_unlabeled(X, X_unlabeled)
         teacher = seed_estimator(clone(teacher), rng)
         student = seed_estimator(clone(student), rng)
         # Resolved once, so that the folds counted below are the ones fitted.
@@ -347,36 +360,40 @@ class TemperatureScheduledDistiller(
                 )
             )
         if X_unlabeled is not None:
-            names = getattr(self, "feature_names_in_", None)
-            columns = getattr(X_unlabeled, "columns", None)
-            if not same_columns(names, columns):
-                raise ValueError(
-                    f"X_unlabeled has columns {list(columns)}, but X has columns "
-                    f"{list(names)}."
-                )
-            if np.ndim(X_unlabeled) == 1:
-                raise ValueError(
-                    "X_unlabeled, the third argument of fit, must be 2-D rows "
-                    f"like X; got shape {np.shape(X_unlabeled)}. Row weights go "
-                    "in sample_weight=."
-                )
-            try:
-                X_unlabeled = check_array(
-                    X_unlabeled,
-                    ensure_all_finite="allow-nan",
-                    dtype=float,
-                    input_name="X_unlabeled",
-                )
-            except ValueError as error:
-                raise ValueError(f"X_unlabeled: {error}") from None
-            refuse_nan(self, X_unlabeled, self._nan_refused_by, "X_unlabeled")
-            if X_unlabeled.shape[1] != X.shape[1]:
-                raise ValueError(
-                    f"X_unlabeled has {X_unlabeled.shape[1]} features, but X has "
-                    f"{X.shape[1]}."
-                )
             parts.append(X_unlabeled)
         return np.vstack(parts)
+
+    def _checked_unlabeled(self, X, X_unlabeled):
+        """``X_unlabeled`` as a float array with the columns of ``X``."""
+        names = getattr(self, "feature_names_in_", None)
+        columns = getattr(X_unlabeled, "columns", None)
+        if not same_columns(names, columns):
+            raise ValueError(
+                f"X_unlabeled has columns {list(columns)}, but X has columns "
+                f"{list(names)}."
+            )
+        if np.ndim(X_unlabeled) == 1:
+            raise ValueError(
+                "X_unlabeled, the third argument of fit, must be 2-D rows "
+                f"like X; got shape {np.shape(X_unlabeled)}. Row weights go "
+                "in sample_weight=."
+            )
+        try:
+            X_unlabeled = check_array(
+                X_unlabeled,
+                ensure_all_finite="allow-nan",
+                dtype=float,
+                input_name="X_unlabeled",
+            )
+        except ValueError as error:
+            raise ValueError(f"X_unlabeled: {error}") from None
+        refuse_nan(self, X_unlabeled, self._nan_refused_by, "X_unlabeled")
+        if X_unlabeled.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"X_unlabeled has {X_unlabeled.shape[1]} features, but X has "
+                f"{X.shape[1]}."
+            )
+        return X_unlabeled
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, X_unlabeled=None, sample_weight=None):

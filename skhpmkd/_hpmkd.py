@@ -33,7 +33,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._augment import AUGMENT_METHODS, check_transfer_size, transfer_rows
+from ._augment import (
+    AUGMENT_METHODS,
+    check_transfer_size,
+    n_weighted,
+    transfer_rows,
+)
 from ._base import SoftTargetOutputMixin, refuse_nan
 from ._distiller import default_teacher, encode_target
 from ._frames import with_feature_names
@@ -946,8 +951,10 @@ class HPMKDClassifier(
             w_fit, w_val = self._split_weights(sample_weight, fit_rows, val_rows)
         # The refit's transfer set, drawn around every training row, is the
         # larger one; refused before the teacher's fit when it cannot fit.
-        factor = self._augment_factor(len(fit_rows))
-        check_transfer_size(len(X), X.shape[1], len(self.classes_), factor)
+        factor = self._augment_factor(n_weighted(len(fit_rows), w_fit))
+        check_transfer_size(
+            n_weighted(len(X), sample_weight), X.shape[1], len(self.classes_), factor
+        )
         targets = self._fit_teacher(chosen, teacher, X, codes, cv, sample_weight)
         self.max_student_size_ = self._size_bound()
         self.meta_features_ = meta_features(X, codes, targets)

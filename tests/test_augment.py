@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from skhpmkd import HPMKDClassifier, TemperatureScheduledDistiller, _augment
+from skhpmkd import HPMKDClassifier, TemperatureScheduledDistiller, _augment, _hpmkd
 from skhpmkd._augment import interpolate, munge, transfer_rows
 
 
@@ -218,3 +218,69 @@ def test_transfer_size_is_measured_against_the_machine(monkeypatch):
     # Where the system does not say, nothing is refused.
     monkeypatch.setattr(_augment, "_physical_memory", lambda: None)
     _augment.check_transfer_size(1_000, 4, 3, 1e12)
+
+
+@pytest.mark.parametrize("generator", [interpolate, munge])
+def test_rows_of_weight_zero_do_not_grow_the_transfer_set(generator):
+    # augment is a multiple of the rows that count: those of positive weight.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    padded = np.vstack([X, rng.normal(size=(200, 3))])
+    weights = np.r_[np.ones(40), np.zeros(200)]
+    alone = generator(X, 2, random_state=np.random.RandomState(3))
+    with_zeros = generator(
+        padded, 2, random_state=np.random.RandomState(3), sample_weight=weights
+    )
+    assert_array_equal(with_zeros, alone)
+
+
+def test_rows_of_weight_zero_do_not_grow_hpmkds_transfer_sets(monkeypatch):
+    sizes = []
+
+    def counted(*args, **kwargs):
+        rows = transfer_rows(*args, **kwargs)
+        sizes.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(_hpmkd, "transfer_rows", counted)
+    X, y = load_iris(return_X_y=True)
+    weights = np.tile([1.0, 0.0, 0.0], 50)
+    params = dict(students=["dt"], budget=1, augment=2, cv=3, random_state=0)
+    HPMKDClassifier(LogisticRegression(), **params).fit(X[::3], y[::3])
+    alone, sizes[:] = list(sizes), []
+    HPMKDClassifier(LogisticRegression(), **params).fit(X, y, sample_weight=weights)
+    # The refit draws around every row of positive weight; the search around
+    # those of its fit rows, a share that depends on its split.
+    assert sizes[-1] == alone[-1] == 2 * 50
+    assert sizes[0] <= 2 * 50
+
+
+def test_a_row_of_codes_alone_is_a_new_mix_of_its_two_rows():
+    # One draw per row made every such row a copy of a training row, whose
+    # target the teacher had learnt in its fit.
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 8, size=(200, 12)).astype(float)
+    new = interpolate(X, 3, random_state=np.random.RandomState(0))
+    copies = (new[:, None, :] == X[None, :, :]).all(axis=2).any(axis=1)
+    # A row is a copy when every column differing between its two rows takes
+    # the same side, with chance 2 / (d + 1) for d such columns.
+    assert copies.mean() < 0.4
+    for column in range(X.shape[1]):
+        assert set(new[:, column]) <= set(X[:, column])
+
+
+@pytest.mark.parametrize(
+    "X_unlabeled, message",
+    [
+        (np.zeros((3, 2)), "X_unlabeled has 2 features, but X has 4"),
+        (np.zeros(4), "X_unlabeled, the third argument of fit, must be 2-D"),
+        (np.full((2, 4), np.inf), "X_unlabeled: Input X_unlabeled contains infinity"),
+        (np.zeros((0, 4)), "X_unlabeled: Found array with 0 sample"),
+    ],
+    ids=["width", "1-D", "inf", "empty"],
+)
+def test_a_bad_x_unlabeled_is_refused_before_the_teacher(X_unlabeled, message):
+    X, y = load_iris(return_X_y=True)
+    distiller = TemperatureScheduledDistiller(_UnfittableTeacher(), LogisticRegression())
+    with pytest.raises(ValueError, match=message):
+        distiller.fit(X, y, X_unlabeled=X_unlabeled)
