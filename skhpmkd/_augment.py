@@ -127,12 +127,15 @@ def interpolate(X, factor, *, n_neighbors=5, random_state, sample_weight=None):
     ``n_neighbors`` nearest neighbours ``x_nn`` and a uniform ``lambda`` in
     [0, 1], and takes ``x + lambda (x_nn - x)``. Columns that look like codes
     (at most ``MAX_DISCRETE_VALUES`` distinct values, all integers:
-    categories, flags, small counts) take the value of ``x_nn`` with
-    probability ``lambda`` and that of ``x`` otherwise, each column on its
-    own draw, so they keep values the data have and a row of codes alone is
-    a new combination of its two rows' values, not a copy of one. Where
+    categories, flags, small counts) take the value of ``x`` or of ``x_nn``
+    instead, whichever is nearer, so they keep values the data have. Where
     the value it would take is missing (in a continuous column, where either
-    row misses it), the new row keeps the value of ``x``, missing or not.
+    row misses it), the new row keeps the value of ``x``, missing or not. A
+    new row that would then be a copy of ``x`` or ``x_nn`` (all its columns
+    codes, or its continuous columns the same in both rows) takes, in each
+    code column, the value of ``x_nn`` with probability ``lambda`` and that
+    of ``x`` otherwise: a copy would carry the target the teacher learnt in
+    its fit of that row.
 
     Parameters
     ----------
@@ -176,12 +179,25 @@ def interpolate(X, factor, *, n_neighbors=5, random_state, sample_weight=None):
     weight = random_state.uniform(size=(n_new, 1))
     new = base + weight * (other - base)
     discrete = _discrete_columns(X)
-    if discrete.any():
-        # Column by column: with one draw for the row, a row of codes only
-        # would be a copy of x or x_nn, which the teacher saw in its fit.
-        from_other = random_state.uniform(size=(n_new, discrete.sum())) < weight
-        new[:, discrete] = np.where(from_other, other[:, discrete], base[:, discrete])
-    return np.where(np.isnan(new), base, new)
+    new[:, discrete] = np.where(weight < 0.5, base, other)[:, discrete]
+    new = np.where(np.isnan(new), base, new)
+    # A row whose continuous columns do not tell it apart (a row of codes
+    # alone, or of neighbours equal in them) would be a copy of x or x_nn,
+    # whose target the teacher learnt in its fit: its codes take a draw each.
+    copies = _same_rows(new, base) | _same_rows(new, other)
+    if discrete.any() and copies.any():
+        rows = np.flatnonzero(copies)
+        from_other = random_state.uniform(size=(len(rows), discrete.sum()))
+        from_other = from_other < weight[rows]
+        mixed = np.where(from_other, other[rows][:, discrete], base[rows][:, discrete])
+        new[np.ix_(rows, np.flatnonzero(discrete))] = mixed
+        new[rows] = np.where(np.isnan(new[rows]), base[rows], new[rows])
+    return new
+
+
+def _same_rows(A, B):
+    """Whether each row of ``A`` equals that of ``B``, missing values included."""
+    return np.all((A == B) | (np.isnan(A) & np.isnan(B)), axis=1)
 
 
 def munge(

@@ -281,6 +281,20 @@ def test_a_row_of_codes_alone_is_a_new_mix_of_its_two_rows():
 )
 def test_a_bad_x_unlabeled_is_refused_before_the_teacher(X_unlabeled, message):
     X, y = load_iris(return_X_y=True)
-    distiller = TemperatureScheduledDistiller(_UnfittableTeacher(), LogisticRegression())
+    distiller = TemperatureScheduledDistiller(
+        _UnfittableTeacher(), LogisticRegression()
+    )
     with pytest.raises(ValueError, match=message):
         distiller.fit(X, y, X_unlabeled=X_unlabeled)
+
+
+def test_codes_follow_the_nearer_row_when_the_other_columns_differ():
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.normal(size=80), rng.randint(0, 3, size=(80, 4))])
+    new = interpolate(X, 3, random_state=np.random.RandomState(1))
+    rng = np.random.RandomState(1)
+    origin = rng.randint(80, size=240)
+    partner = _nearest_by_definition(X, 5)[origin, rng.randint(5, size=240)]
+    weight = rng.uniform(size=(240, 1))
+    nearer = np.where(weight < 0.5, X[origin], X[partner])
+    assert_array_equal(new[:, 1:], nearer[:, 1:])
