@@ -874,15 +874,19 @@ def test_a_pipeline_students_transformers_see_each_row_once():
     )
 
 
+def _pipeline_final(library, **logistic_params):
+    """A small XGBoost, or a logistic regression, to end a pipeline student."""
+    if library == "xgboost":
+        xgboost = pytest.importorskip("xgboost")
+        return xgboost.XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1)
+    return LogisticRegression(**logistic_params)
+
+
 @pytest.mark.parametrize("library", ["sklearn", "xgboost"])
 def test_a_pipeline_students_scaler_weighs_rows_as_repeating_them(library):
     # Integer weights are repeated rows, and rows of weight zero are absent,
     # for its transformers as for its last step.
-    if library == "xgboost":
-        xgboost = pytest.importorskip("xgboost")
-        final = xgboost.XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1)
-    else:
-        final = LogisticRegression(tol=1e-10, max_iter=10_000)
+    final = _pipeline_final(library, tol=1e-10, max_iter=10_000)
     X, y, teacher = _task()
     X = X * 30 + 5
     weights = np.random.RandomState(1).randint(0, 3, len(y))
@@ -912,11 +916,7 @@ def test_a_supervised_step_of_a_pipeline_student_gets_the_most_likely_class(libr
     # The booster route called the steps without labels: a selector failed.
     from sklearn.feature_selection import SelectKBest
 
-    if library == "xgboost":
-        xgboost = pytest.importorskip("xgboost")
-        final = xgboost.XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1)
-    else:
-        final = LogisticRegression()
+    final = _pipeline_final(library)
     X, y, teacher = _task()
     labels = np.array(["a", "b", "c"])
     pipeline, _ = fit_soft_student(
