@@ -62,9 +62,11 @@ def _is_discrete(column):
     return len(values) <= MAX_DISCRETE_VALUES and np.all(np.mod(values, 1) == 0)
 
 
-def _discrete_columns(X):
-    """Mask of the columns of ``X`` that look like codes (see :func:`_is_discrete`)."""
-    return np.array([_is_discrete(column) for column in X.T], dtype=bool)
+def _discrete_columns(X, codes=None):
+    """Mask of the columns of ``X`` that look like codes (see :func:`_is_discrete`)
+    or that ``codes``, a mask, declares to be."""
+    discrete = np.array([_is_discrete(column) for column in X.T], dtype=bool)
+    return discrete if codes is None else discrete | np.asarray(codes, dtype=bool)
 
 
 def _n_new(n_rows, factor):
@@ -118,7 +120,9 @@ def _weighted_rows(X, sample_weight):
     return X[positive], sample_weight[positive]
 
 
-def interpolate(X, factor, *, n_neighbors=5, random_state, sample_weight=None):
+def interpolate(
+    X, factor, *, n_neighbors=5, random_state, sample_weight=None, codes=None
+):
     """Make ``round(factor * n_samples)`` rows between neighbouring rows.
 
     ``n_samples`` counts the rows of positive weight.
@@ -150,6 +154,9 @@ def interpolate(X, factor, *, n_neighbors=5, random_state, sample_weight=None):
     sample_weight : ndarray of shape (n_samples,), default=None
         Row weights: rows start new rows in proportion to them, and rows of
         weight zero take no part (nor as neighbours).
+    codes : ndarray of shape (n_features,) of bool, default=None
+        Columns known to hold codes (a DataFrame's ``category`` and boolean
+        columns), kept as codes however many values they have.
 
     Returns
     -------
@@ -178,7 +185,7 @@ def interpolate(X, factor, *, n_neighbors=5, random_state, sample_weight=None):
     base, other = X[origin], X[partner]
     weight = random_state.uniform(size=(n_new, 1))
     new = base + weight * (other - base)
-    discrete = _discrete_columns(X)
+    discrete = _discrete_columns(X, codes)
     new[:, discrete] = np.where(weight < 0.5, base, other)[:, discrete]
     new = np.where(np.isnan(new), base, new)
     # A row whose continuous columns do not tell it apart (a row of codes
@@ -201,7 +208,14 @@ def _same_rows(A, B):
 
 
 def munge(
-    X, factor, *, swap_probability=0.5, spread=1.0, random_state, sample_weight=None
+    X,
+    factor,
+    *,
+    swap_probability=0.5,
+    spread=1.0,
+    random_state,
+    sample_weight=None,
+    codes=None,
 ):
     """Make ``round(factor * n_samples)`` MUNGE rows near the data.
 
@@ -230,6 +244,9 @@ def munge(
     sample_weight : ndarray of shape (n_samples,), default=None
         Row weights: rows start new rows in proportion to them, and rows of
         weight zero take no part (nor as neighbours).
+    codes : ndarray of shape (n_features,) of bool, default=None
+        Columns known to hold codes (a DataFrame's ``category`` and boolean
+        columns), kept as codes however many values they have.
 
     Returns
     -------
@@ -247,25 +264,25 @@ def munge(
     # Codes, flags and small counts take the neighbour's value itself, as
     # MUNGE does with nominal attributes: noise would make values that
     # cannot occur.
-    discrete = _discrete_columns(X)
+    discrete = _discrete_columns(X, codes)
     draws[:, discrete] = partner[:, discrete]
     swap = random_state.uniform(size=base.shape) < swap_probability
     swap &= ~np.isnan(base) & ~np.isnan(partner)
     return np.where(swap, draws, base)
 
 
-def transfer_rows(X, factor, method, random_state, sample_weight=None):
+def transfer_rows(X, factor, method, random_state, sample_weight=None, codes=None):
     """Transfer set of ``method`` (one of ``AUGMENT_METHODS``).
 
     New rows start from training rows drawn in proportion to
-    ``sample_weight`` (uniformly when it is None).
+    ``sample_weight`` (uniformly when it is None); the columns of ``codes``
+    are kept as codes.
     """
+    kwargs = dict(random_state=random_state, sample_weight=sample_weight, codes=codes)
     if method == "interpolate":
-        return interpolate(
-            X, factor, random_state=random_state, sample_weight=sample_weight
-        )
+        return interpolate(X, factor, **kwargs)
     if method == "munge":
-        return munge(X, factor, random_state=random_state, sample_weight=sample_weight)
+        return munge(X, factor, **kwargs)
     raise ValueError(
         f"Unknown augment_method {method!r}; choose one of {list(AUGMENT_METHODS)}."
     )

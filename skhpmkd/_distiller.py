@@ -34,7 +34,7 @@ from ._augment import (
     n_weighted,
     transfer_rows,
 )
-from ._frames import same_columns
+from ._frames import declared_codes, same_columns
 from ._sample_weight import with_transfer_weights
 from ._schedule import SCHEDULES
 from ._soft_targets import (
@@ -265,6 +265,7 @@ class TemperatureScheduledDistiller(
             )
         # What predict uses, whatever set_params changes before a refit.
         self._nan_refused_by = self._nan_refusers()
+        codes_declared = declared_codes(X)
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan")
         refuse_nan(self, X, self._nan_refused_by)
         self.classes_, codes = encode_target(self, y)
@@ -310,7 +311,9 @@ class TemperatureScheduledDistiller(
         )
 
         X_all, targets, y_all, weight_all = X, train_targets, codes, sample_weight
-        X_transfer = self._transfer_rows(X, X_unlabeled, rng, sample_weight)
+        X_transfer = self._transfer_rows(
+            X, X_unlabeled, rng, sample_weight, codes_declared
+        )
         if len(X_transfer):
             X_all = np.vstack([X, X_transfer])
             targets = np.vstack(
@@ -347,7 +350,7 @@ class TemperatureScheduledDistiller(
         }
         return train_targets
 
-    def _transfer_rows(self, X, X_unlabeled, rng, sample_weight):
+    def _transfer_rows(self, X, X_unlabeled, rng, sample_weight, codes):
         parts = [np.empty((0, X.shape[1]))]
         if self.augment:
             parts.append(
@@ -357,6 +360,7 @@ class TemperatureScheduledDistiller(
                     self.augment_method,
                     random_state=rng,
                     sample_weight=sample_weight,
+                    codes=codes,
                 )
             )
         if X_unlabeled is not None:

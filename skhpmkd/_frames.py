@@ -1,5 +1,6 @@
 """Column names for models that were fitted on a DataFrame."""
 
+import numpy as np
 from sklearn.utils.validation import (
     check_consistent_length,
     column_or_1d,
@@ -19,6 +20,27 @@ def with_feature_names(X, feature_names):
     import pandas as pd
 
     return pd.DataFrame(X, columns=feature_names)
+
+
+def declared_codes(X):
+    """Mask of the columns a DataFrame's dtypes declare as codes, or ``None``.
+
+    A ``category`` or boolean column holds codes whatever its values, which
+    the transfer sets keep as codes (see :func:`skhpmkd._augment.interpolate`)
+    even when they are too many to look like codes.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return None
+    import pandas as pd
+
+    return np.array(
+        [
+            isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype)
+            for dtype in dtypes
+        ],
+        dtype=bool,
+    )
 
 
 def same_columns(names, other_names):

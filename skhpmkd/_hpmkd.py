@@ -41,7 +41,7 @@ from ._augment import (
 )
 from ._base import SoftTargetOutputMixin, refuse_nan
 from ._distiller import default_teacher, encode_target
-from ._frames import with_feature_names
+from ._frames import declared_codes, with_feature_names
 from ._memory import (
     load_records,
     nearest_configs,
@@ -634,11 +634,11 @@ class HPMKDClassifier(
             return auto_augment_factor(n_rows)
         return float(self.augment)
 
-    def _transfer(self, X, factor, rng, sample_weight=None):
+    def _transfer(self, X, factor, rng, sample_weight=None, codes=None):
         """Transfer rows near ``X``, labelled by the fitted teacher.
 
         With ``sample_weight``, new rows start from rows drawn in proportion
-        to the weights.
+        to the weights; the columns of ``codes`` are kept as codes.
         """
         X_new = transfer_rows(
             X,
@@ -646,6 +646,7 @@ class HPMKDClassifier(
             self.augment_method,
             random_state=rng,
             sample_weight=sample_weight,
+            codes=codes,
         )
         if not len(X_new):
             return X_new, np.empty((0, len(self.classes_)))
@@ -925,6 +926,7 @@ class HPMKDClassifier(
         """
         # What predict uses, whatever set_params changes before a refit.
         self._nan_refused_by = self._nan_refusers()
+        codes_declared = declared_codes(X)
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan")
         refuse_nan(self, X, self._nan_refused_by)
         self.classes_, codes = encode_target(self, y)
@@ -959,7 +961,9 @@ class HPMKDClassifier(
         self.max_student_size_ = self._size_bound()
         self.meta_features_ = meta_features(X, codes, targets)
 
-        X_transfer, transfer_targets = self._transfer(X[fit_rows], factor, rng, w_fit)
+        X_transfer, transfer_targets = self._transfer(
+            X[fit_rows], factor, rng, w_fit, codes_declared
+        )
         self._check_rows_for_boosting(space, len(fit_rows), len(X_transfer), len(codes))
         if w_fit is not None:
             w_fit = with_transfer_weights(w_fit, len(X_transfer))
@@ -990,18 +994,21 @@ class HPMKDClassifier(
             random_state=rng,
             log=default_log if self.verbose else None,
         )
-        return search, covered, (X, codes, targets, factor, rng, cv, sample_weight)
+        prepared = (X, codes, targets, factor, rng, cv, sample_weight, codes_declared)
+        return search, covered, prepared
 
     def _fit(self, X, y, sample_weight):
         start = time.perf_counter()
         search, covered, prepared = self._prepare(X, y, sample_weight)
-        X, codes, targets, factor, rng, cv, sample_weight = prepared
+        X, codes, targets, factor, rng, cv, sample_weight, codes_declared = prepared
         records = search.run()
 
         # The winner is refitted on every training row with its own seed, and
         # a transfer set drawn around all of them.
         refit_start = time.perf_counter()
-        X_transfer, transfer_targets = self._transfer(X, factor, rng, sample_weight)
+        X_transfer, transfer_targets = self._transfer(
+            X, factor, rng, sample_weight, codes_declared
+        )
         refit_data = (
             X,
             codes,

@@ -9,7 +9,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from skhpmkd import HPMKDClassifier, TemperatureScheduledDistiller, _augment, _hpmkd
+from skhpmkd import (
+    HPMKDClassifier,
+    TemperatureScheduledDistiller,
+    _augment,
+    _distiller,
+    _hpmkd,
+)
+from skhpmkd._frames import declared_codes
 from skhpmkd._augment import interpolate, munge, transfer_rows
 
 
@@ -298,3 +305,56 @@ def test_codes_follow_the_nearer_row_when_the_other_columns_differ():
     weight = rng.uniform(size=(240, 1))
     nearer = np.where(weight < 0.5, X[origin], X[partner])
     assert_array_equal(new[:, 1:], nearer[:, 1:])
+
+
+def _many_levels_frame(n_rows=300, n_levels=40):
+    """A float column and a category column of more levels than look like codes."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    levels = rng.randint(0, n_levels, size=n_rows)
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=n_rows),
+            "level": pd.Categorical(levels),
+            "flag": rng.rand(n_rows) < 0.5,
+        }
+    )
+    y = (X["x"] + (levels % 2) > 0.5).astype(int).to_numpy()
+    return X, y, levels
+
+
+def test_a_frames_category_and_boolean_columns_are_declared_codes():
+    X, _, levels = _many_levels_frame()
+    assert_array_equal(declared_codes(X), [False, True, True])
+    assert declared_codes(X.to_numpy(dtype=float)) is None
+    # Declared, the 40 levels stay levels; undeclared, they are interpolated.
+    values = X.to_numpy(dtype=float)
+    rng = np.random.RandomState(0)
+    kept = interpolate(values, 3, random_state=rng, codes=declared_codes(X))
+    assert set(kept[:, 1]) <= set(levels)
+    mixed = interpolate(values, 3, random_state=np.random.RandomState(0))
+    assert not set(mixed[:, 1]) <= set(levels)
+
+
+@pytest.mark.parametrize("estimator", ["distiller", "hpmkd"])
+def test_estimators_keep_a_frames_category_columns_as_codes(estimator, monkeypatch):
+    X, y, levels = _many_levels_frame()
+    module = _distiller if estimator == "distiller" else _hpmkd
+    drawn = []
+
+    def kept(*args, **kwargs):
+        rows = transfer_rows(*args, **kwargs)
+        drawn.append(rows)
+        return rows
+
+    monkeypatch.setattr(module, "transfer_rows", kept)
+    if estimator == "distiller":
+        model = TemperatureScheduledDistiller(
+            LogisticRegression(), LogisticRegression(), augment=2, random_state=0
+        )
+    else:
+        model = HPMKDClassifier(
+            LogisticRegression(), students=["dt"], budget=1, augment=2, cv=3
+        )
+    model.fit(X, y)
+    assert drawn and all(set(rows[:, 1]) <= set(levels) for rows in drawn)
