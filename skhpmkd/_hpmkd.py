@@ -187,6 +187,10 @@ def _student_models(students):
     ]
 
 
+def _plain_number(value):
+    return int(value) if isinstance(value, Integral) else float(value)
+
+
 def _memory_name(estimator):
     """A student's class name and a digest of its parameters."""
     digest = joblib.hash((type(estimator), estimator.get_params(deep=True)))
@@ -820,10 +824,14 @@ class HPMKDClassifier(
         return load_records(path)
 
     def _memory_bounds(self):
-        """The bounds the search's results are remembered under, as given."""
+        """The bounds the search's results are remembered under, as given
+        (as plain numbers: JSON does not take NumPy's)."""
         return {
-            "max_student_size": self.max_student_size,
-            "max_latency": self.max_latency,
+            name: value if value is None else _plain_number(value)
+            for name, value in (
+                ("max_student_size", self.max_student_size),
+                ("max_latency", self.max_latency),
+            )
         }
 
     def _memory_names(self):

@@ -660,7 +660,8 @@ def test_a_memory_made_under_a_size_bound_does_not_hide_students(tmp_path):
     X, y, path, params = _warm_start_task(
         tmp_path, 400, students=["lr", "xgboost"], augment=0, budget=5
     )
-    HPMKDClassifier(**params, max_student_size=30).fit(X, y)
+    # A NumPy integer, which JSON does not take, is remembered as a number.
+    HPMKDClassifier(**params, max_student_size=np.int64(30)).fit(X, y)
     records = load_records(path)
     assert {tuple(record["students"]) for record in records} == {("lr",)}
     assert {record["bounds"]["max_student_size"] for record in records} == {30}
