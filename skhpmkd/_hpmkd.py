@@ -193,7 +193,13 @@ def _plain_number(value):
 
 def _memory_name(estimator):
     """A student's class name and a digest of its parameters."""
-    digest = joblib.hash((type(estimator), estimator.get_params(deep=True)))
+    params = estimator.get_params(deep=True)
+    try:
+        digest = joblib.hash((type(estimator), params))
+    except Exception:  # joblib.hash pickles; a lambda among the params refuses
+        # Its text holds the lambda's address: another fit's student is
+        # another student to the memory, which then only misses it.
+        digest = joblib.hash(repr(params))
     return f"{type(estimator).__name__}:{digest}"
 
 

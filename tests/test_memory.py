@@ -688,3 +688,20 @@ def test_students_of_one_class_are_remembered_by_their_parameters(tmp_path):
     assert "DecisionTreeClassifier" in set(
         results["param_student"][results["stage"] == "warm_start"]
     )
+
+
+def test_a_student_that_cannot_be_pickled_is_remembered_too(tmp_path):
+    # The memory keys a custom student by a hash of its parameters; a lambda
+    # among them cannot be pickled for the hash.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y, path, params = _warm_start_task(tmp_path, 300, augment=0, budget=2)
+    student = make_pipeline(
+        FunctionTransformer(lambda X: X * 2), DecisionTreeClassifier(max_depth=3)
+    )
+    for _ in range(2):
+        HPMKDClassifier(**params, students=["lr", student]).fit(X, y)
+    names = {name for record in load_records(path) for name in record["students"]}
+    assert "lr" in names and any(name.startswith("Pipeline:") for name in names)
