@@ -323,7 +323,8 @@ class HPMKDClassifier(
         Its best configurations for the most similar earlier dataset seed the
         search when its meta-features are close enough (see the user guide;
         ``warm_started_`` tells), with a first look at each student the
-        remembered searches did not have, as far as the budget goes (a
+        remembered searches it starts from did not have, as far as the
+        budget goes (a
         student neither looked at nor remembered is not recorded as
         searched); the search's full-data
         results are appended, atomically (fits that save at once take turns
