@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 from scipy.special import softmax
+from sklearn import get_config
 from sklearn.base import is_classifier
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -31,7 +32,6 @@ from sklearn.tree import (
     ExtraTreeClassifier,
     ExtraTreeRegressor,
 )
-from sklearn.utils.validation import has_fit_parameter
 
 from ._frames import take_rows, with_feature_names
 from ._objective import KDObjective
@@ -39,6 +39,7 @@ from ._sample_weight import (
     check_booster_weights,
     fit_weighted,
     no_sample_weight,
+    request_sample_weight,
     takes_sample_weight,
     weights_of,
 )
@@ -368,6 +369,9 @@ def _fit_boosted_pipeline(
     the fitted booster (LightGBM's in its :class:`MarginClassifier`) as its
     last step."""
     name, booster = pipeline.steps[-1]
+    X, sample_weight, teacher_proba, y = _positive_rows(
+        X, sample_weight, teacher_proba, y
+    )
     soft_targets = soft_target_matrix(
         teacher_proba,
         y,
@@ -455,39 +459,49 @@ def _fit_head(pipeline, X, soft_targets, classes, sample_weight):
     """Fit the steps of ``pipeline`` before its last on ``X``; return their output.
 
     They see each row once, not once per class as the last step does, so an
-    imputer or a scaler learns the statistics of the rows themselves. Rows
-    of weight zero are left out, and a step whose ``fit`` takes
-    ``sample_weight`` is given the row weights. A supervised step (a feature
-    selector, a target encoder) is given each row's most likely class under
-    ``soft_targets``.
+    imputer or a scaler learns the statistics of the rows themselves. They
+    get the row weights as a scikit-learn pipeline gives them: only under
+    metadata routing, to the steps that request them. A supervised step (a
+    feature selector, a target encoder) is given each row's most likely
+    class under ``soft_targets``. Call it without rows of weight zero (see
+    :func:`_positive_rows`).
     """
-    steps = [
-        step for _, step in pipeline.steps[:-1] if step not in (None, "passthrough")
-    ]
-    Xt, labels = X, classes[np.argmax(soft_targets, axis=1)]
-    weighted = None
-    if sample_weight is not None:
-        weighted = np.flatnonzero(np.asarray(sample_weight) > 0)
-        Xt, labels = take_rows(X, weighted), labels[weighted]
-    for step in steps:
-        params = {}
-        if sample_weight is not None and has_fit_parameter(step, "sample_weight"):
-            params["sample_weight"] = np.asarray(sample_weight)[weighted]
-        if hasattr(step, "fit_transform"):
-            Xt = step.fit_transform(Xt, labels, **params)
-        else:
-            Xt = step.fit(Xt, labels, **params).transform(Xt)
-    if weighted is None or len(weighted) == len(sample_weight):
-        return Xt
-    # The rows of weight zero, which the last step does not learn from, too.
-    Xt = X
-    for step in steps:
-        Xt = step.transform(Xt)
-    return Xt
+    head = pipeline.steps[:-1]
+    if not head:
+        return X
+    labels = classes[np.argmax(soft_targets, axis=1)]
+    transformers = Pipeline(head)
+    params = {}
+    if sample_weight is not None and get_config()["enable_metadata_routing"]:
+        # Steps without a request of their own are told not to ask.
+        request_sample_weight(pipeline)
+        routing = transformers.get_metadata_routing()
+        if routing.consumes(method="fit_transform", params={"sample_weight"}):
+            params["sample_weight"] = sample_weight
+    return transformers.fit_transform(X, labels, **params)
+
+
+def _positive_rows(X, sample_weight, *arrays):
+    """``X``, ``sample_weight`` and ``arrays`` without the rows of weight zero.
+
+    Such a row adds nothing to the last step's loss, and the steps before it
+    are to learn as if it were not there.
+    """
+    if sample_weight is None:
+        return (X, sample_weight, *arrays)
+    kept = np.flatnonzero(np.asarray(sample_weight) > 0)
+    if len(kept) == len(sample_weight):
+        return (X, sample_weight, *arrays)
+    return (
+        take_rows(X, kept),
+        np.asarray(sample_weight)[kept],
+        *(np.asarray(array)[kept] for array in arrays),
+    )
 
 
 def _fit_duplicated(student, X, soft_targets, classes, sample_weight):
     if isinstance(student, Pipeline):
+        X, sample_weight, soft_targets = _positive_rows(X, sample_weight, soft_targets)
         Xt = _fit_head(student, X, soft_targets, classes, sample_weight)
         name, final = student.steps[-1]
         fitted = _fit_duplicated(final, Xt, soft_targets, classes, sample_weight)

@@ -883,32 +883,75 @@ def _pipeline_final(library, **logistic_params):
 
 
 @pytest.mark.parametrize("library", ["sklearn", "xgboost"])
-def test_a_pipeline_students_scaler_weighs_rows_as_repeating_them(library):
-    # Integer weights are repeated rows, and rows of weight zero are absent,
-    # for its transformers as for its last step.
-    final = _pipeline_final(library, tol=1e-10, max_iter=10_000)
+def test_a_pipeline_students_rows_of_weight_zero_are_no_rows(library):
+    # Not for its transformers either: a target encoder's cross-fitted codes
+    # of the other rows, say, stay what they would be without them.
+    from sklearn.model_selection import KFold
+    from sklearn.preprocessing import KBinsDiscretizer, TargetEncoder
+
+    X, y, teacher = _task()
+    X = np.column_stack([X, np.arange(len(y)) % 37])
+    weights = np.random.RandomState(1).randint(0, 3, len(y)).astype(float)
+    positive = weights > 0
+
+    def student():
+        encoder = ColumnTransformer(
+            [("ids", TargetEncoder(cv=KFold(3, shuffle=True, random_state=0)), [6])],
+            remainder=KBinsDiscretizer(strategy="quantile", encode="ordinal"),
+        )
+        return make_pipeline(encoder, _pipeline_final(library, max_iter=1000))
+
+    with_zeros, _ = fit_soft_student(
+        student(), X, teacher, y, np.arange(3), sample_weight=weights
+    )
+    without, _ = fit_soft_student(
+        student(),
+        X[positive],
+        teacher[positive],
+        y[positive],
+        np.arange(3),
+        sample_weight=weights[positive],
+    )
+    assert_allclose(with_zeros.predict_proba(X), without.predict_proba(X))
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_a_pipeline_students_transformers_get_weights_as_a_pipeline_gives_them(
+    routing,
+):
+    # Without routing a pipeline gives sample_weight to its last step only;
+    # under routing, to the steps that request it, and then integer weights
+    # are repeated rows.
     X, y, teacher = _task()
     X = X * 30 + 5
-    weights = np.random.RandomState(1).randint(0, 3, len(y))
-    weighted, _ = fit_soft_student(
-        make_pipeline(StandardScaler(), clone(final)),
-        X,
-        teacher,
-        y,
-        np.arange(3),
-        sample_weight=weights.astype(float),
-    )
-    rows = np.repeat(np.arange(len(y)), weights)
-    repeated, _ = fit_soft_student(
-        make_pipeline(StandardScaler(), clone(final)),
-        X[rows],
-        teacher[rows],
-        y[rows],
-        np.arange(3),
-    )
-    assert_allclose(weighted[0].mean_, X[rows].mean(axis=0))
-    assert_allclose(weighted[0].scale_, repeated[0].scale_)
-    assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-5)
+    weights = np.random.RandomState(1).randint(1, 3, len(y)).astype(float)
+    rows = np.repeat(np.arange(len(y)), weights.astype(int))
+    with config_context(enable_metadata_routing=routing):
+        scaler = StandardScaler()
+        if routing:
+            scaler.set_fit_request(sample_weight=True)
+        pipeline, _ = fit_soft_student(
+            make_pipeline(scaler, LogisticRegression(tol=1e-10, max_iter=10_000)),
+            X,
+            teacher,
+            y,
+            np.arange(3),
+            sample_weight=weights,
+        )
+        repeated, _ = fit_soft_student(
+            make_pipeline(
+                StandardScaler(), LogisticRegression(tol=1e-10, max_iter=10_000)
+            ),
+            X[rows],
+            teacher[rows],
+            y[rows],
+            np.arange(3),
+        )
+    if routing:
+        assert_allclose(pipeline[0].mean_, X[rows].mean(axis=0))
+        assert_allclose(pipeline.predict_proba(X), repeated.predict_proba(X), atol=1e-5)
+    else:
+        assert_allclose(pipeline[0].mean_, X.mean(axis=0))
 
 
 @pytest.mark.parametrize("library", ["sklearn", "xgboost"])
