@@ -193,14 +193,28 @@ def _plain_number(value):
 
 def _memory_name(estimator):
     """A student's class name and a digest of its parameters."""
-    params = estimator.get_params(deep=True)
+    params = _parameters(estimator)
     try:
-        digest = joblib.hash((type(estimator), params))
+        digest = joblib.hash(params)
     except Exception:  # joblib.hash pickles; a lambda among the params refuses
         # Its text holds the lambda's address: another fit's student is
         # another student to the memory, which then only misses it.
         digest = joblib.hash(repr(params))
     return f"{type(estimator).__name__}:{digest}"
+
+
+def _parameters(value):
+    """``value`` with every estimator in it replaced by its class and
+    parameters: what the estimator is, not its fitted state or the version
+    of scikit-learn that pickles it."""
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        params = value.get_params(deep=False)
+        return (type(value), {key: _parameters(params[key]) for key in sorted(params)})
+    if isinstance(value, (list, tuple)):
+        return type(value)(_parameters(part) for part in value)
+    if isinstance(value, dict):
+        return {key: _parameters(part) for key, part in value.items()}
+    return value
 
 
 def _is_named_list(teachers):

@@ -7,7 +7,9 @@ score, the scoring that gave it, the students its search chose from (a
 family's name, or a student's class name and a digest of its parameters) and
 the search's ``max_student_size`` and ``max_latency``. A record without
 ``"scoring"`` was scored by accuracy; one without ``"students"`` counts as a
-search of its own student only; one without ``"bounds"`` had none. It is read
+search of its own student only; one without ``"bounds"`` is used as a record
+of a search without them, but counts as a search of its own student only
+(its search may have had a bound that its other students broke). It is read
 with :mod:`json` only (never unpickled, so a shared file cannot run code) and
 rewritten atomically: a temporary file in the same directory, then
 :func:`os.replace`, so a reader never sees half a file. Writers take turns
@@ -425,8 +427,20 @@ def unsearched_students(
     for _, record in _nearest(
         records, meta_features, max_distance, n_configs, accept, scoring, bounds
     ):
-        searched.update(record.get("students", [record["config"]["student"]]))
+        searched.update(_searched(record))
     return [name for name in names if name not in searched]
+
+
+def _searched(record):
+    """The students ``record``'s search had, as far as the record can tell.
+
+    A record written before records named their bounds may come from a
+    search under a bound, whose other students broke it: only its own
+    student is known to have been searched.
+    """
+    if "bounds" not in record:
+        return [record["config"]["student"]]
+    return record.get("students", [record["config"]["student"]])
 
 
 def _nearest(records, meta_features, max_distance, n_configs, accept, scoring, bounds):

@@ -26,6 +26,9 @@ from skhpmkd._memory import (
 from skhpmkd._meta_features import META_FEATURES, meta_distance, meta_features
 
 
+_UNBOUNDED = {"bounds": {"max_student_size": None, "max_latency": None}}
+
+
 def _record(score, distance_marker=0.0, student="dt"):
     meta = {name: 0.5 for name in META_FEATURES}
     meta["log_samples"] += distance_marker
@@ -205,10 +208,19 @@ def test_nearest_configs_use_records_of_the_same_scoring_only():
 
 def test_unsearched_students_are_those_no_similar_search_had():
     records = [
-        {**_record(0.9, student="dt"), "students": ["dt", "lr"]},
+        {**_record(0.9, student="dt"), "students": ["dt", "lr"], **_UNBOUNDED},
         _record(0.8, student="rf"),  # written before records named the students
-        {**_record(0.9, distance_marker=0.5, student="dt"), "students": ["xgboost"]},
-        {**_record(0.9, student="dt"), "students": ["mlp"], "scoring": "f1_macro"},
+        {
+            **_record(0.9, distance_marker=0.5, student="dt"),
+            "students": ["xgboost"],
+            **_UNBOUNDED,
+        },
+        {
+            **_record(0.9, student="dt"),
+            "students": ["mlp"],
+            "scoring": "f1_macro",
+            **_UNBOUNDED,
+        },
     ]
     target = {name: 0.5 for name in META_FEATURES}
     names = ["xgboost", "lr", "mlp", "rf", "dt"]
@@ -223,9 +235,13 @@ def test_only_the_searches_a_warm_start_starts_from_cover_students():
     # The two configurations come from the nearest search, which had no
     # xgboost; a farther one where xgboost won does not make it covered.
     records = [
-        {**_record(0.95, 0.01, student="xgboost"), "students": ["lr", "xgboost"]},
-        {**_record(0.90, student="dt"), "students": ["lr", "dt"]},
-        {**_record(0.70, student="lr"), "students": ["lr", "dt"]},
+        {
+            **_record(0.95, 0.01, student="xgboost"),
+            "students": ["lr", "xgboost"],
+            **_UNBOUNDED,
+        },
+        {**_record(0.90, student="dt"), "students": ["lr", "dt"], **_UNBOUNDED},
+        {**_record(0.70, student="lr"), "students": ["lr", "dt"], **_UNBOUNDED},
     ]
     target = {name: 0.5 for name in META_FEATURES}
     kwargs = dict(max_distance=0.1, n_configs=2, accept=lambda c: c)
@@ -236,6 +252,16 @@ def test_only_the_searches_a_warm_start_starts_from_cover_students():
     # With room for a third configuration, the farther search counts too.
     kwargs["n_configs"] = 3
     assert unsearched_students(records, target, names, **kwargs) == []
+
+
+def test_a_record_without_bounds_covers_its_own_student_only():
+    # Written before records named their bounds, it may come from a search
+    # under a bound whose other students all broke it.
+    records = [{**_record(0.9, student="dt"), "students": ["dt", "rf"]}]
+    target = {name: 0.5 for name in META_FEATURES}
+    kwargs = dict(max_distance=0.1, n_configs=2, accept=lambda c: c)
+    assert unsearched_students(records, target, ["dt", "rf"], **kwargs) == ["rf"]
+    assert [c["student"] for c in nearest_configs(records, target, **kwargs)] == ["dt"]
 
 
 def test_records_of_other_bounds_are_not_used():
@@ -705,3 +731,19 @@ def test_a_student_that_cannot_be_pickled_is_remembered_too(tmp_path):
         HPMKDClassifier(**params, students=["lr", student]).fit(X, y)
     names = {name for record in load_records(path) for name in record["students"]}
     assert "lr" in names and any(name.startswith("Pipeline:") for name in names)
+
+
+def test_a_custom_students_memory_name_is_what_it_is_not_its_state():
+    # A pipeline the user fitted as a baseline is the same student.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    from skhpmkd._hpmkd import _memory_name
+
+    X, y = make_classification(n_samples=100, random_state=0)
+    student = make_pipeline(StandardScaler(), DecisionTreeClassifier(max_depth=3))
+    name = _memory_name(student)
+    student.fit(X, y)
+    assert _memory_name(student) == name
+    assert _memory_name(student.set_params(decisiontreeclassifier__max_depth=4)) != name
