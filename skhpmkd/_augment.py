@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
+from ._sample_weight import positive_rows
+
 AUGMENT_METHODS = ("interpolate", "munge")
 MAX_DISCRETE_VALUES = 32
 
@@ -109,17 +111,6 @@ def check_transfer_size(n_rows, n_features, n_classes, factor):
         )
 
 
-def _weighted_rows(X, sample_weight):
-    """The rows of positive weight and their weights, as if the others were
-    not there: rows of weight zero neither start new rows nor are neighbours.
-    """
-    if sample_weight is None:
-        return X, None
-    sample_weight = np.asarray(sample_weight, dtype=float)
-    positive = sample_weight > 0
-    return X[positive], sample_weight[positive]
-
-
 def interpolate(
     X, factor, *, n_neighbors=5, random_state, sample_weight=None, codes=None
 ):
@@ -173,7 +164,8 @@ def interpolate(
     >>> bool(np.all((new[:, 0] <= 1.5) | (new[:, 0] >= 10)))
     True
     """
-    X, sample_weight = _weighted_rows(np.asarray(X, dtype=float), sample_weight)
+    # Rows of weight zero neither start new rows nor are neighbours.
+    X, sample_weight = positive_rows(np.asarray(X, dtype=float), sample_weight)
     n_new = _n_new(X.shape[0], factor)
     if n_new == 0 or len(X) < 2:
         return np.empty((0, X.shape[1]))
@@ -252,7 +244,8 @@ def munge(
     -------
     X_new : ndarray of shape (round(factor * n_samples), n_features)
     """
-    X, sample_weight = _weighted_rows(np.asarray(X, dtype=float), sample_weight)
+    # Rows of weight zero neither start new rows nor are neighbours.
+    X, sample_weight = positive_rows(np.asarray(X, dtype=float), sample_weight)
     n_new = _n_new(X.shape[0], factor)
     if n_new == 0 or len(X) < 2:
         return np.empty((0, X.shape[1]))

@@ -13,6 +13,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.fixes import parse_version
 from sklearn.utils.validation import has_fit_parameter
 
+from ._frames import take_rows
+
 
 # The parameters through which scikit-learn's meta-estimators (calibration,
 # bagging, boosting, stacking, voting, searches) hand the row weights to the
@@ -153,6 +155,25 @@ def check_booster_weights(sample_weight, student, library):
             f"{type(student).__name__} holds row weights as float32, where they "
             "would be infinite. Scale the weights down."
         )
+
+
+def positive_rows(X, sample_weight, *arrays):
+    """``X``, ``sample_weight`` and ``arrays`` without the rows of weight zero.
+
+    The weights come back as floats; without weights, everything comes back
+    as it is.
+    """
+    if sample_weight is None:
+        return (X, None, *arrays)
+    sample_weight = np.asarray(sample_weight, dtype=float)
+    kept = np.flatnonzero(sample_weight > 0)
+    if len(kept) == len(sample_weight):
+        return (X, sample_weight, *arrays)
+    return (
+        take_rows(X, kept),
+        sample_weight[kept],
+        *(np.asarray(array)[kept] for array in arrays),
+    )
 
 
 def weights_of(sample_weight, rows):

@@ -39,6 +39,7 @@ from ._sample_weight import (
     check_booster_weights,
     fit_weighted,
     no_sample_weight,
+    positive_rows,
     request_sample_weight,
     takes_sample_weight,
     weights_of,
@@ -369,7 +370,7 @@ def _fit_boosted_pipeline(
     the fitted booster (LightGBM's in its :class:`MarginClassifier`) as its
     last step."""
     name, booster = pipeline.steps[-1]
-    X, sample_weight, teacher_proba, y = _positive_rows(
+    X, sample_weight, teacher_proba, y = positive_rows(
         X, sample_weight, teacher_proba, y
     )
     soft_targets = soft_target_matrix(
@@ -464,7 +465,7 @@ def _fit_head(pipeline, X, soft_targets, classes, sample_weight):
     metadata routing, to the steps that request them. A supervised step (a
     feature selector, a target encoder) is given each row's most likely
     class under ``soft_targets``. Call it without rows of weight zero (see
-    :func:`_positive_rows`).
+    :func:`~skhpmkd._sample_weight.positive_rows`).
     """
     head = pipeline.steps[:-1]
     if not head:
@@ -481,27 +482,9 @@ def _fit_head(pipeline, X, soft_targets, classes, sample_weight):
     return transformers.fit_transform(X, labels, **params)
 
 
-def _positive_rows(X, sample_weight, *arrays):
-    """``X``, ``sample_weight`` and ``arrays`` without the rows of weight zero.
-
-    Such a row adds nothing to the last step's loss, and the steps before it
-    are to learn as if it were not there.
-    """
-    if sample_weight is None:
-        return (X, sample_weight, *arrays)
-    kept = np.flatnonzero(np.asarray(sample_weight) > 0)
-    if len(kept) == len(sample_weight):
-        return (X, sample_weight, *arrays)
-    return (
-        take_rows(X, kept),
-        np.asarray(sample_weight)[kept],
-        *(np.asarray(array)[kept] for array in arrays),
-    )
-
-
 def _fit_duplicated(student, X, soft_targets, classes, sample_weight):
     if isinstance(student, Pipeline):
-        X, sample_weight, soft_targets = _positive_rows(X, sample_weight, soft_targets)
+        X, sample_weight, soft_targets = positive_rows(X, sample_weight, soft_targets)
         Xt = _fit_head(student, X, soft_targets, classes, sample_weight)
         name, final = student.steps[-1]
         fitted = _fit_duplicated(final, Xt, soft_targets, classes, sample_weight)
