@@ -186,11 +186,11 @@ def interpolate(
     copies = _same_rows(new, base) | _same_rows(new, other)
     if discrete.any() and copies.any():
         rows = np.flatnonzero(copies)
-        from_other = random_state.uniform(size=(len(rows), discrete.sum()))
-        from_other = from_other < weight[rows]
-        mixed = np.where(from_other, other[rows][:, discrete], base[rows][:, discrete])
-        new[np.ix_(rows, np.flatnonzero(discrete))] = mixed
-        new[rows] = np.where(np.isnan(new[rows]), base[rows], new[rows])
+        own, partner = base[rows][:, discrete], other[rows][:, discrete]
+        from_other = random_state.uniform(size=own.shape) < weight[rows]
+        # A missing value of x_nn is not taken, as above.
+        from_other &= ~np.isnan(partner)
+        new[np.ix_(rows, np.flatnonzero(discrete))] = np.where(from_other, partner, own)
     return new
 
 
